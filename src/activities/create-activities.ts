@@ -1,0 +1,195 @@
+// Side effects only: model calls, tool calls. The workflow decides what happens with the results.
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import {
+  describeIssues,
+  isFailureEntry,
+  KeelError,
+  ModelKey,
+  PlanSchema,
+  scriptedEntryAt,
+  type KeelActivities,
+  type ModelCallReport,
+  type ModelTier,
+  type PlanInput,
+  type ScriptedModelEntry,
+  type ScriptedToolEntry,
+  type ScriptSlice,
+  type SynthesizeInput,
+  type RunTaskInput,
+  type RunTaskOutput,
+} from '../shared';
+import type { ModelClient, ModelRequest } from '../llm/model-client';
+import { costOf, defaultTierModels, estimateTokens, outputTokenCap, type ModelPrice } from '../llm/pricing';
+import { ScriptedModel } from '../llm/scripted-model';
+import type { ToolRegistry } from '../tools';
+import { toApplicationFailure } from './failure-boundary';
+import { interpolate, UnresolvedReferenceError } from './interpolate';
+import { plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
+
+export interface ActivityDependencies {
+  tools: ToolRegistry;
+  /** The real model provider; undefined when none is configured (scenario runs still work). */
+  model?: ModelClient;
+  prices?: Record<string, ModelPrice>;
+}
+
+const planJsonSchema = z.toJSONSchema(PlanSchema, { io: 'input' }) as Record<string, unknown>;
+const defaultMaxOutputTokens = 4_096;
+const tinyOutputTokens = 16;
+
+export function createActivities(deps: ActivityDependencies): KeelActivities {
+  /** Calls the scripted or the real model, within what is left of the budget. */
+  async function callModel(
+    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal'>,
+    script: ScriptSlice<ScriptedModelEntry> | undefined,
+    remainingBudgetUsd: number,
+    spent: { call?: ModelCallReport },
+  ): Promise<string> {
+    const context = Context.current();
+    const client = script ? new ScriptedModel(script, context.info.attempt) : deps.model;
+    if (!client) {
+      throw new KeelError(
+        'permanent',
+        'this worker has no model provider configured, so only scenario runs can execute: run one with `keel run --scenario FILE`',
+      );
+    }
+    const routedModel = defaultTierModels[request.tier];
+    const cap = outputTokenCap(routedModel, estimateTokens(request.system + request.prompt), remainingBudgetUsd, deps.prices);
+    if (cap < tinyOutputTokens) {
+      throw new KeelError('budget', `the budget left ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${routedModel} call`);
+    }
+    const response = await client.generate({
+      ...request,
+      maxOutputTokens: Math.min(cap, defaultMaxOutputTokens),
+      signal: context.cancellationSignal,
+    });
+    spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };
+    return response.text;
+  }
+
+  /** Runs an activity body and turns whatever it throws into a classified ApplicationFailure. */
+  async function atBoundary<T>(body: (spent: { call?: ModelCallReport }) => Promise<T>): Promise<T> {
+    const spent: { call?: ModelCallReport } = {};
+    try {
+      return await body(spent);
+    } catch (error) {
+      throw toApplicationFailure(error, Context.current().info.attempt, spent.call);
+    }
+  }
+
+  async function plan(input: PlanInput) {
+    return atBoundary(async (spent) => {
+      const knownTools = [...new Set([...deps.tools.names, ...input.scriptedTools])];
+      const usable = input.allowedTools.filter((name) => knownTools.includes(name));
+      const text = await callModel(
+        { key: ModelKey.plan, tier: 'large', system: plannerSystem, prompt: plannerPrompt(input, deps.tools.describe(usable)), jsonSchema: planJsonSchema },
+        input.script,
+        input.budgetUsd,
+        spent,
+      );
+      const plan = parseStructured(text, PlanSchema, 'plan');
+      return { plan, knownTools, call: spent.call!, attempt: Context.current().info.attempt };
+    });
+  }
+
+  async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
+    return atBoundary(async (spent) => {
+      const attempt = Context.current().info.attempt;
+      const { task } = input;
+      if (task.kind === 'llm') {
+        const tier: ModelTier = task.tier ?? 'medium';
+        const text = await callModel(
+          { key: ModelKey.task(task.id), tier, system: taskSystem, prompt: taskPrompt(input) },
+          input.modelScript,
+          input.remainingBudgetUsd,
+          spent,
+        );
+        return { output: parseIfJson(text), attempt, call: spent.call! };
+      }
+      if (task.kind === 'tool') return { output: await runTool(input, attempt), attempt };
+      throw new KeelError('permanent', `task ${task.id} is a ${task.kind} task, which the workflow handles itself, not an activity`);
+    });
+  }
+
+  async function runTool(input: RunTaskInput, attempt: number): Promise<unknown> {
+    const { task } = input;
+    const name = task.tool ?? '';
+    let toolInput: unknown;
+    try {
+      toolInput = interpolate(task.input ?? {}, { input: input.runInput, ...input.dependencies });
+    } catch (error) {
+      if (error instanceof UnresolvedReferenceError) throw new KeelError('semantic', `task ${task.id}: ${error.message}`);
+      throw error;
+    }
+    if (input.toolScript) return scriptedToolOutcome(input.toolScript, attempt, Context.current().cancellationSignal);
+    const tool = deps.tools.get(name);
+    if (!tool) throw new KeelError('permanent', `this worker has no tool "${name}" (it has: ${deps.tools.names.join(', ') || 'none'})`);
+    const parsed = tool.input.safeParse(toolInput);
+    if (!parsed.success) {
+      throw new KeelError('semantic', `input for tool "${name}" is not valid: ${describeIssues(parsed.error).join('; ')}`);
+    }
+    return tool.run(parsed.data, {
+      workflowId: Context.current().info.workflowExecution?.workflowId ?? '',
+      taskId: task.id,
+      idempotencyKey: input.idempotencyKey,
+      signal: Context.current().cancellationSignal,
+    });
+  }
+
+  async function synthesize(input: SynthesizeInput) {
+    return atBoundary(async (spent) => {
+      const output = await callModel(
+        { key: ModelKey.synthesize, tier: 'medium', system: synthesizeSystem, prompt: synthesizePrompt(input) },
+        input.script,
+        input.remainingBudgetUsd,
+        spent,
+      );
+      return { output, call: spent.call!, attempt: Context.current().info.attempt };
+    });
+  }
+
+  return { plan, runTask, synthesize };
+}
+
+async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {
+  const entry = scriptedEntryAt(script.entries, script.consumed + attempt - 1);
+  if (entry.delayMs) {
+    const { setTimeout: delay } = await import('node:timers/promises');
+    await delay(entry.delayMs, undefined, { signal });
+  }
+  if (isFailureEntry(entry)) {
+    throw new KeelError(entry.fail, entry.message ?? `scripted ${entry.fail} failure of "${script.key}"`, {
+      ...(entry.retryAfterMs === undefined ? {} : { retryAfterMs: entry.retryAfterMs }),
+    });
+  }
+  return entry.result;
+}
+
+/** Model output that must match a schema: anything else is `malformed`, with the reason to feed back. */
+export function parseStructured<T>(text: string, schema: z.ZodType<T>, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripCodeFence(text));
+  } catch (error) {
+    throw new KeelError('malformed', `the ${what} is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new KeelError('malformed', `the ${what} does not match the schema: ${describeIssues(parsed.error).join('; ')}`);
+  return parsed.data;
+}
+
+function stripCodeFence(text: string): string {
+  const fenced = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/.exec(text);
+  return fenced?.[1] ?? text;
+}
+
+function parseIfJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return text;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,35 @@
+// The one place where an error becomes a Temporal failure, and so where retry-or-not is decided.
+import { ApplicationFailure } from '@temporalio/activity';
+import { KeelError, retryableFailureKinds, type ActivityFailureDetails, type FailureKind, type ModelCallReport } from '../shared';
+
+const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/** Rate-limit backoff without a Retry-After: full jitter between 500 ms and 2 s × 2^(attempt-1), capped at 60 s. */
+export function rateLimitDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(60_000, 2_000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(500 + random() * (ceiling - 500));
+}
+
+export function classify(error: unknown): FailureKind {
+  if (error instanceof KeelError) return error.kind;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && transientCodes.has(code)) return 'transient';
+  return 'permanent';
+}
+
+export function toApplicationFailure(error: unknown, attempt: number, call?: ModelCallReport): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  const kind = classify(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const details: ActivityFailureDetails = { attempt, ...(call ? { call } : {}) };
+  const retryAfterMs = error instanceof KeelError ? error.options.retryAfterMs : undefined;
+  const nextRetryDelay = kind === 'rate_limit' ? (retryAfterMs ?? rateLimitDelayMs(attempt)) : undefined;
+  return ApplicationFailure.create({
+    type: kind,
+    message,
+    nonRetryable: !retryableFailureKinds.includes(kind),
+    details: [details],
+    ...(nextRetryDelay === undefined ? {} : { nextRetryDelay }),
+    ...(error instanceof Error ? { cause: error } : {}),
+  });
+}

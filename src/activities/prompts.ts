@@ -1,0 +1,36 @@
+import type { PlanInput, SynthesizeInput, RunTaskInput } from '../shared';
+
+export const plannerSystem = [
+  'You are the planner of an agent run. Break the goal into a small DAG of tasks.',
+  'Each task: id, kind ("llm" | "tool" | "human_review"), description, dependsOn (ids), critical, tier ("small" | "medium" | "large"),',
+  'for tool tasks the tool name and its input. A tool input may reference a dependency output as "{{taskId.field}}" or the run input as "{{input.field}}".',
+  'Use only the tools listed. Keep the plan within the task limit and the budget. Answer with JSON only, matching the schema.',
+].join('\n');
+
+export function plannerPrompt(input: PlanInput, tools: unknown): string {
+  return [
+    `Goal: ${input.goal}`,
+    `Input: ${JSON.stringify(input.input)}`,
+    `Tools: ${JSON.stringify(tools)}`,
+    `At most ${input.maxTasks} tasks; budget left $${input.budgetUsd}.`,
+    ...(input.feedback ? [`Your previous answer was refused: ${input.feedback}. Answer again with valid JSON matching the schema.`] : []),
+  ].join('\n');
+}
+
+export const taskSystem = 'You carry out one task of a larger plan. Answer with the result only.';
+
+export function taskPrompt(input: RunTaskInput): string {
+  return [
+    `Overall goal: ${input.goal}`,
+    `Your task (${input.task.id}): ${input.task.description}`,
+    ...(input.task.successCriteria ? [`Success criteria: ${input.task.successCriteria}`] : []),
+    `Run input: ${JSON.stringify(input.runInput)}`,
+    `Results of earlier tasks: ${JSON.stringify(input.dependencies)}`,
+  ].join('\n');
+}
+
+export const synthesizeSystem = 'You write the final answer of an agent run from the results of its tasks. Be concise and concrete.';
+
+export function synthesizePrompt(input: SynthesizeInput): string {
+  return [`Goal: ${input.goal}`, `Input: ${JSON.stringify(input.runInput)}`, `Task results: ${JSON.stringify(input.results)}`].join('\n');
+}

@@ -1,0 +1,26 @@
+/** The request failed validation; nothing was started. `problems` lists every one. */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  constructor(readonly problems: string[]) {
+    super(`the request is not valid (nothing was started):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** No Temporal server answered at the address. */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach Temporal at ${address} — start one with \`keel dev\`, or set TEMPORAL_ADDRESS`, options);
+  }
+}
+
+/** No run has this id. */
+export class RunNotFoundError extends Error {
+  override readonly name = 'RunNotFoundError';
+  constructor(readonly workflowId: string) {
+    super(`no run with id "${workflowId}" — list recent runs in the Web UI or check the id`);
+  }
+}

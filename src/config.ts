@@ -1,0 +1,51 @@
+// The one place environment variables are read. Every value is validated; a bad one names itself.
+import path from 'node:path';
+import { z } from 'zod';
+
+const EnvironmentSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. localhost:7233').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  KEEL_TASK_QUEUE: z.string().min(1).default('keel'),
+  /** Where `keel dev` keeps its SQLite file and the example tools their outbox. */
+  KEEL_HOME: z.string().min(1).default('.keel'),
+  KEEL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  /** Activities a worker runs at once. */
+  KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+
+export interface KeelConfig {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  home: string;
+  uiPort: number;
+  temporalCliPath?: string;
+  maxConcurrentActivities: number;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelConfig {
+  const parsed = EnvironmentSchema.safeParse(emptyAsUnset(environment));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigurationError(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+  const values = parsed.data;
+  return {
+    temporalAddress: values.TEMPORAL_ADDRESS,
+    namespace: values.TEMPORAL_NAMESPACE,
+    taskQueue: values.KEEL_TASK_QUEUE,
+    home: path.resolve(values.KEEL_HOME),
+    uiPort: values.KEEL_UI_PORT,
+    ...(values.TEMPORAL_CLI_PATH ? { temporalCliPath: values.TEMPORAL_CLI_PATH } : {}),
+    maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
+  };
+}
+
+function emptyAsUnset(environment: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}

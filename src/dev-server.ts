@@ -1,0 +1,186 @@
+// Finds or builds the `temporal` CLI and runs the local dev server (SQLite file, Web UI).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const temporalCliVersion = 'v1.5.1';
+export const temporalCliModule = `github.com/temporalio/cli/cmd/temporal@${temporalCliVersion}`;
+
+/** Search attributes the dev server registers, with their types. */
+export const devSearchAttributes = { KeelStatus: 'Keyword' } as const;
+
+export class TemporalCliNotFoundError extends Error {
+  override readonly name = 'TemporalCliNotFoundError';
+}
+
+export interface FindOptions {
+  /** $TEMPORAL_CLI_PATH: used as is when set. */
+  explicitPath?: string;
+  /** Where a built binary is kept; default $XDG_CACHE_HOME/keel or ~/.cache/keel. */
+  cacheDirectory?: string;
+  log?: (line: string) => void;
+}
+
+export function cachedCliPath(cacheDirectory = defaultCacheDirectory()): string {
+  return path.join(cacheDirectory, `temporal-${temporalCliVersion}`, 'temporal');
+}
+
+/** $TEMPORAL_CLI_PATH, then `temporal` on PATH, then the cache; else builds it with Go and caches it. */
+export async function findTemporalCli(options: FindOptions = {}): Promise<string> {
+  const log = options.log ?? (() => undefined);
+  if (options.explicitPath) {
+    if (!isExecutable(options.explicitPath)) {
+      throw new TemporalCliNotFoundError(`TEMPORAL_CLI_PATH is ${options.explicitPath}, which is not an executable file: fix the path or unset it`);
+    }
+    return options.explicitPath;
+  }
+  const onPath = findOnPath('temporal');
+  if (onPath) return onPath;
+  const cached = cachedCliPath(options.cacheDirectory);
+  if (isExecutable(cached)) return cached;
+  return buildTemporalCli(cached, log);
+}
+
+async function buildTemporalCli(target: string, log: (line: string) => void): Promise<string> {
+  const go = findOnPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) {
+    throw new TemporalCliNotFoundError(
+      'no `temporal` CLI found (TEMPORAL_CLI_PATH, PATH, cache) and Go is not installed to build one: ' +
+        `install Go 1.25+ and run again, or install the Temporal CLI ${temporalCliVersion} and set TEMPORAL_CLI_PATH to it`,
+    );
+  }
+  const staging = `${path.dirname(target)}.building-${process.pid}`;
+  mkdirSync(staging, { recursive: true });
+  log(`building the Temporal CLI ${temporalCliVersion} with \`go install ${temporalCliModule}\` (first time only; takes several minutes)`);
+  const started = Date.now();
+  const child = spawn(go, ['install', '-v', temporalCliModule], {
+    env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let packages = 0;
+  const tail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    if (line.startsWith('go: downloading')) return;
+    packages += 1;
+    if (packages % 100 === 0) log(`  … ${packages} packages compiled (${Math.round((Date.now() - started) / 1000)} s)`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new TemporalCliNotFoundError(`building the Temporal CLI failed (go install exited ${code}):\n${tail.join('\n')}`);
+  }
+  if (isExecutable(target)) {
+    rmSync(staging, { recursive: true, force: true }); // another process finished first
+  } else {
+    rmSync(path.dirname(target), { recursive: true, force: true });
+    renameSync(staging, path.dirname(target));
+  }
+  log(`built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
+  return target;
+}
+
+export interface DevServerOptions {
+  binary: string;
+  /** SQLite file that keeps runs across restarts. */
+  databaseFile: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Arguments for `temporal server start-dev` that Keel relies on. */
+export function devServerArguments(options: Required<Pick<DevServerOptions, 'databaseFile' | 'port' | 'uiPort' | 'namespace'>>): string[] {
+  return [
+    'server', 'start-dev',
+    '--db-filename', options.databaseFile,
+    '--port', String(options.port),
+    '--ui-port', String(options.uiPort),
+    '--namespace', options.namespace,
+    '--ip', '127.0.0.1',
+    '--log-level', 'warn',
+    ...Object.entries(devSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+  ];
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const address = `127.0.0.1:${port}`;
+  if (await isListening('127.0.0.1', port)) {
+    throw new Error(`port ${port} is already in use: is another \`keel dev\` or Temporal server running? Stop it, or point TEMPORAL_ADDRESS at it and run \`keel worker\``);
+  }
+  mkdirSync(path.dirname(options.databaseFile), { recursive: true });
+  const args = devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default' });
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      output.push(line);
+      if (output.length > 50) output.shift();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 60_000;
+  while (!(await isListening('127.0.0.1', port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the Temporal dev server did not start:\n${output.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    address,
+    uiUrl: `http://localhost:${uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
+}
+
+export function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function defaultCacheDirectory(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'keel');
+}
+
+function findOnPath(name: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const found = result.stdout.trim();
+  return result.status === 0 && found && isExecutable(found) ? found : undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

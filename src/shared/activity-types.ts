@@ -1,0 +1,81 @@
+import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
+import type { Plan, Task } from './task';
+
+/**
+ * The part of a scenario one activity needs: the entries for its key and how many attempts at
+ * that key came before. Attempt N of this activity uses entry `consumed + N - 1`.
+ */
+export interface ScriptSlice<Entry> {
+  key: string;
+  entries: Entry[];
+  consumed: number;
+}
+
+/** What a model call cost, as recorded in history and charged to the ledger by the workflow. */
+export interface ModelCallReport {
+  model: string;
+  usage: Usage;
+  costUsd: number;
+}
+
+export interface PlanInput {
+  goal: string;
+  input: Record<string, unknown>;
+  allowedTools: string[];
+  maxTasks: number;
+  budgetUsd: number;
+  /** Why the previous planner output was refused; fed back so the model can correct itself. */
+  feedback?: string;
+  script?: ScriptSlice<ScriptedModelEntry>;
+  /** Tool names the scenario scripts; known to this run even if the worker has no such tool. */
+  scriptedTools: string[];
+}
+
+export interface PlanOutput {
+  /** Unvalidated against the run's limits: the workflow's validatePlan decides. */
+  plan: Plan;
+  /** Tool names this worker or the scenario can run. */
+  knownTools: string[];
+  call: ModelCallReport;
+  attempt: number;
+}
+
+export interface RunTaskInput {
+  goal: string;
+  runInput: Record<string, unknown>;
+  task: Task;
+  /** Outputs of the task's dependencies, by task id. */
+  dependencies: Record<string, unknown>;
+  /** Left in the budget; the model call caps its output tokens to fit. */
+  remainingBudgetUsd: number;
+  idempotencyKey: string;
+  modelScript?: ScriptSlice<ScriptedModelEntry>;
+  toolScript?: ScriptSlice<ScriptedToolEntry>;
+}
+
+export interface RunTaskOutput {
+  output: unknown;
+  attempt: number;
+  call?: ModelCallReport;
+}
+
+export interface SynthesizeInput {
+  goal: string;
+  runInput: Record<string, unknown>;
+  results: Array<{ id: string; description: string; status: string; output?: unknown }>;
+  remainingBudgetUsd: number;
+  script?: ScriptSlice<ScriptedModelEntry>;
+}
+
+export interface SynthesizeOutput {
+  output: string;
+  call: ModelCallReport;
+  attempt: number;
+}
+
+/** The activities the workflow calls; implemented by createActivities(deps). */
+export interface KeelActivities {
+  plan(input: PlanInput): Promise<PlanOutput>;
+  runTask(input: RunTaskInput): Promise<RunTaskOutput>;
+  synthesize(input: SynthesizeInput): Promise<SynthesizeOutput>;
+}

@@ -1,0 +1,10 @@
+// Workflow-safe exports: used by workflows, activities, the client and the CLI.
+export * from './failure-types';
+export * from './task';
+export * from './scenario';
+export * from './request';
+export * from './scenario-file';
+export * from './result';
+export * from './messages';
+export * from './activity-types';
+export * from './keel-error';

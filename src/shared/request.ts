@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ScriptSchema } from './scenario';
+
+/** Workflow ids are derived from idempotency keys, so keys must be safe in one. */
+const idempotencyKeyPattern = /^[A-Za-z0-9_.:@-]{1,200}$/;
+
+export const requestDefaults = { budgetUsd: 1, maxTasks: 20 } as const;
+
+/** What a user asks Keel to do. Validated by the client before start and by the workflow again. */
+export const AgentRequestSchema = z
+  .object({
+    goal: z.string().trim().min(1, 'goal is required: say what the agent should achieve'),
+    input: z.record(z.string(), z.unknown()).default({}),
+    /** Tool names the plan may use. */
+    tools: z.array(z.string().min(1)).default([]),
+    /** Hard cap on model spend for the whole run, in US dollars. Default 1. */
+    budgetUsd: z.number().positive('budgetUsd must be more than 0').max(10_000).default(requestDefaults.budgetUsd),
+    /** Most tasks a plan may have. Default 20. */
+    maxTasks: z.number().int().min(1).max(500).default(requestDefaults.maxTasks),
+    /** ISO-8601 time after which the run stops scheduling work and ends `failed`. */
+    deadline: z.iso.datetime({ offset: true, message: 'deadline must be an ISO-8601 date-time such as 2026-12-01T12:00:00Z' }).optional(),
+    /** The same key starts one run, not two: it becomes the workflow id. */
+    idempotencyKey: z
+      .string()
+      .regex(idempotencyKeyPattern, 'idempotencyKey is 1-200 letters, digits or _ . : @ -')
+      .optional(),
+    /** A scripted model and scripted tools that travel with the run (see scenario files). */
+    scenario: ScriptSchema.optional(),
+  })
+  .strict();
+
+export type AgentRequest = z.output<typeof AgentRequestSchema>;
+export type AgentRequestInput = z.input<typeof AgentRequestSchema>;
+
+/** Every problem with a value, one line each, with the path that has it. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { AgentRequestSchema, describeIssues, type AgentRequest } from './request';
+import { ScriptSchema } from './scenario';
+
+/** A scenario file: a request plus a scripted model and scripted tools (ARCHITECTURE.md). */
+export const ScenarioFileSchema = z
+  .object({
+    name: z.string().min(1, 'a scenario needs a name'),
+    description: z.string().optional(),
+    request: AgentRequestSchema.omit({ scenario: true }),
+    model: ScriptSchema.shape.model,
+    tools: ScriptSchema.shape.tools,
+  })
+  .strict();
+export type ScenarioFile = z.output<typeof ScenarioFileSchema>;
+
+export class InvalidScenarioError extends Error {
+  override readonly name = 'InvalidScenarioError';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`scenario ${source} is not valid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Parses a scenario (already read as text) into the request it runs. */
+export function parseScenario(text: string, source: string): { name: string; request: AgentRequest } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidScenarioError(source, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  const parsed = ScenarioFileSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidScenarioError(source, describeIssues(parsed.error));
+  const { name, request, model, tools } = parsed.data;
+  return { name, request: { ...request, scenario: { model, tools } } };
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+export const TaskKind = { llm: 'llm', tool: 'tool', humanReview: 'human_review' } as const;
+export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
+
+export const ModelTier = { small: 'small', medium: 'medium', large: 'large' } as const;
+export type ModelTier = (typeof ModelTier)[keyof typeof ModelTier];
+
+const taskIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** One node of a plan. The planner model produces these; the workflow validates them. */
+export const TaskSchema = z
+  .object({
+    id: z.string().regex(taskIdPattern, 'task ids are 1-64 letters, digits, "_", "." or "-"'),
+    kind: z.enum(['llm', 'tool', 'human_review']),
+    description: z.string().min(1, 'a task needs a description'),
+    tool: z.string().min(1).optional(),
+    input: z.record(z.string(), z.unknown()).optional(),
+    dependsOn: z.array(z.string()).default([]),
+    critical: z.boolean().default(true),
+    tier: z.enum(['small', 'medium', 'large']).optional(),
+    timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+    maxAttempts: z.number().int().min(1).max(20).optional(),
+    successCriteria: z.string().optional(),
+    estimatedCostUsd: z.number().min(0).optional(),
+    fallbackTool: z.string().min(1).optional(),
+  })
+  .superRefine((task, context) => {
+    if (task.kind === 'tool' && !task.tool) {
+      context.addIssue({ code: 'custom', path: ['tool'], message: `task ${task.id} is a tool task but names no tool` });
+    }
+  });
+
+export type Task = z.output<typeof TaskSchema>;
+/** A task as written by a planner or a scenario author, before defaults are applied. */
+export type TaskDraft = z.input<typeof TaskSchema>;
+
+export const PlanSchema = z.object({
+  tasks: z.array(TaskSchema).min(1, 'a plan needs at least one task'),
+  rationale: z.string().optional(),
+});
+export type Plan = z.output<typeof PlanSchema>;

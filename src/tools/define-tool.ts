@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+
+export interface ToolContext {
+  workflowId: string;
+  taskId: string;
+  /** Stable across retries of the same task: use it to make side effects idempotent. */
+  idempotencyKey: string;
+  /** Aborted when Temporal cancels the activity. */
+  signal: AbortSignal;
+}
+
+export interface ToolDefinition<Input = unknown, Output = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<Input>;
+  run(input: Input, context: ToolContext): Promise<Output>;
+}
+
+/**
+ * Declares a tool. Its input is validated against `input` before `run` is called; a tool
+ * signals how it failed by throwing `KeelError` (e.g. `semantic` for unexpected data).
+ */
+export function defineTool<Input, Output>(definition: ToolDefinition<Input, Output>): ToolDefinition<Input, Output> {
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(definition.name)) {
+    throw new TypeError(`tool name "${definition.name}" must be snake_case: a-z, 0-9 and _, starting with a letter`);
+  }
+  return definition;
+}

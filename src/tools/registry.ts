@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import type { ToolDefinition } from './define-tool';
+
+/** The tools a worker can run, by name. */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition<never>>();
+
+  constructor(tools: ReadonlyArray<ToolDefinition<never>> = []) {
+    for (const tool of tools) {
+      if (this.tools.has(tool.name)) throw new TypeError(`two tools are named "${tool.name}"`);
+      this.tools.set(tool.name, tool);
+    }
+  }
+
+  get names(): string[] {
+    return [...this.tools.keys()];
+  }
+
+  get(name: string): ToolDefinition<unknown> | undefined {
+    return this.tools.get(name) as ToolDefinition<unknown> | undefined;
+  }
+
+  /** Name, description and JSON schema of each tool, for the planner's prompt. */
+  describe(names: readonly string[]): Array<{ name: string; description: string; inputSchema?: unknown }> {
+    return names.map((name) => {
+      const tool = this.tools.get(name);
+      if (!tool) return { name, description: 'scripted by the scenario' };
+      return { name, description: tool.description, inputSchema: z.toJSONSchema(tool.input as z.ZodType, { unrepresentable: 'any' }) };
+    });
+  }
+}

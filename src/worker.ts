@@ -1,0 +1,51 @@
+// Worker entry: reads config, builds the activities' dependencies, runs the worker.
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from './activities';
+import { loadConfig, type KeelConfig } from './config';
+import { builtinTools, ToolRegistry } from './tools';
+
+export interface KeelWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** Defaults to the built-in tools and no real model provider. */
+  dependencies?: ActivityDependencies;
+  /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivities?: number;
+  identity?: string;
+}
+
+export function defaultDependencies(config: Pick<KeelConfig, 'home'>): ActivityDependencies {
+  return { tools: new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') })) };
+}
+
+export async function createKeelWorker(options: KeelWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.dependencies ?? defaultDependencies(loadConfig())),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}
+
+/** `keel worker`: runs until SIGINT/SIGTERM, then finishes what it started. */
+export async function runWorker(config: KeelConfig = loadConfig()): Promise<void> {
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const worker = await createKeelWorker({
+      connection,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      dependencies: defaultDependencies(config),
+      maxConcurrentActivities: config.maxConcurrentActivities,
+    });
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,33 @@
+// Activity proxies with Keel's timeouts and retry policies. Retry or not is decided by the
+// activity (ApplicationFailure.nonRetryable); the list here is a second guard.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { nonRetryableFailureKinds, type KeelActivities, type Task } from '../shared';
+
+export const defaultTimeoutMs = { model: 30_000, tool: 60_000, plan: 60_000 } as const;
+export const defaultMaxAttempts = 3;
+
+const retry = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '60s',
+  nonRetryableErrorTypes: nonRetryableFailureKinds,
+} as const;
+
+export function plannerActivities(): Pick<KeelActivities, 'plan' | 'synthesize'> & { attempts: number } {
+  const attempts = 4;
+  const options: ActivityOptions = { startToCloseTimeout: defaultTimeoutMs.plan, retry: { ...retry, maximumAttempts: attempts } };
+  const { plan } = proxyActivities<KeelActivities>({ ...options, summary: 'plan' });
+  const { synthesize } = proxyActivities<KeelActivities>({ ...options, summary: 'synthesize' });
+  return { plan, synthesize, attempts };
+}
+
+export function taskActivity(task: Task): { runTask: KeelActivities['runTask']; attempts: number } {
+  const attempts = task.maxAttempts ?? defaultMaxAttempts;
+  const timeout = task.timeoutMs ?? (task.kind === 'tool' ? defaultTimeoutMs.tool : defaultTimeoutMs.model);
+  const { runTask } = proxyActivities<KeelActivities>({
+    startToCloseTimeout: timeout,
+    retry: { ...retry, maximumAttempts: attempts },
+    summary: task.kind === 'tool' ? `${task.id} · ${task.tool}` : `${task.id} · ${task.kind}`,
+  });
+  return { runTask, attempts };
+}

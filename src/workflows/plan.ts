@@ -1,0 +1,115 @@
+// Pure plan checks and ordering. No Temporal imports: unit-tested directly and run in the workflow.
+import { describeIssues, PlanSchema, type Plan, type Task } from '../shared';
+
+export interface PlanLimits {
+  /** Tools the request allows the plan to use. */
+  allowedTools: readonly string[];
+  /** Tools the worker or the scenario can actually run. */
+  knownTools: readonly string[];
+  maxTasks: number;
+  /** Budget left for executing the plan, after what planning already cost. */
+  remainingBudgetUsd: number;
+}
+
+export type PlanValidation = { ok: true; plan: Plan; order: Task[] } | { ok: false; problems: string[] };
+
+/** Checks a plan against the schema and the run's limits; every problem is listed, naming the culprit. */
+export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValidation {
+  const parsed = PlanSchema.safeParse(candidate);
+  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error).map((issue) => `plan schema: ${issue}`) };
+  const plan = parsed.data;
+  const problems: string[] = [];
+
+  if (plan.tasks.length > limits.maxTasks) {
+    problems.push(`the plan has ${plan.tasks.length} tasks, more than maxTasks (${limits.maxTasks})`);
+  }
+
+  const seen = new Set<string>();
+  for (const task of plan.tasks) {
+    if (seen.has(task.id)) problems.push(`duplicate task id "${task.id}"`);
+    seen.add(task.id);
+  }
+
+  for (const task of plan.tasks) {
+    for (const dependency of task.dependsOn) {
+      if (!seen.has(dependency)) problems.push(`task "${task.id}" depends on "${dependency}", which is not in the plan`);
+    }
+    for (const tool of [task.tool, task.fallbackTool]) {
+      if (task.kind !== 'tool' || tool === undefined) continue;
+      if (!limits.knownTools.includes(tool)) {
+        problems.push(`task "${task.id}" uses unknown tool "${tool}" (known: ${listOrNone(limits.knownTools)})`);
+      } else if (!limits.allowedTools.includes(tool)) {
+        problems.push(`task "${task.id}" uses tool "${tool}", which the request does not allow (allowed: ${listOrNone(limits.allowedTools)})`);
+      }
+    }
+  }
+
+  const cycle = findCycle(plan.tasks);
+  if (cycle) problems.push(`dependency cycle: ${cycle.join(' → ')}`);
+
+  const estimatedUsd = estimatePlanCost(plan);
+  if (estimatedUsd > limits.remainingBudgetUsd) {
+    problems.push(
+      `estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${limits.remainingBudgetUsd.toFixed(4)})`,
+    );
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, plan, order: topologicalOrder(plan.tasks) };
+}
+
+export function estimatePlanCost(plan: Plan): number {
+  return plan.tasks.reduce((sum, task) => sum + (task.estimatedCostUsd ?? 0), 0);
+}
+
+/** The first dependency cycle found, as ids from the start of the cycle back to it; undefined if none. */
+export function findCycle(tasks: readonly Task[]): string[] | undefined {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+
+  const visit = (id: string): string[] | undefined => {
+    const mark = state.get(id);
+    if (mark === 'done') return undefined;
+    if (mark === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    const task = byId.get(id);
+    if (!task) return undefined;
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const dependency of task.dependsOn) {
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+
+  for (const task of tasks) {
+    const cycle = visit(task.id);
+    // Found by walking dependencies, so reverse it to read in execution order.
+    if (cycle) return cycle.reverse();
+  }
+  return undefined;
+}
+
+/** Tasks ordered so each comes after its dependencies; ties keep the plan's order. Assumes no cycle. */
+export function topologicalOrder(tasks: readonly Task[]): Task[] {
+  const placed = new Set<string>();
+  const ordered: Task[] = [];
+  let remaining = [...tasks];
+  while (remaining.length > 0) {
+    const ready = remaining.filter((task) => task.dependsOn.every((dependency) => placed.has(dependency)));
+    if (ready.length === 0) throw new TypeError('topologicalOrder needs an acyclic plan: call validatePlan first');
+    for (const task of ready) {
+      placed.add(task.id);
+      ordered.push(task);
+    }
+    remaining = remaining.filter((task) => !placed.has(task.id));
+  }
+  return ordered;
+}
+
+function listOrNone(names: readonly string[]): string {
+  return names.length > 0 ? names.join(', ') : 'none';
+}

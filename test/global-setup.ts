@@ -1,0 +1,33 @@
+// One real Temporal dev server and one workflow bundle for the whole test run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findTemporalCli } from '../src/dev-server';
+import { keelStatusKey } from '../src/shared';
+
+export default async function globalSetup(): Promise<void> {
+  const stateDirectory = path.resolve(__dirname, '../.keel/test');
+  mkdirSync(stateDirectory, { recursive: true });
+  const binary = await findTemporalCli({
+    ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const environment = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: binary },
+      searchAttributes: [keelStatusKey],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+  });
+  const bundlePath = path.join(stateDirectory, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.KEEL_TEST_TEMPORAL_ADDRESS = environment.address;
+  process.env.KEEL_TEST_WORKFLOW_BUNDLE = bundlePath;
+  process.env.KEEL_TEST_TEMPORAL_CLI = binary;
+  (globalThis as { keelTestEnvironment?: TestWorkflowEnvironment }).keelTestEnvironment = environment;
+}

@@ -1,0 +1,37 @@
+import type { AgentRequestInput, ScriptedModelEntry, ScriptedToolEntry, TaskDraft } from '../../src/shared';
+
+/** A scripted request: a plan, optional task/evaluate entries and tool outcomes, and a synthesis. */
+export function scriptedRequest(options: {
+  goal?: string;
+  tasks: TaskDraft[];
+  tools?: Record<string, ScriptedToolEntry[]>;
+  model?: Record<string, ScriptedModelEntry[]>;
+  plans?: ScriptedModelEntry[];
+  allowedTools?: string[];
+  budgetUsd?: number;
+  idempotencyKey?: string;
+}): AgentRequestInput {
+  const toolNames = [...new Set(options.tasks.flatMap((task) => (task.tool ? [task.tool] : [])))];
+  return {
+    goal: options.goal ?? 'test goal',
+    tools: options.allowedTools ?? toolNames,
+    ...(options.budgetUsd ? { budgetUsd: options.budgetUsd } : {}),
+    ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    scenario: {
+      model: {
+        plan: options.plans ?? [{ tasks: options.tasks }],
+        synthesize: [{ text: 'final answer' }],
+        ...options.model,
+      },
+      tools: options.tools ?? {},
+    },
+  };
+}
+
+export function toolTask(id: string, tool: string, dependsOn: string[] = [], extra: Partial<TaskDraft> = {}): TaskDraft {
+  return { id, kind: 'tool', tool, description: `${id} runs ${tool}`, dependsOn, ...extra };
+}
+
+export function llmTask(id: string, dependsOn: string[] = [], extra: Partial<TaskDraft> = {}): TaskDraft {
+  return { id, kind: 'llm', description: `${id} thinks`, dependsOn, ...extra };
+}

@@ -1,0 +1,67 @@
+// Connects tests to the run's shared dev server and starts real workers on unique task queues.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../src/activities';
+import { createKeelWorker, defaultDependencies } from '../../src/worker';
+import { KeelClient } from '../../src/client';
+
+// Workers log state changes at INFO; tests only want warnings. Jest may reuse a process whose
+// runtime is already installed, which is fine.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process
+}
+
+export function testAddress(): string {
+  const address = process.env.KEEL_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('KEEL_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (globalSetup starts the server)');
+  return address;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TestKit {
+  taskQueue: string;
+  client: Client;
+  keel: KeelClient;
+  address: string;
+  createWorker(): Promise<Worker>;
+  /** Runs a fresh worker while `body` runs. */
+  withWorker<T>(body: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function createTestKit(options: { dependencies?: ActivityDependencies; home?: string } = {}): Promise<TestKit> {
+  const address = testAddress();
+  const taskQueue = uniqueName('keel-test');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const keel = await KeelClient.connect({ address, taskQueue });
+  const dependencies = options.dependencies ?? defaultDependencies({ home: options.home ?? `.keel/test/${taskQueue}` });
+  const createWorker = () =>
+    createKeelWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      dependencies,
+      workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! },
+    });
+  return {
+    taskQueue,
+    client,
+    keel,
+    address,
+    createWorker,
+    withWorker: async (body) => (await createWorker()).runUntil(body),
+    async close() {
+      await keel.close();
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
