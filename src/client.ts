@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';
 import { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
 import { AgentRequestSchema, describeIssues, keelStatusKey, stateQuery, workflowIdPrefix, type AgentRequestInput, type RunResult, type RunState } from './shared';
@@ -71,13 +72,39 @@ export class KeelClient {
     }
   }
 
-  /** Live progress from the run's `state` query; needs a worker for the run's task queue. */
+  /**
+   * Live progress from the run's `state` query while it runs (answered by a worker); once it has
+   * ended, the state is read from its result, so no worker is needed.
+   */
   async getStatus(workflowId: string): Promise<RunState> {
+    try {
+      const handle = this.handle(workflowId);
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') return await this.queryState(workflowId);
+      const result = await handle.result();
+      return stateFromResult(result);
+    } catch (error) {
+      throw this.translate(error, workflowId);
+    }
+  }
+
+  /** The run's `state` query, answered by a worker (also after the run ended, while a worker polls). */
+  async queryState(workflowId: string): Promise<RunState> {
     try {
       return await this.handle(workflowId).query(stateQuery);
     } catch (error) {
       throw this.translate(error, workflowId);
     }
+  }
+
+  /** Whether any worker polls this client's task queue (a run waits, unstarted, while none does). */
+  async hasWorkers(): Promise<boolean> {
+    const response = await this.temporal.workflowService.describeTaskQueue({
+      namespace: this.temporal.options.namespace,
+      taskQueue: { name: this.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return (response.pollers ?? []).length > 0;
   }
 
   /** Waits for the run to end and returns its RunResult. */
@@ -103,6 +130,30 @@ export class KeelClient {
     if (code === 14 /* UNAVAILABLE */) return new TemporalUnreachableError(this.address, { cause: error });
     return error;
   }
+}
+
+function stateFromResult(result: RunResult): RunState {
+  return {
+    workflowId: result.workflowId,
+    phase: result.status,
+    goal: result.goal,
+    plans: result.plans,
+    tasks: result.tasks.map((task) => ({
+      id: task.id,
+      kind: task.kind,
+      description: '',
+      dependsOn: [],
+      status: task.status,
+      attempts: task.attempts,
+      costUsd: task.costUsd,
+      ...(task.tool ? { tool: task.tool } : {}),
+      ...(task.error ? { error: task.error } : {}),
+    })),
+    costUsd: result.costUsd,
+    budgetUsd: result.budgetUsd,
+    tokens: result.tokens,
+    result,
+  };
 }
 
 function truncate(text: string, length: number): string {

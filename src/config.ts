@@ -12,6 +12,8 @@ const EnvironmentSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   /** Activities a worker runs at once. */
   KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Worker and SDK log level. */
+  KEEL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
 
 export interface KeelConfig {
@@ -22,6 +24,7 @@ export interface KeelConfig {
   uiPort: number;
   temporalCliPath?: string;
   maxConcurrentActivities: number;
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 export class ConfigurationError extends Error {
@@ -43,6 +46,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     uiPort: values.KEEL_UI_PORT,
     ...(values.TEMPORAL_CLI_PATH ? { temporalCliPath: values.TEMPORAL_CLI_PATH } : {}),
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
+    logLevel: values.KEEL_LOG_LEVEL,
   };
 }
 

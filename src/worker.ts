@@ -1,6 +1,6 @@
 // Worker entry: reads config, builds the activities' dependencies, runs the worker.
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { loadConfig, type KeelConfig } from './config';
 import { builtinTools, ToolRegistry } from './tools';
@@ -33,8 +33,14 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
   });
 }
 
+/** Sets the SDK's log level for this process; call before the first connection or worker. */
+export function installRuntime(config: Pick<KeelConfig, 'logLevel'>): void {
+  Runtime.install({ logger: new DefaultLogger(config.logLevel) });
+}
+
 /** `keel worker`: runs until SIGINT/SIGTERM, then finishes what it started. */
 export async function runWorker(config: KeelConfig = loadConfig()): Promise<void> {
+  installRuntime(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     const worker = await createKeelWorker({

@@ -36,6 +36,7 @@ export interface TaskResult {
   status: Exclude<TaskStatus, 'pending' | 'running'>;
   attempts: number;
   costUsd: number;
+  tool?: string;
   model?: string;
   error?: TaskError;
 }
@@ -51,6 +52,7 @@ export interface EscalationRecord {
 export interface RunResult {
   workflowId: string;
   runId: string;
+  goal: string;
   status: RunStatus;
   reason?: string;
   output?: string;

@@ -64,7 +64,9 @@ export function estimatePlanCost(plan: Plan): number {
 
 /** The first dependency cycle found, as ids from the start of the cycle back to it; undefined if none. */
 export function findCycle(tasks: readonly Task[]): string[] | undefined {
-  const byId = new Map(tasks.map((task) => [task.id, task]));
+  // Duplicated ids are reported separately; here their dependencies are merged so no cycle hides.
+  const dependenciesOf = new Map<string, string[]>();
+  for (const task of tasks) dependenciesOf.set(task.id, [...(dependenciesOf.get(task.id) ?? []), ...task.dependsOn]);
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
 
@@ -72,11 +74,11 @@ export function findCycle(tasks: readonly Task[]): string[] | undefined {
     const mark = state.get(id);
     if (mark === 'done') return undefined;
     if (mark === 'visiting') return [...path.slice(path.indexOf(id)), id];
-    const task = byId.get(id);
-    if (!task) return undefined;
+    const dependencies = dependenciesOf.get(id);
+    if (!dependencies) return undefined;
     state.set(id, 'visiting');
     path.push(id);
-    for (const dependency of task.dependsOn) {
+    for (const dependency of dependencies) {
       const cycle = visit(dependency);
       if (cycle) return cycle;
     }

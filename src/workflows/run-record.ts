@@ -110,12 +110,14 @@ export class RunRecord {
       status: taskStatus === 'pending' || taskStatus === 'running' ? 'cancelled' : taskStatus,
       attempts,
       costUsd: roundUsd(costUsd),
+      ...(task.tool ? { tool: task.tool } : {}),
       ...(model ? { model } : {}),
       ...(error ? { error } : {}),
     }));
     this.result = {
       workflowId: this.workflowId,
       runId: this.runId,
+      goal: this.goal,
       status,
       ...(details.reason ? { reason: details.reason } : {}),
       ...(details.output !== undefined ? { output: details.output } : {}),

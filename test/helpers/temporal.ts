@@ -6,10 +6,10 @@ import type { ActivityDependencies } from '../../src/activities';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { KeelClient } from '../../src/client';
 
-// Workers log state changes at INFO; tests only want warnings. Jest may reuse a process whose
+// Workers log state changes at INFO; tests only want errors (failures under test are expected). Jest may reuse a process whose
 // runtime is already installed, which is fine.
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 } catch {
   // already installed in this process
 }

@@ -1,0 +1,68 @@
+// `keel dev`: the dev server (SQLite under KEEL_HOME, Web UI) and a worker in this process,
+// optionally running a scenario; Ctrl-C stops everything.
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { KeelClient } from '../client';
+import { loadConfig } from '../config';
+import { findTemporalCli, startDevServer } from '../dev-server';
+import { createKeelWorker, defaultDependencies, installRuntime } from '../worker';
+import { CliError, ExitCode } from './cli-error';
+import { followRun } from './follow';
+import { loadRequest } from './load-request';
+import { runUrl, uiUrl } from './urls';
+
+export async function devCommand(options: { run?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+  const config = loadConfig();
+  const request = options.run ? loadRequest(undefined, { scenario: options.run }) : undefined; // fail on a bad file before starting anything
+  const port = Number(config.temporalAddress.split(':').pop());
+  if (!/^(localhost|127\.0\.0\.1):/.test(config.temporalAddress)) {
+    throw new CliError(`keel dev starts a local server, but TEMPORAL_ADDRESS is ${config.temporalAddress}: unset it, or run \`keel worker\` against that server`);
+  }
+  installRuntime(config);
+  const binary = await findTemporalCli({ ...(config.temporalCliPath ? { explicitPath: config.temporalCliPath } : {}), log: io.err });
+  const databaseFile = path.join(config.home, 'temporal.db');
+  const server = await startDevServer({ binary, databaseFile, port, uiPort: config.uiPort, namespace: config.namespace });
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await createKeelWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    dependencies: defaultDependencies(config),
+    maxConcurrentActivities: config.maxConcurrentActivities,
+  });
+  const running = worker.run();
+  io.out(`Temporal dev server ${server.address} (history in ${path.relative(process.cwd(), databaseFile) || databaseFile})`);
+  io.out(`Web UI              ${uiUrl(config)}`);
+  io.out(`Worker              task queue "${config.taskQueue}"`);
+
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let exitCode: number = ExitCode.ok;
+  try {
+    if (request) {
+      const client = await KeelClient.connect({ address: server.address, namespace: config.namespace, taskQueue: config.taskQueue });
+      try {
+        const started = await client.startRun(request);
+        io.out(`\nRunning ${options.run} as ${started.workflowId}${started.attached ? ' (attached to the existing run)' : ''}\n`);
+        const result = await Promise.race([followRun(client, started.workflowId, io.out), stopped.then(() => undefined)]);
+        if (result) {
+          io.out(`\nSee it in the Web UI: ${runUrl(config, started.workflowId)}`);
+          exitCode = result.status === 'completed' || result.status === 'partial' ? ExitCode.ok : ExitCode.runUnsuccessful;
+        }
+      } finally {
+        await client.close();
+      }
+    }
+    io.out(`\nServer and worker are running. Try: keel run --scenario examples/flaky-tools.json --wait   ·   Ctrl-C stops everything.`);
+    await Promise.race([stopped, running]);
+  } finally {
+    io.err('stopping the worker and the dev server…');
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+    await connection.close();
+    await server.stop();
+  }
+  return exitCode;
+}

@@ -1,0 +1,92 @@
+// The `keel` command. Each subcommand lives in its own file; errors become one sentence on stderr.
+import { Command, CommanderError } from 'commander';
+import { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from '../client-errors';
+import { ConfigurationError } from '../config';
+import { TemporalCliNotFoundError } from '../dev-server';
+import { InvalidScenarioError } from '../shared';
+import { CliError, ExitCode } from './cli-error';
+import { devCommand } from './dev';
+import { runCommand } from './run';
+import { statusCommand } from './status';
+import { workerCommand } from './worker';
+
+const io = {
+  out: (text: string) => void process.stdout.write(`${text}\n`),
+  err: (text: string) => void process.stderr.write(`${text}\n`),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command('keel')
+    .description('Run AI agents as durable Temporal workflows.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showSuggestionAfterError();
+
+  program
+    .command('dev')
+    .description('start the local Temporal dev server (SQLite under .keel/, Web UI on :8233) and a worker')
+    .option('--run <file>', 'run this scenario once everything is up, and show its progress')
+    .action(async (options: { run?: string }) => {
+      exitCode = await devCommand(options, io);
+    });
+
+  program
+    .command('worker')
+    .description('run a worker on the task queue ($KEEL_TASK_QUEUE, default "keel")')
+    .action(async () => {
+      exitCode = await workerCommand(io);
+    });
+
+  program
+    .command('run')
+    .description('start an agent run')
+    .argument('[goal]', 'what the agent should achieve (overrides the scenario goal)')
+    .option('--scenario <file>', 'a scenario file: request + scripted model and tools')
+    .option('--budget <usd>', 'hard cap on model spend, in US dollars')
+    .option('--id <id>', 'idempotency key: the same id starts one run, later starts attach to it')
+    .option('--tools <names>', 'comma-separated tools the plan may use')
+    .option('--input <json>', 'the run input, a JSON object')
+    .option('--wait', 'wait for the result (exit 0 when completed or partial)')
+    .option('--json', 'print JSON only (with --wait: exactly the RunResult)')
+    .action(async (goal: string | undefined, options) => {
+      exitCode = await runCommand(goal, options, io);
+    });
+
+  program
+    .command('status')
+    .description('live state of a run')
+    .argument('<id>', 'the run (workflow) id')
+    .option('--json', 'print the state as JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      exitCode = await statusCommand(id, options, io);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  const known: Array<[new (...args: never[]) => Error, number]> = [
+    [CliError, ExitCode.badInput],
+    [InvalidRequestError, ExitCode.badInput],
+    [InvalidScenarioError, ExitCode.badInput],
+    [ConfigurationError, ExitCode.badInput],
+    [RunNotFoundError, ExitCode.badInput],
+    [TemporalUnreachableError, ExitCode.unreachable],
+    [TemporalCliNotFoundError, ExitCode.failure],
+  ];
+  for (const [type, code] of known) {
+    if (error instanceof type) {
+      io.err(`keel: ${error.message}`);
+      return error instanceof CliError ? error.exitCode : code;
+    }
+  }
+  io.err(`keel: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return ExitCode.failure;
+}

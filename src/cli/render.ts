@@ -1,0 +1,61 @@
+// What the CLI prints for people: the plan as a tree, task progress, the result.
+import type { Plan, RunResult, RunState, TaskStatus } from '../shared';
+
+const icons: Record<TaskStatus, string> = {
+  pending: '·',
+  running: '▶',
+  completed: '✓',
+  failed: '✗',
+  skipped: '↷',
+  cancelled: '⊘',
+};
+
+/** Each task under the dependency it waits for last; extra dependencies are named after "also after". */
+export function renderPlanTree(plan: Plan): string {
+  const ids = plan.tasks.map((task) => task.id);
+  const parentOf = new Map(plan.tasks.map((task) => [task.id, [...task.dependsOn].sort((a, b) => ids.indexOf(b) - ids.indexOf(a))[0]]));
+  const childrenOf = (parent: string | undefined) => plan.tasks.filter((task) => parentOf.get(task.id) === parent);
+  const lines = [`Plan · ${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}${plan.rationale ? ` — ${plan.rationale}` : ''}`];
+  const walk = (parent: string | undefined, prefix: string) => {
+    const children = childrenOf(parent);
+    children.forEach((task, index) => {
+      const last = index === children.length - 1;
+      const what = task.kind === 'tool' ? `tool ${task.tool}` : task.kind;
+      const others = task.dependsOn.filter((dependency) => dependency !== parentOf.get(task.id));
+      const flags = [task.critical ? '' : 'non-critical', task.tier ?? '', others.length > 0 ? `also after ${others.join(', ')}` : '']
+        .filter(Boolean)
+        .join(', ');
+      lines.push(`${prefix}${last ? '└─' : '├─'} ${task.id}  ${what}  ${task.description}${flags ? `  (${flags})` : ''}`);
+      walk(task.id, `${prefix}${last ? '   ' : '│  '}`);
+    });
+  };
+  walk(undefined, '');
+  return lines.join('\n');
+}
+
+export function renderTaskLine(task: RunState['tasks'][number]): string {
+  const what = task.tool ? `${task.kind} ${task.tool}` : task.kind;
+  const attempts = task.attempts > 1 ? `, ${task.attempts} attempts` : '';
+  const cost = task.costUsd > 0 ? `, $${task.costUsd.toFixed(6)}` : '';
+  const error = task.error ? ` — ${task.error.kind}: ${task.error.message}` : '';
+  return `  ${icons[task.status]} ${task.id.padEnd(10)} ${what.padEnd(22)} ${task.status}${attempts}${cost}${error}`;
+}
+
+export function renderResult(result: RunResult): string {
+  const lines = [
+    `Result · ${result.status}${result.reason ? ` — ${result.reason}` : ''}`,
+    ...(result.output ? ['', result.output, ''] : []),
+    `  tasks ${result.tasks.filter((task) => task.status === 'completed').length}/${result.tasks.length} completed · plans ${result.plans} · ` +
+      `cost $${result.costUsd.toFixed(6)} of $${result.budgetUsd} · tokens ${result.tokens.input} in / ${result.tokens.output} out`,
+  ];
+  return lines.join('\n');
+}
+
+export function renderStatus(state: RunState): string {
+  const lines = [`${state.workflowId} · ${state.phase} · ${state.goal}`];
+  if (state.plan) lines.push(renderPlanTree(state.plan));
+  if (state.tasks.length > 0) lines.push('Tasks', ...state.tasks.map(renderTaskLine));
+  lines.push(`Cost $${state.costUsd.toFixed(6)} of $${state.budgetUsd} · tokens ${state.tokens.input} in / ${state.tokens.output} out`);
+  if (state.result) lines.push(renderResult(state.result));
+  return lines.join('\n');
+}

@@ -1,0 +1,35 @@
+import { KeelClient } from '../client';
+import { loadConfig } from '../config';
+import { ExitCode } from './cli-error';
+import { followRun } from './follow';
+import { loadRequest, type RunCommandOptions } from './load-request';
+import { runUrl } from './urls';
+
+export interface RunOptions extends RunCommandOptions {
+  wait?: boolean;
+  json?: boolean;
+}
+
+export async function runCommand(goal: string | undefined, options: RunOptions, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+  const request = loadRequest(goal, options);
+  const client = await KeelClient.connect();
+  try {
+    const started = await client.startRun(request);
+    const config = loadConfig();
+    if (started.attached) io.err(`attached to the existing run ${started.workflowId} (same idempotency key); nothing new was started`);
+    if (!(await client.hasWorkers())) {
+      io.err(`no worker is polling task queue "${client.taskQueue}" yet — start one with \`keel worker\` (the run waits until then)`);
+    }
+    if (!options.wait) {
+      if (options.json) io.out(JSON.stringify(started));
+      else io.out(`started ${started.workflowId}\n  follow it: keel status ${started.workflowId}\n  Web UI:    ${runUrl(config, started.workflowId)}`);
+      return ExitCode.ok;
+    }
+    const result = options.json ? await client.getResult(started.workflowId) : await followRun(client, started.workflowId, io.out);
+    if (options.json) io.out(JSON.stringify(result, null, 2));
+    else io.out(`Web UI: ${runUrl(config, started.workflowId)}`);
+    return result.status === 'completed' || result.status === 'partial' ? ExitCode.ok : ExitCode.runUnsuccessful;
+  } finally {
+    await client.close();
+  }
+}

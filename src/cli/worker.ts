@@ -1,0 +1,18 @@
+import { loadConfig } from '../config';
+import { TemporalUnreachableError } from '../client-errors';
+import { runWorker } from '../worker';
+import { ExitCode } from './cli-error';
+
+export async function workerCommand(io: { err: (text: string) => void }): Promise<number> {
+  const config = loadConfig();
+  io.err(`keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress} · namespace ${config.namespace}`);
+  try {
+    await runWorker(config);
+  } catch (error) {
+    if ((error as Error).name === 'TransportError' || /connect|unavailable/i.test((error as Error).message)) {
+      throw new TemporalUnreachableError(config.temporalAddress, { cause: error });
+    }
+    throw error;
+  }
+  return ExitCode.ok;
+}

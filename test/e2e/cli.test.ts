@@ -1,0 +1,109 @@
+// The `keel` command as a user runs it, against the test run's dev server and a `keel worker` process.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '../../src/shared';
+import { freePort, runKeel, startKeel, waitFor } from '../helpers/cli';
+import { testAddress, uniqueName } from '../helpers/temporal';
+
+const runResultKeys = ['workflowId', 'runId', 'goal', 'status', 'output', 'plans', 'replans', 'tasks', 'escalations', 'costUsd', 'budgetUsd', 'tokens', 'cache'];
+
+describe('against a running worker', () => {
+  const taskQueue = uniqueName('keel-cli');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keel-cli-'));
+  const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home };
+  let worker: ReturnType<typeof startKeel>;
+
+  beforeAll(async () => {
+    worker = startKeel(['worker'], env);
+    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
+  });
+  afterAll(async () => {
+    worker.child.kill('SIGINT');
+    expect(await worker.exited).toBe(0);
+  });
+
+  test('`keel run --scenario --wait --json` prints exactly a RunResult on stdout', async () => {
+    const outcome = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--wait', '--json'], env);
+    expect(outcome.code).toBe(0);
+    const result = JSON.parse(outcome.stdout) as RunResult;
+    expect(Object.keys(result).sort()).toEqual([...runResultKeys].sort());
+    expect(result).toMatchObject({ status: 'completed', plans: 1, replans: 0, budgetUsd: 0.5, escalations: [], cache: { hits: 0, misses: 0 } });
+    expect(result.tasks.map((task) => task.id)).toEqual(['verify', 'account', 'risk', 'welcome', 'send']);
+    expect(result.tasks.every((task) => task.status === 'completed')).toBe(true);
+    expect(result.costUsd).toBeGreaterThan(0);
+    expect(result.costUsd).toBeLessThanOrEqual(result.budgetUsd);
+    // The example's real send_email tool delivered the drafted welcome text to the outbox.
+    const outbox = readFileSync(path.join(home, 'outbox', 'outbox.jsonl'), 'utf8');
+    expect(outbox).toContain('your Keel account is ready');
+    expect(outbox).toContain('"subject":"Welcome to Keel, ACME Corp"');
+  });
+
+  test('a run with retries exits 0 and `keel status` shows it; the same --id attaches', async () => {
+    const id = uniqueName('flaky');
+    const first = await runKeel(['run', '--scenario', 'examples/flaky-tools.json', '--id', id, '--wait'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Plan · 3 tasks');
+    expect(first.stdout).toMatch(/✓ crm\s+tool crm_lookup\s+completed, 3 attempts/);
+    expect(first.stdout).toContain('Result · completed');
+    const second = await runKeel(['run', '--scenario', 'examples/flaky-tools.json', '--id', id, '--json'], env);
+    expect(JSON.parse(second.stdout)).toMatchObject({ workflowId: id, attached: true });
+    expect(second.stderr).toContain('attached to the existing run');
+    const status = await runKeel(['status', id, '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ workflowId: id, phase: 'completed', result: { status: 'completed' } });
+  });
+
+  test('a run that fails exits non-zero with the reason', async () => {
+    const outcome = await runKeel(['run', 'Do something real', '--wait', '--json'], env);
+    expect(outcome.code).toBe(1);
+    const result = JSON.parse(outcome.stdout) as RunResult;
+    expect(result.status).toBe('failed');
+    expect(result.reason).toContain('only scenario runs can execute');
+  });
+
+  test('bad input is refused with the reason and exit code 2', async () => {
+    const invalid = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--budget', '-3'], env);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('budgetUsd: budgetUsd must be more than 0');
+    const missing = await runKeel(['run', '--scenario', 'examples/nope.json'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read scenario examples/nope.json');
+    const unknown = await runKeel(['status', uniqueName('ghost')], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no run with id/);
+  });
+});
+
+test('`keel run` without a reachable server says so in one sentence and how to start one', async () => {
+  const port = await freePort();
+  const outcome = await runKeel(['run', '--scenario', 'examples/onboarding.json'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+  expect(outcome.code).toBe(3);
+  expect(outcome.stderr.trim()).toBe(`keel: cannot reach Temporal at 127.0.0.1:${port} — start one with \`keel dev\`, or set TEMPORAL_ADDRESS`);
+  expect(outcome.stdout).toBe('');
+});
+
+test('`keel dev --run` starts a server and a worker, runs the example with a plan tree and progress, and Ctrl-C stops it all', async () => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keel-dev-'));
+  const dev = startKeel(['dev', '--run', 'examples/onboarding.json'], {
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    KEEL_UI_PORT: String(uiPort),
+    KEEL_HOME: home,
+    TEMPORAL_CLI_PATH: process.env.KEEL_TEST_TEMPORAL_CLI,
+  });
+  await waitFor(() => dev.output().includes('Ctrl-C stops everything'), 'keel dev to finish the example', 90_000);
+  const output = dev.output();
+  expect(output).toContain(`Web UI              http://localhost:${uiPort}`);
+  expect(output).toContain('└─ verify  tool verify_document');
+  expect(output).toMatch(/✓ send\s+tool send_email\s+completed/);
+  expect(output).toContain('Result · completed');
+  expect(output).toMatch(/See it in the Web UI: http:\/\/localhost:\d+\/namespaces\/default\/workflows\/keel-/);
+  // The UI is really up while dev runs.
+  const settings = await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`);
+  expect(settings.ok).toBe(true);
+
+  dev.child.kill('SIGINT');
+  expect(await dev.exited).toBe(0);
+  await expect(fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).rejects.toThrow();
+  expect(readFileSync(path.join(home, 'temporal.db')).length).toBeGreaterThan(0);
+}, 120_000);

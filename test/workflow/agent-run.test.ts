@@ -1,0 +1,156 @@
+// agentRun end to end on a real dev server: retries, re-asking the planner, rejection, failure.
+import { InvalidRequestError, RunNotFoundError } from '../../src/client';
+import { keelStatusKey } from '../../src/shared';
+import { activityTimeline } from '../helpers/history';
+import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
+import { createTestKit, uniqueName, type TestKit } from '../helpers/temporal';
+
+let kit: TestKit;
+beforeAll(async () => {
+  kit = await createTestKit();
+});
+afterAll(async () => kit.close());
+
+async function run(request: Parameters<TestKit['keel']['startRun']>[0]) {
+  return kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    return kit.keel.getResult(workflowId);
+  });
+}
+
+test('a transient tool failure is retried by Temporal and the run completes with attempts = 2', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [toolTask('t1', 'flaky')],
+      tools: { flaky: [{ fail: 'transient', message: 'connection reset' }, { result: { ok: true } }] },
+    }),
+  );
+  expect(result.status).toBe('completed');
+  expect(result.tasks[0]).toMatchObject({ id: 't1', status: 'completed', attempts: 2 });
+  expect(result.output).toBe('final answer');
+});
+
+test('a malformed plan is re-asked with the error fed back, and the second plan runs', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [],
+      plans: [{ fail: 'malformed' }, { tasks: [{ id: 'only', kind: 'llm', description: 'answer' }] }],
+      model: { 'task:only': [{ text: '42' }] },
+    }),
+  );
+  expect(result.status).toBe('completed');
+  expect(result.plans).toBe(1);
+  const timeline = await activityTimeline(kit.client, result.workflowId);
+  expect(timeline.types.filter((type) => type === 'plan')).toHaveLength(2);
+  // The refused answer still cost tokens, and the ledger counts them.
+  expect(result.tokens.output).toBeGreaterThan(0);
+});
+
+test('a plan that does not fit the schema is malformed too, and three bad answers fail the run', async () => {
+  const result = await run(scriptedRequest({ tasks: [], plans: [{ tasks: [{ id: 'x', kind: 'dance' }] }] }));
+  expect(result.status).toBe('failed');
+  expect(result.reason).toMatch(/malformed output 3 times/);
+  expect(result.reason).toMatch(/tasks\.0\.kind/);
+});
+
+test('a plan with a cycle and an unknown tool is rejected with reasons naming the culprits', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [toolTask('a', 'nowhere', ['b']), llmTask('b', ['a'])],
+      allowedTools: ['nowhere'],
+    }),
+  );
+  expect(result.status).toBe('rejected');
+  expect(result.reason).toContain('dependency cycle: a → b → a');
+  expect(result.reason).toContain('unknown tool "nowhere"');
+  expect(result.tasks).toEqual([]);
+});
+
+test('a non-retryable task failure fails the run with a clear reason and cancels what depends on it', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [toolTask('t1', 'breaks'), llmTask('t2', ['t1'])],
+      tools: { breaks: [{ fail: 'permanent', message: 'HTTP 404 customer not found' }] },
+    }),
+  );
+  expect(result.status).toBe('failed');
+  expect(result.reason).toBe('task t1 (breaks) failed after 1 attempt: permanent: HTTP 404 customer not found');
+  expect(result.tasks).toEqual([
+    expect.objectContaining({ id: 't1', status: 'failed', attempts: 1, error: { kind: 'permanent', message: 'HTTP 404 customer not found' } }),
+    expect.objectContaining({ id: 't2', status: 'cancelled' }),
+  ]);
+  const description = await kit.client.workflow.getHandle(result.workflowId).describe();
+  expect(description.typedSearchAttributes.get(keelStatusKey)).toBe('failed');
+});
+
+test('cost and tokens are charged per model call and add up in the result', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [llmTask('t1', [], { tier: 'large' })],
+      model: { 'task:t1': [{ text: 'x', usage: { inputTokens: 1000, outputTokens: 500 }, model: 'gpt-4o' }] },
+    }),
+  );
+  expect(result.status).toBe('completed');
+  const task = result.tasks[0]!;
+  expect(task.model).toBe('gpt-4o');
+  expect(task.costUsd).toBeCloseTo((1000 * 2.5 + 500 * 10) / 1e6, 8);
+  expect(result.costUsd).toBeGreaterThan(task.costUsd);
+  expect(result.tokens.input).toBeGreaterThanOrEqual(1000);
+});
+
+test('an invalid request is rejected before start with every problem listed, and nothing starts', async () => {
+  const idempotencyKey = uniqueName('invalid');
+  const attempt = kit.keel.startRun({ goal: '', budgetUsd: -1, maxTasks: 0, idempotencyKey } as never);
+  await expect(attempt).rejects.toBeInstanceOf(InvalidRequestError);
+  const error = (await attempt.catch((caught: unknown) => caught)) as InvalidRequestError;
+  expect(error.problems).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^goal:/), expect.stringMatching(/^budgetUsd:/), expect.stringMatching(/^maxTasks:/)]),
+  );
+  await expect(kit.keel.getResult(idempotencyKey)).rejects.toBeInstanceOf(RunNotFoundError);
+});
+
+test('the workflow validates the request again when started without the client', async () => {
+  const workflowId = uniqueName('raw');
+  const result = await kit.withWorker(() =>
+    kit.client.workflow.execute('agentRun', { workflowId, taskQueue: kit.taskQueue, args: [{ goal: 'x', budgetUsd: 'lots' }] }),
+  );
+  expect(result).toMatchObject({ status: 'rejected', reason: expect.stringContaining('budgetUsd') });
+});
+
+test('the same idempotency key starts one run; the second start attaches to it', async () => {
+  const idempotencyKey = uniqueName('once');
+  const request = scriptedRequest({ idempotencyKey, tasks: [llmTask('t1')], model: { 'task:t1': [{ text: 'hi' }] } });
+  const [first, second, result, third] = await kit.withWorker(async () => {
+    const first = await kit.keel.startRun(request);
+    const second = await kit.keel.startRun(request);
+    const result = await kit.keel.getResult(first.workflowId);
+    const third = await kit.keel.startRun(request); // after it finished, too
+    return [first, second, result, third];
+  });
+  expect(first).toEqual({ workflowId: idempotencyKey, runId: expect.any(String), attached: false });
+  expect(second).toEqual({ workflowId: idempotencyKey, runId: first.runId, attached: true });
+  expect(third).toEqual({ workflowId: idempotencyKey, runId: first.runId, attached: true });
+  expect(result.status).toBe('completed');
+  const runs = [];
+  for await (const execution of kit.client.workflow.list({ query: `WorkflowId = "${idempotencyKey}"` })) runs.push(execution.runId);
+  expect(runs).toEqual([first.runId]);
+});
+
+test('the state query shows live progress and KeelStatus tracks the phase', async () => {
+  const request = scriptedRequest({ tasks: [toolTask('slow', 'slow_tool')], tools: { slow_tool: [{ result: 1, delayMs: 1500 }] } });
+  await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    let state = await kit.keel.getStatus(workflowId);
+    for (let tries = 0; state.tasks[0]?.status !== 'running' && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await kit.keel.getStatus(workflowId);
+    }
+    expect(state).toMatchObject({ phase: 'running', plans: 1, tasks: [{ id: 'slow', status: 'running', tool: 'slow_tool' }] });
+    const running = await kit.client.workflow.getHandle(workflowId).describe();
+    expect(running.typedSearchAttributes.get(keelStatusKey)).toBe('running');
+    await kit.keel.getResult(workflowId);
+    const finished = await kit.keel.getStatus(workflowId);
+    expect(finished.phase).toBe('completed');
+    expect(finished.result?.status).toBe('completed');
+  });
+});
