@@ -1,6 +1,6 @@
 // Finds or builds the `temporal` CLI and runs the local dev server (SQLite file, Web UI).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,10 @@ export interface FindOptions {
   explicitPath?: string;
   /** Where a built binary is kept; default $XDG_CACHE_HOME/keel or ~/.cache/keel. */
   cacheDirectory?: string;
+  /** The PATH to search; default $PATH. */
+  searchPath?: string;
+  /** Where to look for `go` when it is not on PATH. */
+  goFallbacks?: string[];
   log?: (line: string) => void;
 }
 
@@ -37,15 +41,16 @@ export async function findTemporalCli(options: FindOptions = {}): Promise<string
     }
     return options.explicitPath;
   }
-  const onPath = findOnPath('temporal');
+  const searchPath = options.searchPath ?? process.env.PATH ?? '';
+  const onPath = findOnPath('temporal', searchPath);
   if (onPath) return onPath;
   const cached = cachedCliPath(options.cacheDirectory);
   if (isExecutable(cached)) return cached;
-  return buildTemporalCli(cached, log);
+  const go = findOnPath('go', searchPath) ?? (options.goFallbacks ?? ['/usr/local/go/bin/go']).find(isExecutable);
+  return buildTemporalCli(go, cached, log);
 }
 
-async function buildTemporalCli(target: string, log: (line: string) => void): Promise<string> {
-  const go = findOnPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+async function buildTemporalCli(go: string | undefined, target: string, log: (line: string) => void): Promise<string> {
   if (!go) {
     throw new TemporalCliNotFoundError(
       'no `temporal` CLI found (TEMPORAL_CLI_PATH, PATH, cache) and Go is not installed to build one: ' +
@@ -170,16 +175,18 @@ function defaultCacheDirectory(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'keel');
 }
 
-function findOnPath(name: string): string | undefined {
-  const result = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  const found = result.stdout.trim();
-  return result.status === 0 && found && isExecutable(found) ? found : undefined;
+function findOnPath(name: string, searchPath: string): string | undefined {
+  return searchPath
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((directory) => path.join(directory, name))
+    .find(isExecutable);
 }
 
 function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
-    return true;
+    return statSync(file).isFile();
   } catch {
     return false;
   }

@@ -1,8 +1,8 @@
 // The `keel` command. Each subcommand lives in its own file; errors become one sentence on stderr.
 import { Command, CommanderError } from 'commander';
 import { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from '../client-errors';
-import { ConfigurationError } from '../config';
-import { TemporalCliNotFoundError } from '../dev-server';
+import { ConfigurationError, loadConfig } from '../config';
+import { findTemporalCli, TemporalCliNotFoundError } from '../dev-server';
 import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
 import { devCommand } from './dev';
@@ -22,6 +22,14 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showSuggestionAfterError();
+
+  program
+    .command('setup')
+    .description('find or build the `temporal` CLI (TEMPORAL_CLI_PATH, PATH, cache, else go install) and print its path')
+    .action(async () => {
+      const config = loadConfig();
+      io.out(await findTemporalCli({ ...(config.temporalCliPath ? { explicitPath: config.temporalCliPath } : {}), log: io.err }));
+    });
 
   program
     .command('dev')

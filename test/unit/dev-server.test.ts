@@ -1,0 +1,52 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cachedCliPath, devServerArguments, findTemporalCli, TemporalCliNotFoundError } from '../../src/dev-server';
+
+function fakeExecutable(file: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '#!/bin/sh\necho fake\n');
+  chmodSync(file, 0o755);
+  return file;
+}
+
+const scratch = () => mkdtempSync(path.join(os.tmpdir(), 'keel-cli-find-'));
+
+test('TEMPORAL_CLI_PATH wins; a wrong one is an error that names it', async () => {
+  const directory = scratch();
+  const explicit = fakeExecutable(path.join(directory, 'my-temporal'));
+  await expect(findTemporalCli({ explicitPath: explicit, searchPath: '', cacheDirectory: directory })).resolves.toBe(explicit);
+  await expect(findTemporalCli({ explicitPath: path.join(directory, 'missing') })).rejects.toThrow(/TEMPORAL_CLI_PATH is .*missing, which is not an executable file/);
+});
+
+test('then `temporal` on PATH, then the cache', async () => {
+  const directory = scratch();
+  const onPath = fakeExecutable(path.join(directory, 'bin', 'temporal'));
+  const cached = fakeExecutable(cachedCliPath(path.join(directory, 'cache')));
+  await expect(findTemporalCli({ searchPath: path.join(directory, 'bin'), cacheDirectory: path.join(directory, 'cache') })).resolves.toBe(onPath);
+  await expect(findTemporalCli({ searchPath: '', cacheDirectory: path.join(directory, 'cache') })).resolves.toBe(cached);
+});
+
+test('without a binary and without Go: a clear error that says how to get one', async () => {
+  const attempt = findTemporalCli({ searchPath: '', cacheDirectory: scratch(), goFallbacks: [] });
+  await expect(attempt).rejects.toBeInstanceOf(TemporalCliNotFoundError);
+  await expect(attempt).rejects.toThrow(/Go is not installed to build one: install Go 1\.25\+ .* or install the Temporal CLI v1\.5\.1 and set TEMPORAL_CLI_PATH/);
+});
+
+test('a failing Go build reports its output and leaves nothing half-built in the cache', async () => {
+  const directory = scratch();
+  const go = path.join(directory, 'go');
+  writeFileSync(go, '#!/bin/sh\necho "go: module lookup disabled" >&2\nexit 1\n');
+  chmodSync(go, 0o755);
+  const logs: string[] = [];
+  const attempt = findTemporalCli({ searchPath: '', cacheDirectory: path.join(directory, 'cache'), goFallbacks: [go], log: (line) => logs.push(line) });
+  await expect(attempt).rejects.toThrow(/go install exited 1[\s\S]*module lookup disabled/);
+  expect(logs[0]).toMatch(/building the Temporal CLI v1\.5\.1 .*takes several minutes/);
+  await expect(findTemporalCli({ searchPath: '', cacheDirectory: path.join(directory, 'cache'), goFallbacks: [] })).rejects.toThrow(/Go is not installed/);
+});
+
+test('the dev server keeps history in a SQLite file and registers KeelStatus', () => {
+  const args = devServerArguments({ databaseFile: '.keel/temporal.db', port: 7233, uiPort: 8233, namespace: 'default' });
+  expect(args.join(' ')).toContain('server start-dev --db-filename .keel/temporal.db --port 7233 --ui-port 8233');
+  expect(args.join(' ')).toContain('--search-attribute KeelStatus=Keyword');
+});

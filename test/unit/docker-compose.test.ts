@@ -1,0 +1,63 @@
+// docker-compose.yml is for users (no Docker engine here): check its services and their wiring.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config';
+import { devSearchAttributes } from '../../src/dev-server';
+
+const root = path.resolve(__dirname, '../..');
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+  deploy?: { replicas?: number };
+}
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const { services } = compose;
+
+test('it has PostgreSQL, Temporal, the Web UI, a setup step and the Keel workers', () => {
+  expect(Object.keys(services).sort()).toEqual(['keel-worker', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui']);
+});
+
+test('Temporal persists to the PostgreSQL service with matching credentials', () => {
+  const temporal = services.temporal!;
+  const postgresql = services.postgresql!;
+  expect(temporal.image).toMatch(/^temporalio\/auto-setup:1\.29\./);
+  expect(temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+  expect(temporal.environment!.POSTGRES_USER).toBe(postgresql.environment!.POSTGRES_USER);
+  expect(temporal.environment!.POSTGRES_PWD).toBe(postgresql.environment!.POSTGRES_PASSWORD);
+  expect(temporal.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+});
+
+test('the Web UI and the workers point at the Temporal frontend', () => {
+  expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  expect(services['temporal-ui']!.ports).toContain('8080:8080');
+  const worker = services['keel-worker']!;
+  expect(worker.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  expect(worker.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' }, 'temporal-setup': { condition: 'service_completed_successfully' } });
+});
+
+test('two Keel workers, built from this repository, run `keel worker` with a configuration Keel accepts', () => {
+  const worker = services['keel-worker']!;
+  expect(worker.deploy?.replicas).toBe(2);
+  expect(worker.build).toBe('.');
+  expect(worker.command).toEqual(['worker']);
+  const config = loadConfig(worker.environment);
+  expect(config).toMatchObject({ temporalAddress: 'temporal:7233', namespace: 'default', taskQueue: 'keel' });
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/keel.js"\]/);
+  expect(dockerfile).toMatch(/npm run build/);
+});
+
+test('the setup step registers every search attribute the dev server registers', () => {
+  const setup = services['temporal-setup']!;
+  const script = (setup.command ?? []).join(' ');
+  for (const [name, type] of Object.entries(devSearchAttributes)) {
+    expect(script).toContain(`--name ${name} --type ${type}`);
+  }
+  expect(setup.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
+});
