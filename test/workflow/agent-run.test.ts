@@ -83,6 +83,44 @@ test('a non-retryable task failure fails the run with a clear reason and cancels
   expect(description.typedSearchAttributes.get(keelStatusKey)).toBe('failed');
 });
 
+test('a task that keeps failing transiently stops after its own maxAttempts', async () => {
+  const result = await run(
+    scriptedRequest({ tasks: [toolTask('t1', 'down', [], { maxAttempts: 2 })], tools: { down: [{ fail: 'transient', message: 'HTTP 503' }] } }),
+  );
+  expect(result.status).toBe('failed');
+  expect(result.tasks[0]).toMatchObject({ status: 'failed', attempts: 2, error: { kind: 'transient', message: 'HTTP 503' } });
+  expect(result.reason).toBe('task t1 (down) failed after 2 attempts: transient: HTTP 503');
+});
+
+test('tool input is validated against the tool schema before the tool runs', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [toolTask('t1', 'create_account', [], { input: { customer: '', plan: 'platinum' } })],
+      allowedTools: ['create_account'],
+    }),
+  );
+  expect(result.status).toBe('failed');
+  expect(result.tasks[0]).toMatchObject({ status: 'failed', attempts: 1, error: { kind: 'semantic' } });
+  expect(result.tasks[0]!.error!.message).toMatch(/input for tool "create_account" is not valid: customer: .*; plan: /);
+});
+
+test('a scenario without entries for a model key fails with the key to add', async () => {
+  const result = await run(scriptedRequest({ tasks: [llmTask('t1')] }));
+  expect(result.status).toBe('failed');
+  expect(result.reason).toContain('the scenario has no model entries for "task:t1": add "task:t1": [{ "text": "..." }]');
+});
+
+test('at the deadline the run stops, cancels work in flight, and says why', async () => {
+  const deadline = new Date(Date.now() + 1_500).toISOString();
+  const request = { ...scriptedRequest({ tasks: [toolTask('t1', 'slow', [], { timeoutMs: 20_000 })], tools: { slow: [{ result: 1, delayMs: 10_000 }] } }), deadline };
+  const started = Date.now();
+  const result = await run(request);
+  expect(result.status).toBe('failed');
+  expect(result.reason).toBe(`deadline ${deadline} passed`);
+  expect(result.tasks[0]).toMatchObject({ id: 't1', status: 'cancelled' });
+  expect(Date.now() - started).toBeLessThan(9_000);
+});
+
 test('cost and tokens are charged per model call and add up in the result', async () => {
   const result = await run(
     scriptedRequest({
