@@ -141,6 +141,7 @@ function stateFromResult(result: RunResult): RunState {
     tasks: result.tasks.map((task) => ({
       id: task.id,
       kind: task.kind,
+      plan: task.plan,
       description: '',
       dependsOn: [],
       status: task.status,
@@ -149,6 +150,8 @@ function stateFromResult(result: RunResult): RunState {
       ...(task.tool ? { tool: task.tool } : {}),
       ...(task.error ? { error: task.error } : {}),
     })),
+    planHistory: result.planHistory,
+    ignoredSignals: [],
     costUsd: result.costUsd,
     budgetUsd: result.budgetUsd,
     tokens: result.tokens,

@@ -8,6 +8,8 @@ import {
   ModelKey,
   PlanSchema,
   scriptedEntryAt,
+  VerdictSchema,
+  type EvaluateInput,
   type KeelActivities,
   type ModelCallReport,
   type ModelTier,
@@ -25,7 +27,7 @@ import { ScriptedModel } from '../llm/scripted-model';
 import type { ToolRegistry } from '../tools';
 import { toApplicationFailure } from './failure-boundary';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
-import { plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
+import { evaluatePrompt, evaluateSystem, plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
 
 export interface ActivityDependencies {
   tools: ToolRegistry;
@@ -35,6 +37,7 @@ export interface ActivityDependencies {
 }
 
 const planJsonSchema = z.toJSONSchema(PlanSchema, { io: 'input' }) as Record<string, unknown>;
+const verdictJsonSchema = z.toJSONSchema(VerdictSchema) as Record<string, unknown>;
 const defaultMaxOutputTokens = 4_096;
 const tinyOutputTokens = 16;
 
@@ -149,7 +152,19 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     });
   }
 
-  return { plan, runTask, synthesize };
+  async function evaluate(input: EvaluateInput) {
+    return atBoundary(async (spent) => {
+      const text = await callModel(
+        { key: ModelKey.evaluate(input.task.id), tier: 'small', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema },
+        input.script,
+        input.remainingBudgetUsd,
+        spent,
+      );
+      return { verdict: parseStructured(text, VerdictSchema, 'verdict'), call: spent.call!, attempt: Context.current().info.attempt };
+    });
+  }
+
+  return { plan, runTask, synthesize, evaluate };
 }
 
 async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {

@@ -1,6 +1,6 @@
 // The one place where an error becomes a Temporal failure, and so where retry-or-not is decided.
 import { ApplicationFailure } from '@temporalio/activity';
-import { KeelError, retryableFailureKinds, type ActivityFailureDetails, type FailureKind, type ModelCallReport } from '../shared';
+import { attemptsByKind, KeelError, retryableFailureKinds, type ActivityFailureDetails, type FailureKind, type ModelCallReport } from '../shared';
 
 const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
@@ -20,6 +20,8 @@ export function classify(error: unknown): FailureKind {
 export function toApplicationFailure(error: unknown, attempt: number, call?: ModelCallReport): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   const kind = classify(error);
+  const bound = (attemptsByKind as Partial<Record<FailureKind, number>>)[kind];
+  const exhausted = bound !== undefined && attempt >= bound;
   const message = error instanceof Error ? error.message : String(error);
   const details: ActivityFailureDetails = { attempt, ...(call ? { call } : {}) };
   const retryAfterMs = error instanceof KeelError ? error.options.retryAfterMs : undefined;
@@ -27,7 +29,7 @@ export function toApplicationFailure(error: unknown, attempt: number, call?: Mod
   return ApplicationFailure.create({
     type: kind,
     message,
-    nonRetryable: !retryableFailureKinds.includes(kind),
+    nonRetryable: exhausted || !retryableFailureKinds.includes(kind),
     details: [details],
     ...(nextRetryDelay === undefined ? {} : { nextRetryDelay }),
     ...(error instanceof Error ? { cause: error } : {}),

@@ -1,4 +1,4 @@
-import type { PlanInput, SynthesizeInput, RunTaskInput } from '../shared';
+import type { EvaluateInput, PlanInput, RunTaskInput, SynthesizeInput } from '../shared';
 
 export const plannerSystem = [
   'You are the planner of an agent run. Break the goal into a small DAG of tasks.',
@@ -13,6 +13,16 @@ export function plannerPrompt(input: PlanInput, tools: unknown): string {
     `Input: ${JSON.stringify(input.input)}`,
     `Tools: ${JSON.stringify(tools)}`,
     `At most ${input.maxTasks} tasks; budget left $${input.budgetUsd}.`,
+    ...(input.replan
+      ? [
+          `This is a REPLAN. Why: ${input.replan.reason}`,
+          `Completed tasks (never re-run them; depend on them by id): ${JSON.stringify(input.replan.completed)}`,
+          ...(input.replan.failed ? [`Failed: ${JSON.stringify(input.replan.failed)} — do not repeat that call unchanged.`] : []),
+          ...(input.replan.tried.length > 0 ? [`Already tried: ${input.replan.tried.join(' | ')}`] : []),
+          ...(input.replan.guidance ? [`Guidance from a human operator: ${input.replan.guidance}`] : []),
+          'Plan only the remaining work.',
+        ]
+      : []),
     ...(input.feedback ? [`Your previous answer was refused: ${input.feedback}. Answer again with valid JSON matching the schema.`] : []),
   ].join('\n');
 }
@@ -26,6 +36,20 @@ export function taskPrompt(input: RunTaskInput): string {
     ...(input.task.successCriteria ? [`Success criteria: ${input.task.successCriteria}`] : []),
     `Run input: ${JSON.stringify(input.runInput)}`,
     `Results of earlier tasks: ${JSON.stringify(input.dependencies)}`,
+    ...(input.feedback ? [`Your previous answer was refused: ${input.feedback}. Answer again.`] : []),
+  ].join('\n');
+}
+
+export const evaluateSystem =
+  'You judge one task result against its success criteria. Answer JSON {"verdict": "pass"|"soft"|"hard"|"critical", "reason": "..."}: ' +
+  'soft = acceptable with a remark, hard = wrong, must be redone differently, critical = harmful or dangerous, a human must look.';
+
+export function evaluatePrompt(input: EvaluateInput): string {
+  return [
+    `Goal: ${input.goal}`,
+    `Task ${input.task.id}: ${input.task.description}`,
+    `Success criteria: ${input.task.successCriteria ?? 'the result does what the task says'}`,
+    `Result: ${JSON.stringify(input.output)}`,
   ].join('\n');
 }
 

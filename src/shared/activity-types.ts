@@ -1,5 +1,6 @@
 import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
 import type { Plan, Task } from './task';
+import type { Verdict } from './decision';
 
 /**
  * The part of a scenario one activity needs: the entries for its key and how many attempts at
@@ -26,9 +27,20 @@ export interface PlanInput {
   budgetUsd: number;
   /** Why the previous planner output was refused; fed back so the model can correct itself. */
   feedback?: string;
+  /** Set when this is a replan: what is done, what failed and why, what was tried. */
+  replan?: ReplanContext;
   script?: ScriptSlice<ScriptedModelEntry>;
   /** Tool names the scenario scripts; known to this run even if the worker has no such tool. */
   scriptedTools: string[];
+}
+
+export interface ReplanContext {
+  reason: string;
+  completed: Array<{ id: string; description: string; output: unknown }>;
+  failed?: { taskId: string; tool?: string; input?: unknown; kind: string; message: string };
+  /** Earlier failed calls and rejected replans, one sentence each. */
+  tried: string[];
+  guidance?: string;
 }
 
 export interface PlanOutput {
@@ -49,6 +61,8 @@ export interface RunTaskInput {
   /** Left in the budget; the model call caps its output tokens to fit. */
   remainingBudgetUsd: number;
   idempotencyKey: string;
+  /** Why the last answer was refused (malformed), fed back when re-asking. */
+  feedback?: string;
   modelScript?: ScriptSlice<ScriptedModelEntry>;
   toolScript?: ScriptSlice<ScriptedToolEntry>;
 }
@@ -73,9 +87,24 @@ export interface SynthesizeOutput {
   attempt: number;
 }
 
+export interface EvaluateInput {
+  goal: string;
+  task: Task;
+  output: unknown;
+  remainingBudgetUsd: number;
+  script?: ScriptSlice<ScriptedModelEntry>;
+}
+
+export interface EvaluateOutput {
+  verdict: Verdict;
+  call: ModelCallReport;
+  attempt: number;
+}
+
 /** The activities the workflow calls; implemented by createActivities(deps). */
 export interface KeelActivities {
   plan(input: PlanInput): Promise<PlanOutput>;
   runTask(input: RunTaskInput): Promise<RunTaskOutput>;
   synthesize(input: SynthesizeInput): Promise<SynthesizeOutput>;
+  evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
 }

@@ -21,6 +21,12 @@ export const retryableFailureKinds: readonly FailureKind[] = [FailureKind.transi
 
 export const nonRetryableFailureKinds: FailureKind[] = failureKinds.filter((kind) => !retryableFailureKinds.includes(kind));
 
+/**
+ * Attempts in all per retryable class (transient and timeout: 3 retries; rate_limit: 5). The
+ * activity stops retrying a class past its bound; a task's retry policy allows the largest.
+ */
+export const attemptsByKind = { transient: 4, timeout: 4, rate_limit: 6 } as const satisfies Partial<Record<FailureKind, number>>;
+
 export function isFailureKind(value: unknown): value is FailureKind {
   return typeof value === 'string' && (failureKinds as string[]).includes(value);
 }

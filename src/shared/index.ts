@@ -5,6 +5,8 @@ export * from './scenario';
 export * from './request';
 export * from './scenario-file';
 export * from './result';
+export * from './decision';
 export * from './messages';
+export * from './stable-json';
 export * from './activity-types';
 export * from './keel-error';

@@ -24,6 +24,18 @@ export const AgentRequestSchema = z
       .string()
       .regex(idempotencyKeyPattern, 'idempotencyKey is 1-200 letters, digits or _ . : @ -')
       .optional(),
+    /** Replans allowed before the run escalates to a human. Default 2. */
+    maxReplans: z.number().int().min(0).max(10).default(2),
+    /** How long a run waits for a human decision, and what it does when none comes. */
+    escalation: z
+      .object({
+        /** Default 24 h. */
+        timeoutMs: z.number().int().min(1_000).max(30 * 86_400_000).default(86_400_000),
+        /** Taken (and recorded as taken by timeout) when no decision arrives. Default reject. */
+        defaultAction: z.enum(['approve', 'reject', 'skip']).default('reject'),
+      })
+      .strict()
+      .default({ timeoutMs: 86_400_000, defaultAction: 'reject' }),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

@@ -33,19 +33,39 @@ export interface TokenCounts {
 export interface TaskResult {
   id: string;
   kind: TaskKind;
+  /** Which plan (1-based) the task belonged to. */
+  plan: number;
   status: Exclude<TaskStatus, 'pending' | 'running'>;
   attempts: number;
   costUsd: number;
   tool?: string;
   model?: string;
   error?: TaskError;
+  /** A `soft` verdict: accepted, with this remark. */
+  warning?: string;
 }
 
 export interface EscalationRecord {
   reason: string;
+  kind: string;
+  taskId?: string;
   decision?: string;
   decidedBy?: string;
   note?: string;
+  guidance?: string;
+  decidedAt?: string;
+  /** True when no one decided in time and the default action was taken. */
+  timedOut?: boolean;
+}
+
+/** One plan the planner produced, accepted or not, and why it was asked for. */
+export interface PlanRecord {
+  number: number;
+  reason: string;
+  accepted: boolean;
+  taskIds: string[];
+  rationale?: string;
+  problems?: string[];
 }
 
 /** The workflow's result; `keel run --wait --json` prints exactly this. */
@@ -60,6 +80,7 @@ export interface RunResult {
   replans: number;
   tasks: TaskResult[];
   escalations: EscalationRecord[];
+  planHistory: PlanRecord[];
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;
@@ -73,7 +94,10 @@ export interface RunState {
   goal: string;
   plan?: Plan;
   plans: number;
-  tasks: Array<{ id: string; kind: TaskKind; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; error?: TaskError }>;
+  tasks: Array<{ id: string; kind: TaskKind; plan: number; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; error?: TaskError; warning?: string }>;
+  planHistory: PlanRecord[];
+  /** Signals `decide` whose payload was refused, with why; the run kept waiting. */
+  ignoredSignals: Array<{ payload: unknown; reason: string }>;
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;

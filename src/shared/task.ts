@@ -24,6 +24,8 @@ export const TaskSchema = z
     successCriteria: z.string().optional(),
     estimatedCostUsd: z.number().min(0).optional(),
     fallbackTool: z.string().min(1).optional(),
+    /** Fields the task's output must have (checked before any evaluator). */
+    requiredFields: z.array(z.string().min(1)).optional(),
   })
   .superRefine((task, context) => {
     if (task.kind === 'tool' && !task.tool) {

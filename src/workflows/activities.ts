@@ -1,10 +1,9 @@
 // Activity proxies with Keel's timeouts and retry policies. Retry or not is decided by the
 // activity (ApplicationFailure.nonRetryable); the list here is a second guard.
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import { nonRetryableFailureKinds, type KeelActivities, type Task } from '../shared';
+import { attemptsByKind, nonRetryableFailureKinds, type KeelActivities, type Task } from '../shared';
 
 export const defaultTimeoutMs = { model: 30_000, tool: 60_000, plan: 60_000 } as const;
-export const defaultMaxAttempts = 3;
 
 const retry = {
   initialInterval: '500ms',
@@ -13,16 +12,17 @@ const retry = {
   nonRetryableErrorTypes: nonRetryableFailureKinds,
 } as const;
 
-export function plannerActivities(): Pick<KeelActivities, 'plan' | 'synthesize'> & { attempts: number } {
+export function plannerActivities(): Pick<KeelActivities, 'plan' | 'synthesize' | 'evaluate'> & { attempts: number } {
   const attempts = 4;
   const options: ActivityOptions = { startToCloseTimeout: defaultTimeoutMs.plan, retry: { ...retry, maximumAttempts: attempts } };
   const { plan } = proxyActivities<KeelActivities>({ ...options, summary: 'plan' });
   const { synthesize } = proxyActivities<KeelActivities>({ ...options, summary: 'synthesize' });
-  return { plan, synthesize, attempts };
+  const { evaluate } = proxyActivities<KeelActivities>({ ...options, summary: 'evaluate' });
+  return { plan, synthesize, evaluate, attempts };
 }
 
 export function taskActivity(task: Task): { runTask: KeelActivities['runTask']; attempts: number } {
-  const attempts = task.maxAttempts ?? defaultMaxAttempts;
+  const attempts = task.maxAttempts ?? attemptsByKind.rate_limit;
   const timeout = task.timeoutMs ?? (task.kind === 'tool' ? defaultTimeoutMs.tool : defaultTimeoutMs.model);
   const { runTask } = proxyActivities<KeelActivities>({
     startToCloseTimeout: timeout,

@@ -1,10 +1,12 @@
-// plan → validate → schedule → synthesize. The workflow decides; activities only do.
+// plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { setHandler, workflowInfo } from '@temporalio/workflow';
-import { AgentRequestSchema, describeIssues, ModelKey, stateQuery, type AgentRequestInput, type RunResult } from '../shared';
+import { AgentRequestSchema, describeIssues, ModelKey, ReplanRequestSchema, replanSignal, stateQuery, type AgentRequestInput, type RunResult } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
-import { makePlan } from './planner';
-import { RunRecord } from './run-record';
+import { EscalationDesk } from './escalation';
+import { makePlan, replanRemaining } from './planner';
+import type { RunContext } from './run-context';
+import { RunRecord, type Halt } from './run-record';
 import { executePlan } from './scheduler';
 
 export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult> {
@@ -12,42 +14,82 @@ export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult
   const parsed = AgentRequestSchema.safeParse(rawRequest);
   const goal = typeof rawRequest?.goal === 'string' ? rawRequest.goal : '';
   const record = new RunRecord(workflowId, runId, goal, parsed.data?.budgetUsd ?? 0, parsed.data?.scenario);
-  setHandler(stateQuery, () => record.state());
+  setHandler(stateQuery, () => record.state(), { description: 'Live progress: phase, plans, tasks, cost.' });
   if (!parsed.success) {
     return record.finish('rejected', { reason: `invalid request: ${describeIssues(parsed.error).join('; ')}` });
   }
   const request = parsed.data;
+  const desk = new EscalationDesk(record, request.escalation);
+  desk.install();
+  const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId };
+  setHandler(
+    replanSignal,
+    (payload: unknown) => {
+      const replan = ReplanRequestSchema.safeParse(payload);
+      if (!replan.success) {
+        record.ignoredSignals.push({ payload, reason: `invalid replan: ${describeIssues(replan.error).join('; ')}` });
+        return;
+      }
+      context.operatorReplan ??= { reason: `${replan.data.by ?? 'an operator'} asked for a replan`, guidance: replan.data.guidance };
+    },
+    { description: 'Force a replan of the remaining work: {"guidance": "...", "by"?: "..."}' },
+  );
 
   record.setPhase('planning');
-  const planning = await makePlan(request, record);
+  const planning = await makePlan(context, 'initial plan');
   if (!planning.ok) {
     if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
     return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
   }
 
-  record.setPhase('running');
-  await executePlan(planning.order, request, record, request.idempotencyKey ?? workflowId);
-  if (record.halt) return record.finish(record.halt.status, { reason: record.halt.reason });
+  let order = planning.order;
+  for (;;) {
+    record.setPhase('running');
+    const end = await executePlan(order, context);
+    if (record.halt) return record.finish(record.halt.status, { reason: record.halt.reason });
+    if (end.kind === 'done') break;
+    const replanned = await replanRemaining(end.trigger, context);
+    if (!replanned) return finishHalted(record);
+    order = replanned.order;
+  }
 
+  const unfinished = record.currentEntries.filter((entry) => entry.task.critical && entry.status !== 'completed' && !entry.waived);
+  if (unfinished.length > 0) {
+    return record.finish('failed', { reason: `critical task(s) did not complete: ${unfinished.map((entry) => `${entry.task.id} (${entry.status})`).join(', ')}` });
+  }
+  return synthesize(context);
+}
+
+/** Ends the run the way a step that stopped it recorded. */
+function finishHalted(record: RunRecord): RunResult {
+  const halt: Halt = record.halt ?? { status: 'failed', reason: 'replanning stopped' };
+  return record.finish(halt.status, { reason: halt.reason });
+}
+
+async function synthesize(context: RunContext): Promise<RunResult> {
+  const { request, record } = context;
   record.setPhase('synthesizing');
-  const { synthesize, attempts } = plannerActivities();
+  const { synthesize: callSynthesize, attempts } = plannerActivities();
   const script = record.modelScript(ModelKey.synthesize);
   try {
-    const synthesis = await synthesize({
+    const synthesis = await callSynthesize({
       goal: request.goal,
       runInput: request.input,
-      results: planning.order.map((task) => ({
-        id: task.id,
-        description: task.description,
-        status: record.task(task.id).status,
-        output: record.outputOf(task.id),
+      results: record.currentEntries.map((entry) => ({
+        id: entry.task.id,
+        description: entry.task.description,
+        status: entry.status,
+        output: entry.output,
       })),
       remainingBudgetUsd: record.ledger.remainingUsd,
       ...(script ? { script } : {}),
     });
     record.consume(script?.key, synthesis.attempt);
     record.ledger.charge(synthesis.call);
-    return record.finish('completed', { output: synthesis.output });
+    const skipped = record.skippedEntries;
+    if (skipped.length === 0) return record.finish('completed', { output: synthesis.output });
+    const why = skipped.map((entry) => `${entry.task.id} (${entry.error?.message ?? 'skipped'})`).join('; ');
+    return record.finish('partial', { output: synthesis.output, reason: `skipped: ${why}` });
   } catch (error) {
     const failure = summarizeFailure(error, attempts);
     record.ledger.charge(failure.details?.call);

@@ -5,7 +5,12 @@ export class BudgetLedger {
   private spent = 0;
   readonly tokens: TokenCounts = { input: 0, output: 0 };
 
-  constructor(readonly budgetUsd: number) {}
+  constructor(public budgetUsd: number) {}
+
+  /** A human approved spending more: the budget grows by `amountUsd`. */
+  extend(amountUsd: number): void {
+    this.budgetUsd = roundUsd(this.budgetUsd + amountUsd);
+  }
 
   charge(call: ModelCallReport | undefined): void {
     if (!call) return;

@@ -1,5 +1,5 @@
 // Pure plan checks and ordering. No Temporal imports: unit-tested directly and run in the workflow.
-import { describeIssues, PlanSchema, type Plan, type Task } from '../shared';
+import { describeIssues, PlanSchema, stableJson, type Plan, type Task } from '../shared';
 
 export interface PlanLimits {
   /** Tools the request allows the plan to use. */
@@ -9,6 +9,10 @@ export interface PlanLimits {
   maxTasks: number;
   /** Budget left for executing the plan, after what planning already cost. */
   remainingBudgetUsd: number;
+  /** Tasks completed under earlier plans: a replan's tasks may depend on them. */
+  completedTaskIds?: readonly string[];
+  /** Tool calls that already failed (stableJson of { tool, input }): a replan may not repeat them. */
+  failedCalls?: readonly string[];
 }
 
 export type PlanValidation = { ok: true; plan: Plan; order: Task[] } | { ok: false; problems: string[] };
@@ -24,15 +28,23 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
     problems.push(`the plan has ${plan.tasks.length} tasks, more than maxTasks (${limits.maxTasks})`);
   }
 
+  const completed = new Set(limits.completedTaskIds ?? []);
   const seen = new Set<string>();
   for (const task of plan.tasks) {
     if (seen.has(task.id)) problems.push(`duplicate task id "${task.id}"`);
+    if (completed.has(task.id)) problems.push(`task "${task.id}" already completed under an earlier plan: depend on it, or use a new id`);
     seen.add(task.id);
+  }
+  const failedCalls = new Set(limits.failedCalls ?? []);
+  for (const task of plan.tasks) {
+    if (task.kind === 'tool' && failedCalls.has(callKey(task.tool, task.input))) {
+      problems.push(`task "${task.id}" repeats the failed call ${task.tool}(${stableJson(task.input ?? {})}) unchanged`);
+    }
   }
 
   for (const task of plan.tasks) {
     for (const dependency of task.dependsOn) {
-      if (!seen.has(dependency)) problems.push(`task "${task.id}" depends on "${dependency}", which is not in the plan`);
+      if (!seen.has(dependency) && !completed.has(dependency)) problems.push(`task "${task.id}" depends on "${dependency}", which is not in the plan`);
     }
     for (const tool of [task.tool, task.fallbackTool]) {
       if (task.kind !== 'tool' || tool === undefined) continue;
@@ -55,7 +67,12 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, plan, order: topologicalOrder(plan.tasks) };
+  return { ok: true, plan, order: topologicalOrder(plan.tasks, completed) };
+}
+
+/** Identifies a tool call by tool and input, so a replan cannot repeat one that failed. */
+export function callKey(tool: string | undefined, input: Record<string, unknown> | undefined): string {
+  return stableJson({ tool: tool ?? '', input: input ?? {} });
 }
 
 export function estimatePlanCost(plan: Plan): number {
@@ -96,8 +113,8 @@ export function findCycle(tasks: readonly Task[]): string[] | undefined {
 }
 
 /** Tasks ordered so each comes after its dependencies; ties keep the plan's order. Assumes no cycle. */
-export function topologicalOrder(tasks: readonly Task[]): Task[] {
-  const placed = new Set<string>();
+export function topologicalOrder(tasks: readonly Task[], alreadyDone: ReadonlySet<string> = new Set()): Task[] {
+  const placed = new Set<string>(alreadyDone);
   const ordered: Task[] = [];
   let remaining = [...tasks];
   while (remaining.length > 0) {

@@ -1,16 +1,17 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
-import { ModelKey, type AgentRequest } from '../shared';
+import { ModelKey, type ReplanContext } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { validatePlan, type PlanValidation } from './plan';
-import type { RunRecord } from './run-record';
+import type { ReplanTrigger, RunContext } from './run-context';
 
 /** Planner outputs that are not JSON or not the schema are re-asked this many times in all. */
 export const maxPlanAttempts = 3;
 
 export type PlanningOutcome = PlanValidation | { ok: false; failed: string };
 
-export async function makePlan(request: AgentRequest, record: RunRecord): Promise<PlanningOutcome> {
+export async function makePlan(context: RunContext, reason: string, replan?: ReplanContext): Promise<PlanningOutcome> {
+  const { request, record } = context;
   const planner = plannerActivities();
   let feedback: string | undefined;
   for (let attempt = 1; attempt <= maxPlanAttempts; attempt++) {
@@ -24,6 +25,7 @@ export async function makePlan(request: AgentRequest, record: RunRecord): Promis
         budgetUsd: record.ledger.remainingUsd,
         scriptedTools: record.scriptedTools,
         ...(feedback ? { feedback } : {}),
+        ...(replan ? { replan } : {}),
         ...(script ? { script } : {}),
       });
       record.consume(script?.key, output.attempt);
@@ -33,9 +35,10 @@ export async function makePlan(request: AgentRequest, record: RunRecord): Promis
         knownTools: output.knownTools,
         maxTasks: request.maxTasks,
         remainingBudgetUsd: record.ledger.remainingUsd,
+        completedTaskIds: record.completedTaskIds,
+        failedCalls: record.failedCalls,
       });
-      if (validation.ok) record.addPlan(validation.plan, validation.order);
-      else record.plans.push(output.plan);
+      record.recordPlan(output.plan, reason, validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
       return validation;
     } catch (error) {
       const failure = summarizeFailure(error, planner.attempts);
@@ -46,4 +49,54 @@ export async function makePlan(request: AgentRequest, record: RunRecord): Promis
     }
   }
   return { ok: false, failed: `planning failed: the planner returned malformed output ${maxPlanAttempts} times; last: ${feedback}` };
+}
+
+/**
+ * Plans the remaining work after a failure or an operator's request. Bounded by maxReplans (a
+ * rejected replan counts), then a human decides. Returns the new order, or undefined when the run
+ * must stop (record.halt says why).
+ */
+export async function replanRemaining(trigger: ReplanTrigger, context: RunContext): Promise<PlanValidation & { ok: true } | undefined> {
+  const { record } = context;
+  let maxReplans = context.request.maxReplans;
+  const tried: string[] = trigger.failed ? [`${trigger.failed.tool ?? trigger.failed.taskId}: ${trigger.failed.kind}: ${trigger.failed.message}`] : [];
+  let current = trigger;
+  for (;;) {
+    if (record.replans >= maxReplans) {
+      const decision = await context.desk.escalate({
+        kind: 'replans_exhausted',
+        reason: `${record.replans} replan(s) did not get the run through (limit ${maxReplans}); last: ${current.reason}`,
+        attempted: tried,
+        choices: [
+          { decision: 'approve', effect: 'allow one more replan' },
+          { decision: 'replan', effect: 'allow one more replan, with your guidance' },
+          { decision: 'reject', effect: 'end the run as rejected' },
+        ],
+      });
+      if (decision.decision === 'reject') {
+        record.stop({ status: 'rejected', reason: `${decision.by} rejected the run after ${record.replans} replan(s)${decision.note ? `: ${decision.note}` : ''}` });
+        return undefined;
+      }
+      maxReplans = record.replans + 1;
+      if (decision.guidance) current = { ...current, guidance: decision.guidance };
+    }
+    record.replans += 1;
+    record.setPhase('planning');
+    const planning = await makePlan(context, `replan: ${current.reason}`, {
+      reason: current.reason,
+      completed: record.currentEntries
+        .filter((entry) => entry.status === 'completed')
+        .map((entry) => ({ id: entry.task.id, description: entry.task.description, output: entry.output })),
+      ...(current.failed ? { failed: current.failed } : {}),
+      tried,
+      ...(current.guidance ? { guidance: current.guidance } : {}),
+    });
+    if (planning.ok) return planning;
+    if ('failed' in planning) {
+      record.stop({ status: 'failed', reason: planning.failed });
+      return undefined;
+    }
+    tried.push(`replan ${record.replans} was rejected: ${planning.problems.join('; ')}`);
+    current = { ...current, reason: `${trigger.reason}; replan ${record.replans} was rejected (${planning.problems.join('; ')})` };
+  }
 }

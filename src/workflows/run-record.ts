@@ -2,30 +2,35 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import {
   keelStatusKey,
-  type AgentRequest,
   type EscalationRecord,
   type KeelPhase,
   type Plan,
+  type PlanRecord,
   type RunResult,
   type RunState,
   type RunStatus,
   type Script,
+  type ScriptedModelEntry,
+  type ScriptedToolEntry,
   type ScriptSlice,
   type Task,
   type TaskError,
-  type TaskResult,
   type TaskStatus,
 } from '../shared';
 import { BudgetLedger, roundUsd } from './budget';
 
-interface TaskRecord {
+export interface TaskEntry {
   task: Task;
+  plan: number;
   status: TaskStatus;
   attempts: number;
   costUsd: number;
   model?: string;
   output?: unknown;
   error?: TaskError;
+  warning?: string;
+  /** Skipped, but a human approved going on without it: dependents may run. */
+  waived?: boolean;
 }
 
 export interface Halt {
@@ -36,12 +41,19 @@ export interface Halt {
 export class RunRecord {
   readonly ledger: BudgetLedger;
   readonly plans: Plan[] = [];
+  readonly planHistory: PlanRecord[] = [];
   readonly escalations: EscalationRecord[] = [];
-  private readonly tasks = new Map<string, TaskRecord>();
+  readonly ignoredSignals: Array<{ payload: unknown; reason: string }> = [];
+  /** stableJson({ tool, input }) of tool calls that failed in a way a replan must avoid. */
+  readonly failedCalls: string[] = [];
+  replans = 0;
+  halt?: Halt;
+  private readonly entries: TaskEntry[] = [];
+  private readonly current = new Map<string, TaskEntry>();
   private readonly consumed = new Map<string, number>();
   private phase: KeelPhase | undefined;
+  private waiting = 0;
   private result?: RunResult;
-  halt?: Halt;
 
   constructor(
     readonly workflowId: string,
@@ -54,20 +66,50 @@ export class RunRecord {
   }
 
   setPhase(phase: KeelPhase): void {
-    if (phase === this.phase) return;
     this.phase = phase;
-    upsertSearchAttributes([{ key: keelStatusKey, value: phase }]);
+    this.publishPhase();
+  }
+
+  /** While any escalation waits, KeelStatus says awaiting_approval, whatever else goes on. */
+  beginWaiting(): void {
+    this.waiting += 1;
+    this.publishPhase();
+  }
+
+  endWaiting(): void {
+    this.waiting -= 1;
+    this.publishPhase();
+  }
+
+  private published: KeelPhase | undefined;
+  private publishPhase(): void {
+    const visible = this.visiblePhase;
+    if (visible === this.published) return;
+    this.published = visible;
+    upsertSearchAttributes([{ key: keelStatusKey, value: visible }]);
+  }
+
+  private get visiblePhase(): KeelPhase {
+    return this.waiting > 0 && !this.result ? 'awaiting_approval' : (this.phase ?? 'planning');
+  }
+
+  get isScripted(): boolean {
+    return this.script !== undefined;
   }
 
   /** The scenario entries for a model key, with how many attempts at it came before. */
-  modelScript(key: string): ScriptSlice<NonNullable<Script>['model'][string][number]> | undefined {
+  modelScript(key: string): ScriptSlice<ScriptedModelEntry> | undefined {
     // A scripted run never falls through to a real model: a missing key reaches the activity
     // as an empty list, which fails with a message naming the key to add.
     if (!this.script) return undefined;
     return { key, entries: this.script.model[key] ?? [], consumed: this.consumed.get(key) ?? 0 };
   }
 
-  toolScript(tool: string): ScriptSlice<NonNullable<Script>['tools'][string][number]> | undefined {
+  hasModelKey(key: string): boolean {
+    return (this.script?.model[key]?.length ?? 0) > 0;
+  }
+
+  toolScript(tool: string): ScriptSlice<ScriptedToolEntry> | undefined {
     const entries = this.script?.tools[tool];
     const key = `tool:${tool}`;
     return entries ? { key, entries, consumed: this.consumed.get(key) ?? 0 } : undefined;
@@ -83,19 +125,61 @@ export class RunRecord {
     return Object.keys(this.script?.tools ?? {});
   }
 
-  addPlan(plan: Plan, order: Task[]): void {
+  recordPlan(plan: Plan, reason: string, outcome: { accepted: true; order: Task[] } | { accepted: false; problems: string[] }): void {
     this.plans.push(plan);
-    for (const task of order) this.tasks.set(task.id, { task, status: 'pending', attempts: 0, costUsd: 0 });
+    const number = this.plans.length;
+    this.planHistory.push({
+      number,
+      reason,
+      accepted: outcome.accepted,
+      taskIds: plan.tasks.map((task) => task.id),
+      ...(plan.rationale ? { rationale: plan.rationale } : {}),
+      ...(outcome.accepted ? {} : { problems: outcome.problems }),
+    });
+    if (!outcome.accepted) return;
+    for (const previous of this.entries) {
+      if (previous.status === 'pending') {
+        previous.status = 'cancelled';
+        previous.error = { kind: 'cancelled', message: `superseded by plan ${number}` };
+      }
+    }
+    for (const task of outcome.order) {
+      const entry: TaskEntry = { task, plan: number, status: 'pending', attempts: 0, costUsd: 0 };
+      this.entries.push(entry);
+      this.current.set(task.id, entry);
+    }
   }
 
-  task(id: string): TaskRecord {
-    const record = this.tasks.get(id);
-    if (!record) throw new TypeError(`no task "${id}" in this run`);
-    return record;
+  task(id: string): TaskEntry {
+    const entry = this.current.get(id);
+    if (!entry) throw new TypeError(`no task "${id}" in this run`);
+    return entry;
+  }
+
+  findTask(id: string): TaskEntry | undefined {
+    return this.current.get(id);
+  }
+
+  /** Done for its dependents: completed, or skipped with a human's approval. */
+  isSatisfied(id: string): boolean {
+    const entry = this.current.get(id);
+    return entry !== undefined && (entry.status === 'completed' || entry.waived === true);
+  }
+
+  get completedTaskIds(): string[] {
+    return [...this.current.values()].filter((entry) => entry.status === 'completed').map((entry) => entry.task.id);
+  }
+
+  get currentEntries(): TaskEntry[] {
+    return [...this.current.values()];
+  }
+
+  get skippedEntries(): TaskEntry[] {
+    return [...this.current.values()].filter((entry) => entry.status === 'skipped');
   }
 
   outputOf(id: string): unknown {
-    return this.tasks.get(id)?.output;
+    return this.current.get(id)?.output;
   }
 
   stop(halt: Halt): void {
@@ -103,17 +187,6 @@ export class RunRecord {
   }
 
   finish(status: RunStatus, details: { reason?: string; output?: string } = {}): RunResult {
-    this.setPhase(status);
-    const tasks: TaskResult[] = [...this.tasks.values()].map(({ task, status: taskStatus, attempts, costUsd, model, error }) => ({
-      id: task.id,
-      kind: task.kind,
-      status: taskStatus === 'pending' || taskStatus === 'running' ? 'cancelled' : taskStatus,
-      attempts,
-      costUsd: roundUsd(costUsd),
-      ...(task.tool ? { tool: task.tool } : {}),
-      ...(model ? { model } : {}),
-      ...(error ? { error } : {}),
-    }));
     this.result = {
       workflowId: this.workflowId,
       runId: this.runId,
@@ -122,35 +195,52 @@ export class RunRecord {
       ...(details.reason ? { reason: details.reason } : {}),
       ...(details.output !== undefined ? { output: details.output } : {}),
       plans: this.plans.length,
-      replans: Math.max(0, this.plans.length - 1),
-      tasks,
+      replans: this.replans,
+      tasks: this.entries.map((entry) => ({
+        id: entry.task.id,
+        kind: entry.task.kind,
+        plan: entry.plan,
+        status: entry.status === 'pending' || entry.status === 'running' ? 'cancelled' : entry.status,
+        attempts: entry.attempts,
+        costUsd: roundUsd(entry.costUsd),
+        ...(entry.task.tool ? { tool: entry.task.tool } : {}),
+        ...(entry.model ? { model: entry.model } : {}),
+        ...(entry.error ? { error: entry.error } : {}),
+        ...(entry.warning ? { warning: entry.warning } : {}),
+      })),
       escalations: this.escalations,
+      planHistory: this.planHistory,
       costUsd: this.ledger.spentUsd,
       budgetUsd: this.ledger.budgetUsd,
       tokens: { ...this.ledger.tokens },
       cache: { hits: 0, misses: 0 },
     };
+    this.setPhase(status);
     return this.result;
   }
 
   state(): RunState {
     return {
       workflowId: this.workflowId,
-      phase: this.phase ?? 'planning',
+      phase: this.visiblePhase,
       goal: this.goal,
       ...(this.plans.length > 0 ? { plan: this.plans[this.plans.length - 1] } : {}),
       plans: this.plans.length,
-      tasks: [...this.tasks.values()].map(({ task, status, attempts, costUsd, error }) => ({
-        id: task.id,
-        kind: task.kind,
-        description: task.description,
-        dependsOn: task.dependsOn,
-        status,
-        attempts,
-        costUsd: roundUsd(costUsd),
-        ...(task.tool ? { tool: task.tool } : {}),
-        ...(error ? { error } : {}),
+      tasks: this.entries.map((entry) => ({
+        id: entry.task.id,
+        kind: entry.task.kind,
+        plan: entry.plan,
+        description: entry.task.description,
+        dependsOn: entry.task.dependsOn,
+        status: entry.status,
+        attempts: entry.attempts,
+        costUsd: roundUsd(entry.costUsd),
+        ...(entry.task.tool ? { tool: entry.task.tool } : {}),
+        ...(entry.error ? { error: entry.error } : {}),
+        ...(entry.warning ? { warning: entry.warning } : {}),
       })),
+      planHistory: this.planHistory,
+      ignoredSignals: this.ignoredSignals,
       costUsd: this.ledger.spentUsd,
       budgetUsd: this.ledger.budgetUsd,
       tokens: { ...this.ledger.tokens },
@@ -158,5 +248,3 @@ export class RunRecord {
     };
   }
 }
-
-export type { AgentRequest };

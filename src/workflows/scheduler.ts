@@ -1,84 +1,50 @@
 // Runs a validated plan: each task starts as soon as its own dependencies are done.
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import { ModelKey, type AgentRequest, type Task } from '../shared';
-import { taskActivity } from './activities';
-import { summarizeFailure } from './activity-failure';
-import type { RunRecord } from './run-record';
+import type { Task } from '../shared';
+import type { ReplanTrigger, RunContext } from './run-context';
+import { runTask } from './task-runner';
 
-export async function executePlan(order: Task[], request: AgentRequest, record: RunRecord, idempotencyKey: string): Promise<void> {
+export type ExecutionEnd = { kind: 'done' } | { kind: 'replan'; trigger: ReplanTrigger };
+
+export async function executePlan(order: Task[], context: RunContext): Promise<ExecutionEnd> {
+  const { record } = context;
   const scope = new CancellationScope();
   const finished = new Map<string, Promise<boolean>>();
+  const dependencyDone = (id: string): Promise<boolean> => finished.get(id) ?? Promise.resolve(record.isSatisfied(id));
 
   const runWhenReady = async (task: Task): Promise<boolean> => {
     const entry = record.task(task.id);
-    const dependenciesDone = await Promise.all(task.dependsOn.map((id) => finished.get(id) ?? Promise.resolve(false)));
-    if (!dependenciesDone.every(Boolean) || record.halt) {
+    const ready = await Promise.all(task.dependsOn.map(dependencyDone));
+    context.replan ??= context.operatorReplan;
+    if (record.halt || context.replan) {
       entry.status = 'cancelled';
-      entry.error = record.halt
-        ? { kind: 'cancelled', message: `not started: ${record.halt.reason}` }
-        : { kind: 'dependency', message: `not started: a dependency of ${task.id} did not complete` };
+      entry.error = { kind: 'cancelled', message: `not started: ${record.halt?.reason ?? `replanning (${context.replan!.reason})`}` };
       return false;
     }
-    if (task.kind === 'llm' && record.ledger.exhausted) {
-      record.stop({ status: 'budget_exhausted', reason: `budget of $${record.ledger.budgetUsd} spent before task ${task.id}` });
-      scope.cancel();
-      entry.status = 'cancelled';
-      return false;
-    }
-    return runTask(task);
-  };
-
-  const runTask = async (task: Task): Promise<boolean> => {
-    const entry = record.task(task.id);
-    const activity = taskActivity(task);
-    const modelScript = task.kind === 'llm' ? record.modelScript(ModelKey.task(task.id)) : undefined;
-    const toolScript = task.kind === 'tool' && task.tool ? record.toolScript(task.tool) : undefined;
-    const scriptKey = modelScript?.key ?? toolScript?.key;
-    entry.status = 'running';
-    try {
-      const output = await activity.runTask({
-        goal: request.goal,
-        runInput: request.input,
-        task,
-        dependencies: Object.fromEntries(task.dependsOn.map((id) => [id, record.outputOf(id)])),
-        remainingBudgetUsd: record.ledger.remainingUsd,
-        idempotencyKey: `${idempotencyKey}:${task.id}`,
-        ...(modelScript ? { modelScript } : {}),
-        ...(toolScript ? { toolScript } : {}),
-      });
-      record.consume(scriptKey, output.attempt);
-      record.ledger.charge(output.call);
-      entry.status = 'completed';
-      entry.attempts = output.attempt;
-      entry.output = output.output;
-      entry.costUsd += output.call?.costUsd ?? 0;
-      if (output.call) entry.model = output.call.model;
-      return true;
-    } catch (error) {
-      const failure = summarizeFailure(error, activity.attempts);
-      record.consume(scriptKey, failure.attempts);
-      record.ledger.charge(failure.details?.call);
-      entry.costUsd += failure.details?.call?.costUsd ?? 0;
-      entry.attempts = failure.attempts;
-      if (isCancellation(error)) {
-        entry.status = 'cancelled';
-        entry.error = { kind: 'cancelled', message: `cancelled: ${record.halt?.reason ?? 'the run stopped'}` };
+    const blocking = task.dependsOn.filter((_id, index) => !ready[index]);
+    if (blocking.length > 0) {
+      const skipped = blocking.filter((id) => record.findTask(id)?.status === 'skipped');
+      if (skipped.length === blocking.length && !task.critical) {
+        entry.status = 'skipped';
+        entry.error = { kind: 'dependency', message: `skipped: it depends on skipped ${skipped.join(', ')}` };
         return false;
       }
-      entry.status = 'failed';
-      entry.error = { kind: failure.kind, message: failure.message };
-      const plural = failure.attempts === 1 ? 'attempt' : 'attempts';
-      const what = task.kind === 'tool' ? `${task.id} (${task.tool})` : task.id;
-      record.stop({
-        status: failure.kind === 'budget' ? 'budget_exhausted' : 'failed',
-        reason: `task ${what} failed after ${failure.attempts} ${plural}: ${failure.kind}: ${failure.message}`,
-      });
-      scope.cancel();
+      if (skipped.length === blocking.length) {
+        context.replan ??= { reason: `critical task ${task.id} depends on skipped ${skipped.join(', ')}` };
+      }
+      entry.status = 'cancelled';
+      entry.error = { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` };
       return false;
     }
+    if (task.kind === 'llm' && record.ledger.exhausted && !(await budgetApproved(task, context))) {
+      entry.status = 'cancelled';
+      entry.error = { kind: 'budget', message: 'not started: the budget is spent' };
+      return false;
+    }
+    return runTask(task, context);
   };
 
-  const deadlineTimer = watchDeadline(request, record, scope);
+  const deadlineTimer = watchDeadline(context, scope);
   try {
     await scope.run(async () => {
       for (const task of order) finished.set(task.id, runWhenReady(task));
@@ -89,18 +55,44 @@ export async function executePlan(order: Task[], request: AgentRequest, record: 
   } finally {
     deadlineTimer.cancel();
   }
+  const trigger = context.replan ?? context.operatorReplan;
+  context.replan = undefined;
+  context.operatorReplan = undefined;
+  return trigger && !record.halt ? { kind: 'replan', trigger } : { kind: 'done' };
+}
+
+/** Asks a human before spending past the budget; true when they raised it. */
+async function budgetApproved(task: Task, context: RunContext): Promise<boolean> {
+  const { record, request } = context;
+  const decision = await context.desk.escalate({
+    kind: 'budget_exhausted',
+    reason: `the budget of $${record.ledger.budgetUsd} is spent before task ${task.id}`,
+    taskId: task.id,
+    attempted: record.currentEntries.filter((entry) => entry.status === 'completed').map((entry) => `${entry.task.id} completed ($${entry.costUsd.toFixed(4)})`),
+    choices: [
+      { decision: 'approve', effect: `raise the budget by $${request.budgetUsd} and go on` },
+      { decision: 'reject', effect: 'end the run as budget_exhausted' },
+    ],
+  });
+  if (decision.decision === 'approve') {
+    record.ledger.extend(request.budgetUsd);
+    return true;
+  }
+  record.stop({ status: 'budget_exhausted', reason: `the budget of $${record.ledger.budgetUsd} was spent before task ${task.id}; ${decision.by} did not raise it` });
+  return false;
 }
 
 /** Stops scheduling and cancels work in flight when the request's deadline passes. */
-function watchDeadline(request: AgentRequest, record: RunRecord, work: CancellationScope): CancellationScope {
+function watchDeadline(context: RunContext, work: CancellationScope): CancellationScope {
   const timerScope = new CancellationScope();
-  if (!request.deadline) return timerScope;
-  const remainingMs = Date.parse(request.deadline) - Date.now();
+  const { deadline } = context.request;
+  if (!deadline) return timerScope;
+  const remainingMs = Date.parse(deadline) - Date.now();
   timerScope
     .run(() => sleep(Math.max(1, remainingMs)))
     .then(
       () => {
-        record.stop({ status: 'failed', reason: `deadline ${request.deadline} passed` });
+        context.record.stop({ status: 'failed', reason: `deadline ${deadline} passed` });
         work.cancel();
       },
       () => undefined, // the timer was cancelled because the plan finished first

@@ -10,6 +10,9 @@ export function scriptedRequest(options: {
   allowedTools?: string[];
   budgetUsd?: number;
   idempotencyKey?: string;
+  maxReplans?: number;
+  /** Default: no one decides, so escalations end after 1.5 s with the default action (reject). */
+  escalation?: { timeoutMs?: number; defaultAction?: 'approve' | 'reject' | 'skip' };
 }): AgentRequestInput {
   const toolNames = [...new Set(options.tasks.flatMap((task) => (task.tool ? [task.tool] : [])))];
   return {
@@ -17,6 +20,8 @@ export function scriptedRequest(options: {
     tools: options.allowedTools ?? toolNames,
     ...(options.budgetUsd ? { budgetUsd: options.budgetUsd } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    ...(options.maxReplans !== undefined ? { maxReplans: options.maxReplans } : {}),
+    escalation: { timeoutMs: 1_500, defaultAction: 'reject', ...options.escalation },
     scenario: {
       model: {
         plan: options.plans ?? [{ tasks: options.tasks }],

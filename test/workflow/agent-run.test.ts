@@ -66,30 +66,33 @@ test('a plan with a cycle and an unknown tool is rejected with reasons naming th
   expect(result.tasks).toEqual([]);
 });
 
-test('a non-retryable task failure fails the run with a clear reason and cancels what depends on it', async () => {
+test('a permanent failure of a critical task escalates; with no decision the default action ends the run', async () => {
   const result = await run(
     scriptedRequest({
       tasks: [toolTask('t1', 'breaks'), llmTask('t2', ['t1'])],
       tools: { breaks: [{ fail: 'permanent', message: 'HTTP 404 customer not found' }] },
     }),
   );
-  expect(result.status).toBe('failed');
-  expect(result.reason).toBe('task t1 (breaks) failed after 1 attempt: permanent: HTTP 404 customer not found');
+  expect(result.status).toBe('rejected');
+  expect(result.reason).toMatch(/^timeout rejected the run at task t1: no decision within 1\.5 s/);
+  expect(result.escalations).toEqual([
+    expect.objectContaining({ kind: 'task_failed', reason: 'critical task t1 failed: permanent: HTTP 404 customer not found', decision: 'reject', decidedBy: 'timeout', timedOut: true }),
+  ]);
   expect(result.tasks).toEqual([
     expect.objectContaining({ id: 't1', status: 'failed', attempts: 1, error: { kind: 'permanent', message: 'HTTP 404 customer not found' } }),
     expect.objectContaining({ id: 't2', status: 'cancelled' }),
   ]);
   const description = await kit.client.workflow.getHandle(result.workflowId).describe();
-  expect(description.typedSearchAttributes.get(keelStatusKey)).toBe('failed');
+  expect(description.typedSearchAttributes.get(keelStatusKey)).toBe('rejected');
 });
 
 test('a task that keeps failing transiently stops after its own maxAttempts', async () => {
   const result = await run(
     scriptedRequest({ tasks: [toolTask('t1', 'down', [], { maxAttempts: 2 })], tools: { down: [{ fail: 'transient', message: 'HTTP 503' }] } }),
   );
-  expect(result.status).toBe('failed');
+  expect(result.status).toBe('rejected');
   expect(result.tasks[0]).toMatchObject({ status: 'failed', attempts: 2, error: { kind: 'transient', message: 'HTTP 503' } });
-  expect(result.reason).toBe('task t1 (down) failed after 2 attempts: transient: HTTP 503');
+  expect(result.escalations[0]).toMatchObject({ reason: 'critical task t1 failed: transient: HTTP 503' });
 });
 
 test('tool input is validated against the tool schema before the tool runs', async () => {
@@ -97,17 +100,19 @@ test('tool input is validated against the tool schema before the tool runs', asy
     scriptedRequest({
       tasks: [toolTask('t1', 'create_account', [], { input: { customer: '', plan: 'platinum' } })],
       allowedTools: ['create_account'],
+      maxReplans: 0,
     }),
   );
-  expect(result.status).toBe('failed');
+  expect(result.status).toBe('rejected');
+  expect(result.escalations[0]).toMatchObject({ kind: 'replans_exhausted' });
   expect(result.tasks[0]).toMatchObject({ status: 'failed', attempts: 1, error: { kind: 'semantic' } });
   expect(result.tasks[0]!.error!.message).toMatch(/input for tool "create_account" is not valid: customer: .*; plan: /);
 });
 
 test('a scenario without entries for a model key fails with the key to add', async () => {
   const result = await run(scriptedRequest({ tasks: [llmTask('t1')] }));
-  expect(result.status).toBe('failed');
-  expect(result.reason).toContain('the scenario has no model entries for "task:t1": add "task:t1": [{ "text": "..." }]');
+  expect(result.status).toBe('rejected');
+  expect(result.escalations[0]!.reason).toContain('the scenario has no model entries for "task:t1": add "task:t1": [{ "text": "..." }]');
 });
 
 test('at the deadline the run stops, cancels work in flight, and says why', async () => {

@@ -1,0 +1,186 @@
+// Waiting for a human: KeelStatus, current details for the Web UI, the decide signal and update.
+import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  decideSignal,
+  decideUpdate,
+  DecisionSchema,
+  describeIssues,
+  pendingQuery,
+  type Decision,
+  type DecisionKind,
+  type EscalationKind,
+  type PendingEscalation,
+} from '../shared';
+import type { RunRecord } from './run-record';
+
+export interface EscalationRequest {
+  kind: EscalationKind;
+  reason: string;
+  taskId?: string;
+  /** Sentences saying what was tried before stopping. */
+  attempted: string[];
+  choices: Array<{ decision: DecisionKind; effect: string }>;
+}
+
+export interface DecisionTaken extends Decision {
+  by: string;
+  timedOut: boolean;
+}
+
+export class EscalationDesk {
+  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision };
+  private nextId = 1;
+
+  constructor(
+    private readonly record: RunRecord,
+    private readonly options: { timeoutMs: number; defaultAction: DecisionKind },
+  ) {}
+
+  install(): void {
+    setHandler(pendingQuery, () => (this.pending ? withoutInternals(this.pending) : null), { description: 'The escalation this run waits on, or null.' });
+    setHandler(
+      decideSignal,
+      (payload: unknown) => {
+        const problem = this.problemWith(payload);
+        if (problem) {
+          this.record.ignoredSignals.push({ payload, reason: problem });
+          log.warn('ignored a decide signal', { reason: problem });
+          return;
+        }
+        this.pending!.decision = payload as Decision;
+      },
+      { description: 'Decide a pending escalation: {"decision": "approve|reject|replan|retry|skip", "note"?, "guidance"?, "by"?, "taskId"?}' },
+    );
+    setHandler(
+      decideUpdate,
+      (decision) => {
+        this.pending!.decision = decision;
+        return { accepted: true, escalationId: this.pending!.id, decision: decision.decision };
+      },
+      {
+        validator: (payload: unknown) => {
+          const problem = this.problemWith(payload);
+          if (problem) throw ApplicationFailure.create({ type: 'invalid_decision', message: problem, nonRetryable: true });
+        },
+        description: 'Decide a pending escalation, validated: the caller gets an error for a decision this run cannot take.',
+      },
+    );
+  }
+
+  /** Why a decision cannot be taken now, or undefined if it can. */
+  problemWith(payload: unknown): string | undefined {
+    const parsed = DecisionSchema.safeParse(payload);
+    if (!parsed.success) return `invalid decision: ${describeIssues(parsed.error).join('; ')}`;
+    const pending = this.pending;
+    if (!pending || pending.decision) return 'this run has no pending escalation to decide';
+    const { decision, taskId } = parsed.data;
+    if (taskId !== undefined && taskId !== pending.taskId) {
+      return `the pending escalation is about ${pending.taskId ? `task "${pending.taskId}"` : 'the run, not a task'}, not task "${taskId}"`;
+    }
+    if (!pending.choices.some((choice) => choice.decision === decision)) {
+      return `"${decision}" is not possible here; choose one of: ${pending.choices.map((choice) => choice.decision).join(', ')}`;
+    }
+    return undefined;
+  }
+
+  /** Waits for a human decision (one escalation at a time); on timeout takes the default action. */
+  async escalate(request: EscalationRequest): Promise<DecisionTaken> {
+    await condition(() => this.pending === undefined);
+    const now = Date.now();
+    const defaultAction = request.choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
+    this.pending = {
+      id: this.nextId++,
+      kind: request.kind,
+      reason: request.reason,
+      ...(request.taskId ? { taskId: request.taskId } : {}),
+      choices: request.choices,
+      attempted: request.attempted,
+      since: new Date(now).toISOString(),
+      timeoutAt: new Date(now + this.options.timeoutMs).toISOString(),
+      defaultAction,
+    };
+    this.record.beginWaiting();
+    setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
+    try {
+      const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs);
+      const decision: DecisionTaken = decided
+        ? { ...this.pending.decision!, by: this.pending.decision!.by ?? 'unknown (no "by" in the decision)', timedOut: false }
+        : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action`, timedOut: true };
+      this.record.escalations.push({
+        reason: request.reason,
+        kind: request.kind,
+        ...(request.taskId ? { taskId: request.taskId } : {}),
+        decision: decision.decision,
+        decidedBy: decision.by,
+        ...(decision.note ? { note: decision.note } : {}),
+        ...(decision.guidance ? { guidance: decision.guidance } : {}),
+        decidedAt: new Date(Date.now()).toISOString(),
+        ...(decision.timedOut ? { timedOut: true } : {}),
+      });
+      return decision;
+    } finally {
+      this.pending = undefined;
+      this.record.endWaiting();
+      setCurrentDetails('');
+    }
+  }
+}
+
+function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision }): PendingEscalation {
+  const { attempted: _attempted, decision: _decision, ...visible } = pending;
+  return visible;
+}
+
+/** The Markdown the Web UI shows while the run waits: what, why, the choices, and what to paste. */
+export function renderDetails(pending: PendingEscalation & { attempted: string[] }, record: RunRecord, workflowId: string): string {
+  const task = pending.taskId ? record.findTask(pending.taskId)?.task : undefined;
+  const lines = [
+    `## ⏸ Waiting for a human decision`,
+    '',
+    `**Why the run stopped:** ${pending.reason}`,
+    '',
+    ...(task
+      ? [`**Task:** \`${task.id}\` · ${task.kind === 'tool' ? `tool \`${task.tool}\`` : task.kind} · ${task.critical ? 'critical' : 'non-critical'} — ${task.description}`, '']
+      : []),
+    `**Goal:** ${record.goal}`,
+    '',
+    '### What was attempted',
+    ...(pending.attempted.length > 0 ? pending.attempted.map((line) => `- ${line}`) : ['- nothing yet']),
+    `- spent $${record.ledger.spentUsd.toFixed(4)} of $${record.ledger.budgetUsd.toFixed(2)}; ${record.plans.length} plan(s), ${record.replans} replan(s)`,
+    '',
+    '### Decide',
+    '| decision | what happens |',
+    '|---|---|',
+    ...pending.choices.map((choice) => `| \`${choice.decision}\` | ${choice.effect} |`),
+    '',
+    '### How to answer',
+    'In this Web UI: **More Actions → Send a Signal**, signal name **`decide`**, and paste one of:',
+    '',
+    ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId)), '```']),
+    '',
+    `From a terminal: \`keel approve ${workflowId}\`, \`keel reject ${workflowId} --reason "..."\`, \`keel replan ${workflowId} --guidance "..."\`.`,
+    '',
+    `If no one decides by ${pending.timeoutAt}, the run takes \`${pending.defaultAction}\`.`,
+  ];
+  const markdown = lines.join('\n');
+  return markdown.length <= 20_000 ? markdown : `${markdown.slice(0, 19_950)}\n\n… (truncated)`;
+}
+
+function exampleDecision(decision: DecisionKind, taskId: string | undefined): Record<string, string> {
+  const by = { by: 'your-name' };
+  const task: Record<string, string> = taskId ? { taskId } : {};
+  switch (decision) {
+    case 'reject':
+      return { decision, ...task, note: 'why', ...by };
+    case 'replan':
+      return { decision, ...task, guidance: 'what to do differently', ...by };
+    default:
+      return { decision, ...task, note: 'optional', ...by };
+  }
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
