@@ -24,3 +24,14 @@ export class RunNotFoundError extends Error {
     super(`no run with id "${workflowId}" — list recent runs in the Web UI or check the id`);
   }
 }
+
+/** The run refused the decision (nothing pending, not a possible choice, wrong task, bad payload). */
+export class InvalidDecisionError extends Error {
+  override readonly name = 'InvalidDecisionError';
+  constructor(
+    readonly workflowId: string,
+    readonly problem: string,
+  ) {
+    super(`run ${workflowId} refused the decision: ${problem}`);
+  }
+}

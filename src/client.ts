@@ -1,14 +1,30 @@
 // The SDK: start a run, follow it, get its result.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';
-import { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
-import { AgentRequestSchema, describeIssues, keelStatusKey, stateQuery, workflowIdPrefix, type AgentRequestInput, type RunResult, type RunState } from './shared';
+import { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
+import {
+  AgentRequestSchema,
+  decideUpdate,
+  describeIssues,
+  KeelPhase,
+  keelStatusKey,
+  pendingQuery,
+  replanSignal,
+  stateQuery,
+  workflowIdPrefix,
+  type AgentRequestInput,
+  type Decision,
+  type DecisionReceipt,
+  type PendingEscalation,
+  type RunResult,
+  type RunState,
+} from './shared';
 import type { agentRun } from './workflows';
 
-export { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
+export { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
 
 export interface KeelClientOptions {
   /** Default $TEMPORAL_ADDRESS or localhost:7233. */
@@ -95,6 +111,57 @@ export class KeelClient {
     } catch (error) {
       throw this.translate(error, workflowId);
     }
+  }
+
+  /**
+   * Decides the run's pending escalation (update `decide`, validated by the run): an invalid
+   * decision, an unknown taskId or no pending escalation is an InvalidDecisionError. `by`
+   * defaults to this client's identity.
+   */
+  async decide(workflowId: string, decision: Decision): Promise<DecisionReceipt> {
+    try {
+      return await this.handle(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, by: decision.by ?? this.identity }] });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'invalid_decision') {
+        throw new InvalidDecisionError(workflowId, error.cause.message);
+      }
+      throw this.translate(error, workflowId);
+    }
+  }
+
+  /** Asks a running run to replan its remaining work with this guidance (signal `replan`). */
+  async requestReplan(workflowId: string, guidance: string, by: string = this.identity): Promise<void> {
+    try {
+      await this.handle(workflowId).signal(replanSignal, { guidance, by });
+    } catch (error) {
+      throw this.translate(error, workflowId);
+    }
+  }
+
+  /** The escalation a run waits on, or null. */
+  async getPending(workflowId: string): Promise<PendingEscalation | null> {
+    try {
+      return await this.handle(workflowId).query(pendingQuery);
+    } catch (error) {
+      throw this.translate(error, workflowId);
+    }
+  }
+
+  /** Runs waiting for a human decision (KeelStatus = "awaiting_approval"), with what each waits on. */
+  async listPending(): Promise<Array<{ workflowId: string; startTime: Date; pending: PendingEscalation | null }>> {
+    const runs: Array<{ workflowId: string; startTime: Date; pending: PendingEscalation | null }> = [];
+    try {
+      for await (const execution of this.temporal.workflow.list({ query: `KeelStatus = "${KeelPhase.awaitingApproval}" AND ExecutionStatus = "Running"` })) {
+        runs.push({ workflowId: execution.workflowId, startTime: execution.startTime, pending: await this.getPending(execution.workflowId).catch(() => null) });
+      }
+    } catch (error) {
+      throw this.translate(error);
+    }
+    return runs;
+  }
+
+  get identity(): string {
+    return this.temporal.options.identity ?? 'keel-client';
   }
 
   /** Whether any worker polls this client's task queue (a run waits, unstarted, while none does). */

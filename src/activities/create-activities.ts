@@ -102,13 +102,23 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
       const { task } = input;
       if (task.kind === 'llm') {
         const tier: ModelTier = task.tier ?? 'medium';
+        const required = task.requiredFields ?? [];
+        // A task that names required fields gets structured output, so a bad answer is `malformed`.
+        const schema = required.length > 0 ? z.object(Object.fromEntries(required.map((field) => [field, z.unknown()]))).passthrough() : undefined;
         const text = await callModel(
-          { key: ModelKey.task(task.id), tier, system: taskSystem, prompt: taskPrompt(input) },
+          {
+            key: ModelKey.task(task.id),
+            tier,
+            system: taskSystem,
+            prompt: taskPrompt(input),
+            ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
+          },
           input.modelScript,
           input.remainingBudgetUsd,
           spent,
         );
-        return { output: parseIfJson(text), attempt, call: spent.call! };
+        const output = schema ? parseStructured(text, schema, `result of ${task.id}`) : parseIfJson(text);
+        return { output, attempt, call: spent.call! };
       }
       if (task.kind === 'tool') return { output: await runTool(input, attempt), attempt };
       throw new KeelError('permanent', `task ${task.id} is a ${task.kind} task, which the workflow handles itself, not an activity`);

@@ -1,11 +1,13 @@
 // The `keel` command. Each subcommand lives in its own file; errors become one sentence on stderr.
 import { Command, CommanderError } from 'commander';
-import { InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from '../client-errors';
+import { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from '../client-errors';
 import { ConfigurationError, loadConfig } from '../config';
 import { findTemporalCli, TemporalCliNotFoundError } from '../dev-server';
 import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
+import { decideCommand } from './decide';
 import { devCommand } from './dev';
+import { pendingCommand } from './pending';
 import { runCommand } from './run';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
@@ -70,6 +72,47 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await statusCommand(id, options, io);
     });
 
+  program
+    .command('pending')
+    .description('runs waiting for a human decision')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await pendingCommand(options, io);
+    });
+
+  const decisionOptions = (command: Command) =>
+    command.option('--task <id>', 'the task the decision is about').option('--by <name>', 'who decides (default: this client identity)');
+  decisionOptions(
+    program
+      .command('approve')
+      .description("approve a run's pending escalation")
+      .argument('<id>', 'the run id')
+      .option('--note <text>', 'why'),
+  ).action(async (id: string, options) => {
+    exitCode = await decideCommand(id, 'approve', options, io);
+  });
+  decisionOptions(program.command('reject').description('reject a run: it ends rejected').argument('<id>', 'the run id').requiredOption('--reason <text>', 'why')).action(
+    async (id: string, options) => {
+      exitCode = await decideCommand(id, 'reject', options, io);
+    },
+  );
+  decisionOptions(
+    program
+      .command('replan')
+      .description('replan the remaining work with guidance (decides a pending escalation, or asks a running run)')
+      .argument('<id>', 'the run id')
+      .requiredOption('--guidance <text>', 'what to do differently'),
+  ).action(async (id: string, options) => {
+    exitCode = await decideCommand(id, 'replan', options, io);
+  });
+  for (const decision of ['retry', 'skip'] as const) {
+    decisionOptions(program.command(decision).description(`${decision} the task a pending escalation is about`).argument('<id>', 'the run id').option('--note <text>', 'why')).action(
+      async (id: string, options) => {
+        exitCode = await decideCommand(id, decision, options, io);
+      },
+    );
+  }
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -86,6 +129,7 @@ function report(error: unknown): number {
     [InvalidScenarioError, ExitCode.badInput],
     [ConfigurationError, ExitCode.badInput],
     [RunNotFoundError, ExitCode.badInput],
+    [InvalidDecisionError, ExitCode.badInput],
     [TemporalUnreachableError, ExitCode.unreachable],
     [TemporalCliNotFoundError, ExitCode.failure],
   ];

@@ -143,6 +143,10 @@ export class RunRecord {
         previous.error = { kind: 'cancelled', message: `superseded by plan ${number}` };
       }
     }
+    // The new plan replaces what failed or never ran; completed and skipped work stays on record.
+    for (const [id, previous] of this.current) {
+      if (previous.status === 'failed' || previous.status === 'cancelled') this.current.delete(id);
+    }
     for (const task of outcome.order) {
       const entry: TaskEntry = { task, plan: number, status: 'pending', attempts: 0, costUsd: 0 };
       this.entries.push(entry);

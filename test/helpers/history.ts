@@ -38,3 +38,24 @@ export async function activityTimeline(client: Client, workflowId: string): Prom
   }
   return { scheduled, completed, summaries, types };
 }
+
+/** Time from scheduling an activity to the start of its last attempt, with that attempt's number. */
+export async function lastAttemptDelays(client: Client, workflowId: string): Promise<Array<{ summary: string; attempt: number; msFromScheduled: number }>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<number, { summary: string; at: number }>();
+  const delays: Array<{ summary: string; attempt: number; msFromScheduled: number }> = [];
+  const decoder = new TextDecoder();
+  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+  for (const event of history.events ?? []) {
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const data = event.userMetadata?.summary?.data;
+      scheduled.set(Number(event.eventId), { summary: data ? (JSON.parse(decoder.decode(data)) as string) : '', at: millis(event.eventTime) });
+    }
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      const attributes = event.activityTaskStartedEventAttributes!;
+      const origin = scheduled.get(Number(attributes.scheduledEventId));
+      if (origin) delays.push({ summary: origin.summary, attempt: attributes.attempt ?? 1, msFromScheduled: millis(event.eventTime) - origin.at });
+    }
+  }
+  return delays;
+}

@@ -14,7 +14,7 @@ export function scriptedRequest(options: {
   /** Default: no one decides, so escalations end after 1.5 s with the default action (reject). */
   escalation?: { timeoutMs?: number; defaultAction?: 'approve' | 'reject' | 'skip' };
 }): AgentRequestInput {
-  const toolNames = [...new Set(options.tasks.flatMap((task) => (task.tool ? [task.tool] : [])))];
+  const toolNames = [...new Set(options.tasks.flatMap((task) => [task.tool, task.fallbackTool].filter((name): name is string => name !== undefined)))];
   return {
     goal: options.goal ?? 'test goal',
     tools: options.allowedTools ?? toolNames,

@@ -1,0 +1,39 @@
+// keel approve | reject | replan: decide a pending escalation through the validated update.
+import { KeelClient } from '../client';
+import type { DecisionKind } from '../shared';
+import { CliError, ExitCode } from './cli-error';
+
+export async function decideCommand(
+  workflowId: string,
+  decision: DecisionKind,
+  options: { note?: string; reason?: string; guidance?: string; task?: string; by?: string },
+  io: { out: (text: string) => void },
+): Promise<number> {
+  if (decision === 'reject' && !options.reason) throw new CliError('say why: `keel reject ID --reason "..."`');
+  if (decision === 'replan' && !options.guidance) throw new CliError('say what to do differently: `keel replan ID --guidance "..."`');
+  const client = await KeelClient.connect();
+  try {
+    const note = options.reason ?? options.note;
+    const payload = {
+      decision,
+      ...(note ? { note } : {}),
+      ...(options.guidance ? { guidance: options.guidance } : {}),
+      ...(options.task ? { taskId: options.task } : {}),
+      ...(options.by ? { by: options.by } : {}),
+    };
+    if (decision === 'replan') {
+      // With nothing pending, a replan is still possible: ask the run to replan its remaining work.
+      const pending = await client.getPending(workflowId);
+      if (!pending || !pending.choices.some((choice) => choice.decision === 'replan')) {
+        await client.requestReplan(workflowId, options.guidance!, options.by);
+        io.out(`asked ${workflowId} to replan its remaining work`);
+        return ExitCode.ok;
+      }
+    }
+    const receipt = await client.decide(workflowId, payload);
+    io.out(`${receipt.decision} recorded for ${workflowId} (escalation ${receipt.escalationId})`);
+    return ExitCode.ok;
+  } finally {
+    await client.close();
+  }
+}
