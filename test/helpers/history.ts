@@ -59,3 +59,13 @@ export async function lastAttemptDelays(client: Client, workflowId: string): Pro
   }
   return delays;
 }
+
+/** The (JSON) inputs of every scheduled activity of a type, in order, as history recorded them. */
+export async function activityInputs(client: Client, workflowId: string, activityType: string): Promise<unknown[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const decoder = new TextDecoder();
+  return (history.events ?? [])
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+    .map((event) => JSON.parse(decoder.decode(event.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!)) as unknown);
+}

@@ -1,0 +1,198 @@
+// Escalation: a human decides through the validated update or the signal the Web UI sends.
+import { InvalidDecisionError } from '../../src/client';
+import { decideSignal, keelStatusKey, type AgentRequestInput } from '../../src/shared';
+import { waitForPending } from '../helpers/escalation';
+import { activityInputs } from '../helpers/history';
+import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
+import { createTestKit, type TestKit } from '../helpers/temporal';
+
+let kit: TestKit;
+beforeAll(async () => {
+  kit = await createTestKit();
+});
+afterAll(async () => kit.close());
+
+const review = (extra: Record<string, unknown> = {}) =>
+  scriptedRequest({
+    tasks: [llmTask('draft'), { id: 'review', kind: 'human_review', description: 'check the draft', dependsOn: ['draft'], ...extra }, llmTask('publish', ['review'], extra)],
+    model: { 'task:draft': [{ text: 'the draft' }], 'task:publish': [{ text: 'published' }] },
+    escalation: { timeoutMs: 60_000 },
+  });
+
+async function withRun<T>(request: AgentRequestInput, body: (workflowId: string) => Promise<T>): Promise<T> {
+  return kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    return body(workflowId);
+  });
+}
+
+test('a human_review task waits with KeelStatus awaiting_approval and Markdown details, and approve continues it', async () => {
+  const result = await withRun(review(), async (workflowId) => {
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending).toMatchObject({ kind: 'human_review', taskId: 'review', defaultAction: 'reject' });
+    expect(pending.choices.map((choice) => choice.decision)).toEqual(['approve', 'reject', 'replan']);
+    const handle = kit.client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).typedSearchAttributes.get(keelStatusKey)).toBe('awaiting_approval');
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string; definition?: { signalDefinitions?: Array<{ name: string; description?: string }> } };
+    expect(metadata.currentDetails).toContain('**Why the run stopped:** task review needs a human review: check the draft');
+    expect(metadata.currentDetails).toContain('- draft completed: the draft');
+    expect(metadata.currentDetails).toContain('signal name **`decide`**');
+    expect(metadata.currentDetails).toContain('{"decision":"approve","taskId":"review","note":"optional","by":"your-name"}');
+    expect(metadata.definition?.signalDefinitions).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'decide', description: expect.stringContaining('approve|reject') })]));
+
+    const receipt = await kit.keel.decide(workflowId, { decision: 'approve', note: 'looks right', by: 'dana' });
+    expect(receipt).toEqual({ accepted: true, escalationId: 1, decision: 'approve' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.escalations).toEqual([
+    expect.objectContaining({ kind: 'human_review', taskId: 'review', decision: 'approve', decidedBy: 'dana', note: 'looks right', decidedAt: expect.any(String) }),
+  ]);
+  expect(result.tasks.map((task) => task.status)).toEqual(['completed', 'completed', 'completed']);
+});
+
+test('reject ends the run rejected, recording who and why', async () => {
+  const result = await withRun(review(), async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    await kit.keel.decide(workflowId, { decision: 'reject', note: 'wrong customer', by: 'lee' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('rejected');
+  expect(result.reason).toBe('lee rejected the run at task review: wrong customer');
+  expect(result.tasks.find((task) => task.id === 'publish')!.status).toBe('cancelled');
+});
+
+test('the update refuses what the run cannot do: bad payload, impossible choice, wrong task, nothing pending', async () => {
+  await withRun(review(), async (workflowId) => {
+    await expect(kit.keel.decide(workflowId, { decision: 'approve' })).rejects.toThrow(/no pending escalation/);
+    await waitForPending(kit.keel, workflowId);
+    await expect(kit.keel.decide(workflowId, { decision: 'maybe' } as never)).rejects.toThrow(/invalid decision: decision: /);
+    await expect(kit.keel.decide(workflowId, { decision: 'skip' })).rejects.toThrow(/"skip" is not possible here; choose one of: approve, reject, replan/);
+    await expect(kit.keel.decide(workflowId, { decision: 'approve', taskId: 'draft' })).rejects.toBeInstanceOf(InvalidDecisionError);
+    await kit.keel.decide(workflowId, { decision: 'approve', taskId: 'review' });
+    expect((await kit.keel.getResult(workflowId)).status).toBe('completed');
+  });
+});
+
+test('an invalid signal is recorded and ignored; the run keeps waiting for a valid one', async () => {
+  const result = await withRun(review(), async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    const handle = kit.client.workflow.getHandle(workflowId);
+    await handle.signal(decideSignal, { decision: 'yes please' } as never);
+    await handle.signal(decideSignal, { decision: 'retry' }); // not a choice for a review
+    const state = await kit.keel.getStatus(workflowId);
+    expect(state.ignoredSignals).toEqual([
+      { payload: { decision: 'yes please' }, reason: expect.stringMatching(/^invalid decision: decision: /) },
+      { payload: { decision: 'retry' }, reason: expect.stringContaining('"retry" is not possible here') },
+    ]);
+    expect(state.phase).toBe('awaiting_approval');
+    await handle.signal(decideSignal, { decision: 'approve', by: 'web-ui-user' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.escalations[0]).toMatchObject({ decision: 'approve', decidedBy: 'web-ui-user' });
+});
+
+test('skip on a non-critical review ends partial; the default action is taken on timeout and recorded as such', async () => {
+  const skipped = await withRun(review({ critical: false }), async (workflowId) => {
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending.choices.map((choice) => choice.decision)).toContain('skip');
+    await kit.keel.decide(workflowId, { decision: 'skip', by: 'kim' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(skipped.status).toBe('partial');
+  expect(skipped.tasks.map((task) => [task.id, task.status])).toEqual([
+    ['draft', 'completed'],
+    ['review', 'skipped'],
+    ['publish', 'skipped'],
+  ]);
+
+  const request = scriptedRequest({
+    tasks: [{ id: 'review', kind: 'human_review', description: 'sign off' }],
+    escalation: { timeoutMs: 1_000, defaultAction: 'approve' },
+  });
+  const timedOut = await withRun(request, (workflowId) => kit.keel.getResult(workflowId));
+  expect(timedOut.status).toBe('completed');
+  expect(timedOut.escalations[0]).toMatchObject({ decision: 'approve', decidedBy: 'timeout', timedOut: true, note: 'no decision within 1 s: took the default action' });
+});
+
+test('retry runs a failed critical task again', async () => {
+  const request = scriptedRequest({
+    tasks: [toolTask('t1', 'crm')],
+    tools: { crm: [{ fail: 'permanent', message: 'HTTP 403 token expired' }, { result: 'ok' }] },
+    escalation: { timeoutMs: 60_000 },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending).toMatchObject({ kind: 'task_failed', taskId: 't1', reason: 'critical task t1 failed: permanent: HTTP 403 token expired' });
+    await kit.keel.decide(workflowId, { decision: 'retry', note: 'rotated the token' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.tasks[0]).toMatchObject({ status: 'completed', attempts: 2 });
+  expect(result.escalations[0]!.decidedBy).toBe(kit.keel.identity);
+});
+
+test('replan with guidance plans the remaining work again and the guidance reaches the planner', async () => {
+  const request = scriptedRequest({
+    tasks: [],
+    allowedTools: ['crm'],
+    plans: [
+      { tasks: [{ id: 't1', kind: 'tool', tool: 'crm', description: 'update by name', input: { name: 'ACME' } }] },
+      { tasks: [{ id: 't2', kind: 'tool', tool: 'crm', description: 'update by id', input: { id: 7 } }] },
+    ],
+    tools: { crm: [{ fail: 'permanent', message: 'HTTP 409 conflict' }, { result: 'updated' }] },
+    escalation: { timeoutMs: 60_000 },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    await kit.keel.decide(workflowId, { decision: 'replan', guidance: 'use the customer id 7', by: 'ops' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.planHistory.map((plan) => plan.reason)).toEqual(['initial plan', 'replan: ops asked for a replan at task t1']);
+  expect(result.escalations[0]).toMatchObject({ decision: 'replan', guidance: 'use the customer id 7' });
+  const planInputs = (await activityInputs(kit.client, result.workflowId, 'plan')) as Array<{ replan?: { guidance?: string; failed?: { message: string } } }>;
+  expect(planInputs).toHaveLength(2);
+  expect(planInputs[1]!.replan).toMatchObject({ guidance: 'use the customer id 7', failed: { message: 'HTTP 409 conflict' } });
+});
+
+test('an operator can force a replan of a running run with the replan signal', async () => {
+  const request = scriptedRequest({
+    tasks: [],
+    allowedTools: ['slow', 'fast'],
+    plans: [
+      { tasks: [{ id: 'a', kind: 'tool', tool: 'slow', description: 'slow step' }, { id: 'b', kind: 'tool', tool: 'slow', description: 'more', dependsOn: ['a'] }] },
+      { tasks: [{ id: 'c', kind: 'tool', tool: 'fast', description: 'the better way', dependsOn: ['a'] }] },
+    ],
+    tools: { slow: [{ result: 'a done', delayMs: 1_500 }], fast: [{ result: 'c done' }] },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await kit.keel.requestReplan(workflowId, 'skip b, do c instead', 'sam');
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.tasks.map((task) => [task.id, task.status])).toEqual([
+    ['a', 'completed'],
+    ['b', 'cancelled'],
+    ['c', 'completed'],
+  ]);
+  expect(result.planHistory[1]!.reason).toBe('replan: sam asked for a replan');
+});
+
+test('a critical evaluator verdict escalates; approve accepts the result', async () => {
+  const request = scriptedRequest({
+    tasks: [llmTask('t1')],
+    model: { 'task:t1': [{ text: 'refund $9,000' }], 'evaluate:t1': [{ verdict: 'critical', reason: 'refund above the $500 limit' }] },
+    escalation: { timeoutMs: 60_000 },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending).toMatchObject({ kind: 'critical_verdict', taskId: 't1' });
+    await kit.keel.decide(workflowId, { decision: 'approve', by: 'finance' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.tasks[0]).toMatchObject({ status: 'completed', warning: 'accepted by finance despite a critical verdict' });
+});
