@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { findTemporalCli } from '../src/dev-server';
+import { freePort } from './helpers/cli';
 import { keelStatusKey } from '../src/shared';
 
 export default async function globalSetup(): Promise<void> {
@@ -13,9 +14,12 @@ export default async function globalSetup(): Promise<void> {
     ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  const uiPort = await freePort();
   const environment = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: binary },
+      ui: true,
+      uiPort,
       searchAttributes: [keelStatusKey],
       extraArgs: ['--log-level', 'error'],
     },
@@ -29,5 +33,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.KEEL_TEST_TEMPORAL_ADDRESS = environment.address;
   process.env.KEEL_TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.KEEL_TEST_TEMPORAL_CLI = binary;
+  process.env.KEEL_TEST_UI_URL = `http://127.0.0.1:${uiPort}`;
   (globalThis as { keelTestEnvironment?: TestWorkflowEnvironment }).keelTestEnvironment = environment;
 }

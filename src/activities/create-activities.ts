@@ -174,7 +174,13 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     });
   }
 
-  return { plan, runTask, synthesize, evaluate };
+  async function signalSender(input: { workflowId: string; signalName: string }): Promise<string | undefined> {
+    const history = await Context.current().client.workflow.getHandle(input.workflowId).fetchHistory();
+    const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === input.signalName);
+    return signals.at(-1)?.workflowExecutionSignaledEventAttributes?.identity ?? undefined;
+  }
+
+  return { plan, runTask, synthesize, evaluate, signalSender };
 }
 
 async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {

@@ -107,4 +107,6 @@ export interface KeelActivities {
   runTask(input: RunTaskInput): Promise<RunTaskOutput>;
   synthesize(input: SynthesizeInput): Promise<SynthesizeOutput>;
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
+  /** The client identity that sent the run's latest signal of this name (from its history). */
+  signalSender(input: { workflowId: string; signalName: string }): Promise<string | undefined>;
 }

@@ -31,3 +31,8 @@ export function taskActivity(task: Task): { runTask: KeelActivities['runTask']; 
   });
   return { runTask, attempts };
 }
+
+/** Reads the history: cheap, and retried like any read. */
+export function historyActivities(): Pick<KeelActivities, 'signalSender'> {
+  return proxyActivities<KeelActivities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 3 }, summary: 'who decided' });
+}

@@ -11,6 +11,7 @@ import {
   type EscalationKind,
   type PendingEscalation,
 } from '../shared';
+import { historyActivities } from './activities';
 import type { RunRecord } from './run-record';
 
 export interface EscalationRequest {
@@ -28,7 +29,7 @@ export interface DecisionTaken extends Decision {
 }
 
 export class EscalationDesk {
-  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision };
+  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean };
   private nextId = 1;
 
   constructor(
@@ -48,6 +49,7 @@ export class EscalationDesk {
           return;
         }
         this.pending!.decision = payload as Decision;
+        this.pending!.viaSignal = true;
       },
       { description: 'Decide a pending escalation: {"decision": "approve|reject|replan|retry|skip", "note"?, "guidance"?, "by"?, "taskId"?}' },
     );
@@ -83,6 +85,15 @@ export class EscalationDesk {
     return undefined;
   }
 
+  /** A signal without "by" (e.g. from the Web UI) is credited to the client identity history recorded. */
+  private async whoSignalled(): Promise<string> {
+    if (!this.pending?.viaSignal) return 'unknown (no "by" in the decision)';
+    const identity = await historyActivities()
+      .signalSender({ workflowId: workflowInfo().workflowId, signalName: decideSignal.name })
+      .catch(() => undefined);
+    return identity ? `${identity} (signal)` : 'unknown (no "by" in the signal)';
+  }
+
   /** Waits for a human decision (one escalation at a time); on timeout takes the default action. */
   async escalate(request: EscalationRequest): Promise<DecisionTaken> {
     await condition(() => this.pending === undefined);
@@ -104,7 +115,7 @@ export class EscalationDesk {
     try {
       const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs);
       const decision: DecisionTaken = decided
-        ? { ...this.pending.decision!, by: this.pending.decision!.by ?? 'unknown (no "by" in the decision)', timedOut: false }
+        ? { ...this.pending.decision!, by: this.pending.decision!.by ?? (await this.whoSignalled()), timedOut: false }
         : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action`, timedOut: true };
       this.record.escalations.push({
         reason: request.reason,
@@ -126,8 +137,8 @@ export class EscalationDesk {
   }
 }
 
-function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision }): PendingEscalation {
-  const { attempted: _attempted, decision: _decision, ...visible } = pending;
+function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean }): PendingEscalation {
+  const { attempted: _attempted, decision: _decision, viaSignal: _viaSignal, ...visible } = pending;
   return visible;
 }
 
@@ -135,7 +146,7 @@ function withoutInternals(pending: PendingEscalation & { attempted: string[]; de
 export function renderDetails(pending: PendingEscalation & { attempted: string[] }, record: RunRecord, workflowId: string): string {
   const task = pending.taskId ? record.findTask(pending.taskId)?.task : undefined;
   const lines = [
-    `## ⏸ Waiting for a human decision`,
+    `## Waiting for a human decision`,
     '',
     `**Why the run stopped:** ${pending.reason}`,
     '',
@@ -146,7 +157,8 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '',
     '### What was attempted',
     ...(pending.attempted.length > 0 ? pending.attempted.map((line) => `- ${line}`) : ['- nothing yet']),
-    `- spent $${record.ledger.spentUsd.toFixed(4)} of $${record.ledger.budgetUsd.toFixed(2)}; ${record.plans.length} plan(s), ${record.replans} replan(s)`,
+    // "USD", not "$": the Web UI's Markdown reads a pair of dollar signs as math.
+    `- spent USD ${record.ledger.spentUsd.toFixed(4)} of USD ${record.ledger.budgetUsd.toFixed(2)}; ${record.plans.length} plan(s), ${record.replans} replan(s)`,
     '',
     '### Decide',
     '| decision | what happens |',

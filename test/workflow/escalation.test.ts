@@ -93,6 +93,15 @@ test('an invalid signal is recorded and ignored; the run keeps waiting for a val
   expect(result.escalations[0]).toMatchObject({ decision: 'approve', decidedBy: 'web-ui-user' });
 });
 
+test('a signal without "by" is credited to the client identity its history records', async () => {
+  const result = await withRun(review(), async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    await kit.client.workflow.getHandle(workflowId).signal(decideSignal, { decision: 'approve' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.escalations[0]!.decidedBy).toBe(`${kit.client.options.identity} (signal)`);
+});
+
 test('skip on a non-critical review ends partial; the default action is taken on timeout and recorded as such', async () => {
   const skipped = await withRun(review({ critical: false }), async (workflowId) => {
     const pending = await waitForPending(kit.keel, workflowId);
