@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentRequestSchema, describeIssues, type AgentRequest } from './request';
+import { DecisionSchema } from './decision';
 import { ScriptSchema } from './scenario';
 
 /** A scenario file: a request plus a scripted model and scripted tools (ARCHITECTURE.md). */
@@ -10,6 +11,14 @@ export const ScenarioFileSchema = z
     request: AgentRequestSchema.omit({ scenario: true }),
     model: ScriptSchema.shape.model,
     tools: ScriptSchema.shape.tools,
+    /** What the run should end with, and the decisions to give when it escalates (demos, tests). */
+    expect: z
+      .object({
+        status: z.enum(['completed', 'partial', 'rejected', 'failed', 'budget_exhausted']),
+        decisions: z.array(DecisionSchema).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ScenarioFile = z.output<typeof ScenarioFileSchema>;
@@ -25,7 +34,7 @@ export class InvalidScenarioError extends Error {
 }
 
 /** Parses a scenario (already read as text) into the request it runs. */
-export function parseScenario(text: string, source: string): { name: string; request: AgentRequest } {
+export function parseScenario(text: string, source: string): { name: string; request: AgentRequest; expect?: ScenarioFile['expect'] } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -34,6 +43,6 @@ export function parseScenario(text: string, source: string): { name: string; req
   }
   const parsed = ScenarioFileSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidScenarioError(source, describeIssues(parsed.error));
-  const { name, request, model, tools } = parsed.data;
-  return { name, request: { ...request, scenario: { model, tools } } };
+  const { name, request, model, tools, expect } = parsed.data;
+  return { name, request: { ...request, scenario: { model, tools } }, ...(expect ? { expect } : {}) };
 }
