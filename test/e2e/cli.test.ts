@@ -107,3 +107,62 @@ test('`keel dev --run` starts a server and a worker, runs the example with a pla
   await expect(fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).rejects.toThrow();
   expect(readFileSync(path.join(home, 'temporal.db')).length).toBeGreaterThan(0);
 }, 120_000);
+
+describe('deciding from the CLI', () => {
+  const taskQueue = uniqueName('keel-cli-decide');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keel-cli-decide-'));
+  const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home };
+  let worker: ReturnType<typeof startKeel>;
+
+  beforeAll(async () => {
+    worker = startKeel(['worker'], env);
+    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
+  });
+  afterAll(async () => {
+    worker.child.kill('SIGINT');
+    await worker.exited;
+  });
+
+  async function waitUntilPending(id: string): Promise<string> {
+    let listed = '';
+    for (let tries = 0; tries < 60 && !listed.includes(id); tries++) {
+      listed = (await runKeel(['pending'], env)).stdout;
+      if (!listed.includes(id)) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return listed;
+  }
+
+  test('`keel pending` lists a waiting run; a refused decision exits 2; `keel approve` lets it finish', async () => {
+    const id = uniqueName('refund');
+    const started = await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id], env);
+    expect(started.code).toBe(0);
+    const listed = await waitUntilPending(id);
+    expect(listed).toContain(`${id}  human_review · approval — task approval needs a human review`);
+    expect(listed).toContain('choices: approve, reject, replan');
+
+    const refused = await runKeel(['skip', id], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`run ${id} refused the decision: "skip" is not possible here`);
+
+    const approved = await runKeel(['approve', id, '--note', 'photos confirm it', '--by', 'ops-oncall'], env);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain(`approve recorded for ${id}`);
+    const status = await runKeel(['status', id, '--json'], env);
+    const result = JSON.parse((await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id, '--wait', '--json'], env)).stdout);
+    expect(status.code).toBe(0);
+    expect(result).toMatchObject({ status: 'completed', escalations: [{ decision: 'approve', decidedBy: 'ops-oncall', note: 'photos confirm it' }] });
+  });
+
+  test('`keel reject` needs a reason and ends the run rejected', async () => {
+    const id = uniqueName('refund');
+    await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id], env);
+    await waitUntilPending(id);
+    const noReason = await runKeel(['reject', id], env);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain("required option '--reason <text>'");
+    expect((await runKeel(['reject', id, '--reason', 'not covered by policy'], env)).code).toBe(0);
+    const waited = await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id, '--wait', '--json'], env);
+    expect(waited.code).toBe(1);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'rejected', reason: expect.stringContaining('not covered by policy') });
+  });
+});
