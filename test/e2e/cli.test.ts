@@ -6,7 +6,7 @@ import type { RunResult } from '../../src/shared';
 import { freePort, runKeel, startKeel, waitFor } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
-const runResultKeys = ['workflowId', 'runId', 'goal', 'status', 'output', 'plans', 'replans', 'tasks', 'escalations', 'costUsd', 'budgetUsd', 'tokens', 'cache'];
+const runResultKeys = ['workflowId', 'runId', 'goal', 'status', 'output', 'plans', 'replans', 'tasks', 'escalations', 'planHistory', 'costUsd', 'budgetUsd', 'tokens', 'cache'];
 
 describe('against a running worker', () => {
   const taskQueue = uniqueName('keel-cli');
