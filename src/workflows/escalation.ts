@@ -157,8 +157,7 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '',
     '### What was attempted',
     ...(pending.attempted.length > 0 ? pending.attempted.map((line) => `- ${line}`) : ['- nothing yet']),
-    // "USD", not "$": the Web UI's Markdown reads a pair of dollar signs as math.
-    `- spent USD ${record.ledger.spentUsd.toFixed(4)} of USD ${record.ledger.budgetUsd.toFixed(2)}; ${record.plans.length} plan(s), ${record.replans} replan(s)`,
+    `- spent $${record.ledger.spentUsd.toFixed(4)} of $${record.ledger.budgetUsd.toFixed(2)}; ${record.plans.length} plan(s), ${record.replans} replan(s)`,
     '',
     '### Decide',
     '| decision | what happens |',
@@ -174,7 +173,8 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '',
     `If no one decides by ${pending.timeoutAt}, the run takes \`${pending.defaultAction}\`.`,
   ];
-  const markdown = lines.join('\n');
+  // "USD 0.50", not "$0.50": the Web UI's Markdown reads a pair of dollar signs as math.
+  const markdown = lines.join('\n').replace(/\$(\d)/g, 'USD $1');
   return markdown.length <= 20_000 ? markdown : `${markdown.slice(0, 19_950)}\n\n… (truncated)`;
 }
 

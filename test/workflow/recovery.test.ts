@@ -2,6 +2,7 @@
 import { keelStatusKey } from '../../src/shared';
 import { activityTimeline, lastAttemptDelays } from '../helpers/history';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
+import { waitForPending } from '../helpers/escalation';
 import { createTestKit, type TestKit } from '../helpers/temporal';
 
 let kit: TestKit;
@@ -52,6 +53,25 @@ describe('failure classes', () => {
     expect(result.tasks[0]).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
+  test('malformed output that stays malformed is re-asked twice, then the run replans', async () => {
+    const result = await run(
+      scriptedRequest({
+        tasks: [],
+        plans: [
+          { tasks: [{ id: 'extract', kind: 'llm', description: 'extract fields', requiredFields: ['total'] }] },
+          { tasks: [{ id: 'extract2', kind: 'llm', description: 'extract the total only', requiredFields: ['total'] }] },
+        ],
+        model: { 'task:extract': [{ fail: 'malformed' }], 'task:extract2': [{ json: { total: 12 } }] },
+      }),
+    );
+    expect(result.status).toBe('completed');
+    expect(result.tasks.map((task) => [task.id, task.status, task.attempts])).toEqual([
+      ['extract', 'failed', 3],
+      ['extract2', 'completed', 1],
+    ]);
+    expect(result.tasks[0]!.error).toMatchObject({ kind: 'malformed', message: expect.stringContaining('is not valid JSON') });
+  });
+
   test('context length: no retry of the same call; the run replans into smaller steps', async () => {
     const result = await run(
       scriptedRequest({
@@ -77,6 +97,34 @@ describe('failure classes', () => {
     expect(result.status).toBe('budget_exhausted');
     expect(result.escalations[0]).toMatchObject({ kind: 'budget_exhausted', decision: 'reject', decidedBy: 'timeout' });
   });
+});
+
+test('when the ledger runs dry before a model task a human decides; approve raises the budget once more', async () => {
+  const request = scriptedRequest({
+    tasks: [],
+    budgetUsd: 0.01,
+    plans: [{ tasks: [{ id: 'big', kind: 'llm', description: 'expensive' }, { id: 'small', kind: 'llm', description: 'cheap', dependsOn: ['big'] }], usage: { inputTokens: 0, outputTokens: 0 } }],
+    model: {
+      'task:big': [{ text: 'done', model: 'gpt-4o', usage: { inputTokens: 4_000, outputTokens: 0 } }],
+      'task:small': [{ text: 'done', usage: { inputTokens: 10, outputTokens: 10 } }],
+    },
+    escalation: { timeoutMs: 60_000 },
+  });
+  (request.scenario!.model.synthesize as unknown[]) = [{ text: 'final answer', usage: { inputTokens: 10, outputTokens: 10 } }];
+  const result = await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending).toMatchObject({ kind: 'budget_exhausted', taskId: 'small', reason: 'the budget of $0.01 is spent before task small' });
+    const metadata = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toContain('the budget of USD 0.01 is spent');
+    expect(metadata.currentDetails).not.toMatch(/\$\d/); // the UI's Markdown would pair dollar signs into math
+    await kit.keel.decide(workflowId, { decision: 'approve', by: 'finance' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.budgetUsd).toBe(0.02);
+  expect(result.costUsd).toBeLessThanOrEqual(result.budgetUsd);
+  expect(result.escalations).toEqual([expect.objectContaining({ kind: 'budget_exhausted', decision: 'approve', decidedBy: 'finance' })]);
 });
 
 describe('replanning', () => {
