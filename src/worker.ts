@@ -33,6 +33,17 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
   });
 }
 
+/** A worker configured from KeelConfig: its namespace, task queue, tools and concurrency. */
+export function createConfiguredWorker(connection: NativeConnection, config: KeelConfig): Promise<Worker> {
+  return createKeelWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    dependencies: defaultDependencies(config),
+    maxConcurrentActivities: config.maxConcurrentActivities,
+  });
+}
+
 /** Sets the SDK's log level for this process; call before the first connection or worker. */
 export function installRuntime(config: Pick<KeelConfig, 'logLevel'>): void {
   Runtime.install({ logger: new DefaultLogger(config.logLevel) });
@@ -43,13 +54,7 @@ export async function runWorker(config: KeelConfig = loadConfig()): Promise<void
   installRuntime(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
-    const worker = await createKeelWorker({
-      connection,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      dependencies: defaultDependencies(config),
-      maxConcurrentActivities: config.maxConcurrentActivities,
-    });
+    const worker = await createConfiguredWorker(connection, config);
     await worker.run();
   } finally {
     await connection.close();

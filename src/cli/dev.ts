@@ -5,7 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { findTemporalCli, startDevServer } from '../dev-server';
-import { createKeelWorker, defaultDependencies, installRuntime } from '../worker';
+import { createConfiguredWorker, installRuntime } from '../worker';
 import { CliError, ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest } from './load-request';
@@ -23,13 +23,7 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
   const databaseFile = path.join(config.home, 'temporal.db');
   const server = await startDevServer({ binary, databaseFile, port, uiPort: config.uiPort, namespace: config.namespace });
   const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createKeelWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    dependencies: defaultDependencies(config),
-    maxConcurrentActivities: config.maxConcurrentActivities,
-  });
+  const worker = await createConfiguredWorker(connection, config);
   const running = worker.run();
   io.out(`Temporal dev server ${server.address} (history in ${path.relative(process.cwd(), databaseFile) || databaseFile})`);
   io.out(`Web UI              ${uiUrl(config)}`);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/shared';
-import { freePort, runKeel, startKeel, waitFor } from '../helpers/cli';
+import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
 const runResultKeys = ['workflowId', 'runId', 'goal', 'status', 'output', 'plans', 'replans', 'tasks', 'escalations', 'planHistory', 'costUsd', 'budgetUsd', 'tokens', 'cache'];
@@ -12,16 +12,7 @@ describe('against a running worker', () => {
   const taskQueue = uniqueName('keel-cli');
   const home = mkdtempSync(path.join(os.tmpdir(), 'keel-cli-'));
   const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home };
-  let worker: ReturnType<typeof startKeel>;
-
-  beforeAll(async () => {
-    worker = startKeel(['worker'], env);
-    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
-  });
-  afterAll(async () => {
-    worker.child.kill('SIGINT');
-    expect(await worker.exited).toBe(0);
-  });
+  useWorkerProcess(env);
 
   test('`keel run --scenario --wait --json` prints exactly a RunResult on stdout', async () => {
     const outcome = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--wait', '--json'], env);
@@ -112,16 +103,7 @@ describe('deciding from the CLI', () => {
   const taskQueue = uniqueName('keel-cli-decide');
   const home = mkdtempSync(path.join(os.tmpdir(), 'keel-cli-decide-'));
   const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home };
-  let worker: ReturnType<typeof startKeel>;
-
-  beforeAll(async () => {
-    worker = startKeel(['worker'], env);
-    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
-  });
-  afterAll(async () => {
-    worker.child.kill('SIGINT');
-    await worker.exited;
-  });
+  useWorkerProcess(env);
 
   async function waitUntilPending(id: string): Promise<string> {
     let listed = '';

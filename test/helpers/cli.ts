@@ -56,3 +56,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A `keel worker` process for the duration of a describe block. */
+export function useWorkerProcess(env: NodeJS.ProcessEnv): void {
+  let worker: ReturnType<typeof startKeel>;
+  beforeAll(async () => {
+    worker = startKeel(['worker'], env);
+    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
+  });
+  afterAll(async () => {
+    worker.child.kill('SIGINT');
+    expect(await worker.exited).toBe(0);
+  });
+}

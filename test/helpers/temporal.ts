@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { ActivityDependencies } from '../../src/activities';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { KeelClient } from '../../src/client';
+import type { AgentRequestInput, RunResult } from '../../src/shared';
 
 // Workers log state changes at INFO; tests only want errors (failures under test are expected). Jest may reuse a process whose
 // runtime is already installed, which is fine.
@@ -32,6 +33,8 @@ export interface TestKit {
   createWorker(): Promise<Worker>;
   /** Runs a fresh worker while `body` runs. */
   withWorker<T>(body: () => Promise<T>): Promise<T>;
+  /** Starts a run with a worker up and waits for its result. */
+  run(request: AgentRequestInput): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,11 @@ export async function createTestKit(options: { dependencies?: ActivityDependenci
     address,
     createWorker,
     withWorker: async (body) => (await createWorker()).runUntil(body),
+    run: async (request) =>
+      (await createWorker()).runUntil(async () => {
+        const { workflowId } = await keel.startRun(request);
+        return keel.getResult(workflowId);
+      }),
     async close() {
       await keel.close();
       await connection.close();

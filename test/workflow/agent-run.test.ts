@@ -11,12 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => kit.close());
 
-async function run(request: Parameters<TestKit['keel']['startRun']>[0]) {
-  return kit.withWorker(async () => {
-    const { workflowId } = await kit.keel.startRun(request);
-    return kit.keel.getResult(workflowId);
-  });
-}
+const run = (request: Parameters<TestKit['run']>[0]) => kit.run(request);
 
 test('a transient tool failure is retried by Temporal and the run completes with attempts = 2', async () => {
   const result = await run(

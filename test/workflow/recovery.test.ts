@@ -11,12 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => kit.close());
 
-async function run(request: Parameters<TestKit['keel']['startRun']>[0]) {
-  return kit.withWorker(async () => {
-    const { workflowId } = await kit.keel.startRun(request);
-    return kit.keel.getResult(workflowId);
-  });
-}
+const run = (request: Parameters<TestKit['run']>[0]) => kit.run(request);
 
 describe('failure classes', () => {
   test('rate_limit waits at least Retry-After before the next attempt', async () => {
@@ -107,10 +102,10 @@ test('when the ledger runs dry before a model task a human decides; approve rais
     model: {
       'task:big': [{ text: 'done', model: 'gpt-4o', usage: { inputTokens: 4_000, outputTokens: 0 } }],
       'task:small': [{ text: 'done', usage: { inputTokens: 10, outputTokens: 10 } }],
+      synthesize: [{ text: 'final answer', usage: { inputTokens: 10, outputTokens: 10 } }],
     },
     escalation: { timeoutMs: 60_000 },
   });
-  (request.scenario!.model.synthesize as unknown[]) = [{ text: 'final answer', usage: { inputTokens: 10, outputTokens: 10 } }];
   const result = await kit.withWorker(async () => {
     const { workflowId } = await kit.keel.startRun(request);
     const pending = await waitForPending(kit.keel, workflowId);

@@ -36,10 +36,7 @@ test('a diamond runs its two middle tasks in parallel and passes both outputs to
       fetch_right: [{ result: { value: 'right' }, delayMs: 400 }],
     },
   });
-  const result = await kit.withWorker(async () => {
-    const { workflowId } = await kit.keel.startRun(request);
-    return kit.keel.getResult(workflowId);
-  });
+  const result = await kit.run(request);
 
   expect(result.status).toBe('completed');
   expect(result.tasks.map((task) => [task.id, task.status])).toEqual([
@@ -67,10 +64,7 @@ test('a slow branch does not hold up an independent short branch', async () => {
     tools: { slow_tool: [{ result: 'slow done', delayMs: 3_000 }], quick_tool: [{ result: 'quick done', delayMs: 50 }] },
     model: { 'task:after_slow': [{ text: 'a' }], 'task:after_quick': [{ text: 'b' }] },
   });
-  const result = await kit.withWorker(async () => {
-    const { workflowId } = await kit.keel.startRun(request);
-    return kit.keel.getResult(workflowId);
-  });
+  const result = await kit.run(request);
 
   expect(result.status).toBe('completed');
   const timeline = await activityTimeline(kit.client, result.workflowId);
