@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';
 import { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
@@ -162,6 +163,15 @@ export class KeelClient {
 
   get identity(): string {
     return this.temporal.options.identity ?? 'keel-client';
+  }
+
+  /** The run's event history as JSON, in the format `temporal workflow show --output json` writes. */
+  async exportHistory(workflowId: string): Promise<string> {
+    try {
+      return historyToJSON(await this.handle(workflowId).fetchHistory());
+    } catch (error) {
+      throw this.translate(error, workflowId);
+    }
   }
 
   /** Whether any worker polls this client's task queue (a run waits, unstarted, while none does). */

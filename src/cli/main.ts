@@ -7,6 +7,9 @@ import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
 import { decideCommand } from './decide';
 import { devCommand } from './dev';
+import { exportCommand } from './export';
+import { recordHistoriesCommand } from './record-histories';
+import { replayCommand } from './replay';
 import { pendingCommand } from './pending';
 import { runCommand } from './run';
 import { statusCommand } from './status';
@@ -112,6 +115,32 @@ export async function main(argv: string[]): Promise<number> {
       },
     );
   }
+
+  program
+    .command('export')
+    .description('the event history of a run as JSON (replayable, same format as `temporal workflow show --output json`)')
+    .argument('<id>', 'the run id')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (id: string, options: { output?: string }) => {
+      exitCode = await exportCommand(id, options, io);
+    });
+
+  program
+    .command('replay')
+    .description('replay histories (run ids or exported files) against the current workflow code')
+    .argument('<targets...>', 'run ids or history files')
+    .action(async (targets: string[]) => {
+      exitCode = await replayCommand(targets, io);
+    });
+
+  program
+    .command('record-histories')
+    .description('run every example scenario on a private dev server and save its history (the determinism gate)')
+    .option('--examples <dir>', 'scenario files', 'examples')
+    .option('--out <dir>', 'where to write the histories', 'test/histories')
+    .action(async (options: { examples: string; out: string }) => {
+      exitCode = await recordHistoriesCommand(options, io);
+    });
 
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,5 @@
 // Runs the real `keel` command (bin/keel.js → dist/) as a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const keelBin = path.resolve(__dirname, '../../bin/keel.js');
@@ -47,15 +46,7 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/cli/ports';
 
 /** A `keel worker` process for the duration of a describe block. */
 export function useWorkerProcess(env: NodeJS.ProcessEnv): void {
