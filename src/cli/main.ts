@@ -10,6 +10,7 @@ import { devCommand } from './dev';
 import { exportCommand } from './export';
 import { recordHistoriesCommand } from './record-histories';
 import { replayCommand } from './replay';
+import { traceCommand } from './trace';
 import { pendingCommand } from './pending';
 import { runCommand } from './run';
 import { statusCommand } from './status';
@@ -131,6 +132,15 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<targets...>', 'run ids or history files')
     .action(async (targets: string[]) => {
       exitCode = await replayCommand(targets, io);
+    });
+
+  program
+    .command('trace')
+    .description('the run as a timeline from its history: plans, tasks, retries, failures, waits, cost, critical path')
+    .argument('<target>', 'a run id or an exported history file')
+    .option('--html <file>', 'also write a self-contained HTML page with a Gantt chart')
+    .action(async (target: string, options: { html?: string }) => {
+      exitCode = await traceCommand(target, options, io);
     });
 
   program

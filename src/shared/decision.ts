@@ -52,3 +52,6 @@ export type ReplanRequest = z.output<typeof ReplanRequestSchema>;
 
 export const VerdictSchema = z.object({ verdict: z.enum(['pass', 'soft', 'hard', 'critical']), reason: z.string().optional() });
 export type Verdict = z.output<typeof VerdictSchema>;
+
+/** Timer summaries of escalation waits start with this, so a reader of the history can find them. */
+export const escalationTimerPrefix = 'waiting for a human: ';

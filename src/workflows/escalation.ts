@@ -3,6 +3,7 @@ import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, work
 import {
   decideSignal,
   decideUpdate,
+  escalationTimerPrefix,
   DecisionSchema,
   describeIssues,
   pendingQuery,
@@ -113,7 +114,7 @@ export class EscalationDesk {
     this.record.beginWaiting();
     setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
     try {
-      const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs);
+      const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${request.kind}` });
       const decision: DecisionTaken = decided
         ? { ...this.pending.decision!, by: this.pending.decision!.by ?? (await this.whoSignalled()), timedOut: false }
         : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action`, timedOut: true };

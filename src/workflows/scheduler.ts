@@ -89,7 +89,7 @@ function watchDeadline(context: RunContext, work: CancellationScope): Cancellati
   if (!deadline) return timerScope;
   const remainingMs = Date.parse(deadline) - Date.now();
   timerScope
-    .run(() => sleep(Math.max(1, remainingMs)))
+    .run(() => sleep(Math.max(1, remainingMs), { summary: `deadline ${deadline}` }))
     .then(
       () => {
         context.record.stop({ status: 'failed', reason: `deadline ${deadline} passed` });

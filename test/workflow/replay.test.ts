@@ -64,6 +64,12 @@ describe('keel export and keel replay', () => {
     expect(replayed.stdout).toContain(`ok                ${theirs}`);
     expect(replayed.stdout).toContain(`ok                ${id}`);
 
+    const traced = await runKeel(['trace', id, '--html', path.join(scratch, 'trace.html')], env);
+    expect(traced.code).toBe(0);
+    expect(traced.stdout).toMatch(/crm · crm_lookup\s+│.*│.*completed · 3 attempts/);
+    expect(traced.stdout).toContain('critical path: ');
+    expect(readFileSync(path.join(scratch, 'trace.html'), 'utf8')).toContain('<svg');
+
     const broken = path.join(scratch, 'broken.json');
     writeFileSync(broken, '{"events": "nope"}');
     const refused = await runKeel(['replay', broken], env);

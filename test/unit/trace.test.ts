@@ -1,0 +1,52 @@
+// `keel trace` from a history alone: a recorded run with a replan and an escalation.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseHistory } from '../../src/replay';
+import { renderTimelineHtml } from '../../src/trace/render-html';
+import { renderTimelineText } from '../../src/trace/render-text';
+import { buildTimeline } from '../../src/trace/timeline';
+
+const history = parseHistory(readFileSync(path.resolve(__dirname, '../histories/replan-then-approval.json'), 'utf8'), 'replan-then-approval.json');
+const timeline = buildTimeline(history);
+
+test('the timeline has each plan, each task attempt with its cause, the wait with its decision, and the critical path', () => {
+  expect(timeline.status).toBe('completed');
+  expect(timeline.spans.map((span) => [span.label, span.status])).toEqual([
+    ['plan', 'completed'],
+    ['find · crm_lookup', 'failed'],
+    ['plan', 'completed'],
+    ['find_by_id · crm_lookup', 'completed'],
+    ['apply · crm_update', 'completed'],
+    ['synthesize', 'completed'],
+  ]);
+  expect(timeline.spans[1]!.failure).toEqual({ kind: 'semantic', message: "'Globex' matched Globex Ltd (UK), not the customer in the ticket" });
+  expect(timeline.spans[2]!.planReason).toBe("replan: task find failed: semantic: 'Globex' matched Globex Ltd (UK), not the customer in the ticket");
+  expect(timeline.spans[0]).toMatchObject({ model: 'gpt-4o', tokens: { input: expect.any(Number), output: expect.any(Number) }, costUsd: expect.any(Number) });
+  expect(timeline.waits).toEqual([expect.objectContaining({ taskId: 'approve_change', decision: 'approve', decidedBy: 'account-manager' })]);
+  expect(timeline.waits[0]!.endMs).toBeGreaterThanOrEqual(timeline.waits[0]!.startMs);
+  expect(timeline.criticalPath).toEqual(['find_by_id', 'approve_change', 'apply']);
+});
+
+test('the terminal waterfall shows rows in time order with causes, decisions and the critical path', () => {
+  const text = renderTimelineText(timeline);
+  const lines = text.split('\n');
+  expect(lines[0]).toMatch(/^history-replan-then-approval · completed · [\d.]+ s · \$[\d.]+ of \$0.2/);
+  expect(text).toContain("↳ semantic: 'Globex' matched Globex Ltd (UK)");
+  expect(text).toMatch(/\*⏳ human · approve_change\s+│.*│.*approve by account-manager/);
+  expect(text).toMatch(/\*apply · crm_update\s+│/);
+  expect(text).toContain('critical path: find_by_id → approve_change → apply');
+  const order = ['find · crm_lookup', 'find_by_id · crm_lookup', 'human · approve_change', 'apply · crm_update', 'synthesize'].map((label) => text.indexOf(label));
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+});
+
+test('the HTML page is self-contained: an SVG Gantt chart, no scripts, nothing fetched', () => {
+  const html = renderTimelineHtml(timeline);
+  expect(html).toMatch(/^<!doctype html>/);
+  expect(html).toContain('<svg');
+  expect(html).not.toMatch(/https?:\/\//);
+  expect(html).not.toMatch(/<script|<link|@import|url\(/i);
+  expect(html).toContain('Critical path: find_by_id → approve_change → apply');
+  expect(html).toContain('★ waiting for a human · approve_change');
+  expect(html).toContain('semantic: &#39;Globex&#39; matched Globex Ltd (UK)');
+  expect((html.match(/<rect /g) ?? []).length).toBe(timeline.spans.length + timeline.waits.length);
+});
