@@ -27,7 +27,7 @@ export function renderTimelineHtml(timeline: Timeline): string {
       const { wait } = row;
       const title = `waiting for a human: ${wait.reason}\n${wait.decision ?? 'no decision'}${wait.decidedBy ? ` by ${wait.decidedBy}` : ''} after ${seconds(wait.endMs - wait.startMs)}`;
       const onPath = wait.taskId !== undefined && critical.has(wait.taskId);
-      return row_(y, `${onPath ? '★ ' : ''}waiting for a human${wait.taskId ? ` · ${wait.taskId}` : ''}`, x(wait.startMs), x(wait.endMs), colors.wait, title, `${wait.decision ?? ''} ${wait.decidedBy ? `by ${wait.decidedBy}` : ''}`, true);
+      return row_(y, `${onPath ? '★ ' : ''}${wait.taskId ? `human · ${wait.taskId}` : 'waiting for a human'}`, x(wait.startMs), x(wait.endMs), colors.wait, title, `${wait.decision ?? ''} ${wait.decidedBy ? `by ${wait.decidedBy}` : ''}`, true);
     }
     const { span } = row;
     const onPath = span.taskId !== undefined && critical.has(span.taskId) && span.status === 'completed';

@@ -46,7 +46,7 @@ test('the HTML page is self-contained: an SVG Gantt chart, no scripts, nothing f
   expect(html).not.toMatch(/https?:\/\//);
   expect(html).not.toMatch(/<script|<link|@import|url\(/i);
   expect(html).toContain('Critical path: find_by_id → approve_change → apply');
-  expect(html).toContain('★ waiting for a human · approve_change');
+  expect(html).toContain('★ human · approve_change');
   expect(html).toContain('semantic: &#39;Globex&#39; matched Globex Ltd (UK)');
   expect((html.match(/<rect /g) ?? []).length).toBe(timeline.spans.length + timeline.waits.length);
 });
