@@ -1,4 +1,5 @@
 // keel approve | reject | replan: decide a pending escalation through the validated update.
+import os from 'node:os';
 import { KeelClient } from '../client';
 import type { DecisionKind } from '../shared';
 import { CliError, ExitCode } from './cli-error';
@@ -19,13 +20,14 @@ export async function decideCommand(
       ...(note ? { note } : {}),
       ...(options.guidance ? { guidance: options.guidance } : {}),
       ...(options.task ? { taskId: options.task } : {}),
-      ...(options.by ? { by: options.by } : {}),
+      // A person at a terminal: credit them, not the process (the SDK default is pid@host).
+      by: options.by ?? `${os.userInfo().username}@${os.hostname()}`,
     };
     if (decision === 'replan') {
       // With nothing pending, a replan is still possible: ask the run to replan its remaining work.
       const pending = await client.getPending(workflowId);
       if (!pending || !pending.choices.some((choice) => choice.decision === 'replan')) {
-        await client.requestReplan(workflowId, options.guidance!, options.by);
+        await client.requestReplan(workflowId, options.guidance!, payload.by);
         io.out(`asked ${workflowId} to replan its remaining work`);
         return ExitCode.ok;
       }

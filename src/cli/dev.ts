@@ -49,7 +49,7 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
         await client.close();
       }
     }
-    io.out(`\nServer and worker are running. Try: keel run --scenario examples/flaky-tools.json --wait   ·   Ctrl-C stops everything.`);
+    io.out(`\nServer and worker are running. Try: npx keel run --scenario examples/flaky-tools.json --wait   ·   Ctrl-C stops everything.`);
     await Promise.race([stopped, running]);
   } finally {
     io.err('stopping the worker and the dev server…');

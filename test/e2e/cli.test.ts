@@ -143,8 +143,9 @@ describe('deciding from the CLI', () => {
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain("required option '--reason <text>'");
     expect((await runKeel(['reject', id, '--reason', 'not covered by policy'], env)).code).toBe(0);
+    const rejectedBy = `${os.userInfo().username}@${os.hostname()}`;
     const waited = await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id, '--wait', '--json'], env);
     expect(waited.code).toBe(1);
-    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'rejected', reason: expect.stringContaining('not covered by policy') });
+    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'rejected', reason: `${rejectedBy} rejected the run at task approval: not covered by policy` });
   });
 });
