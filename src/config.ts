@@ -12,6 +12,8 @@ const EnvironmentSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   /** Activities a worker runs at once. */
   KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** host:port where the worker serves Prometheus metrics; unset = off. */
+  KEEL_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:9464').optional(),
   /** Worker and SDK log level. */
   KEEL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
@@ -25,6 +27,7 @@ export interface KeelConfig {
   temporalCliPath?: string;
   maxConcurrentActivities: number;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  metricsAddress?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -47,6 +50,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.TEMPORAL_CLI_PATH ? { temporalCliPath: values.TEMPORAL_CLI_PATH } : {}),
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
     logLevel: values.KEEL_LOG_LEVEL,
+    ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
 }
 

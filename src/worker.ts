@@ -45,8 +45,23 @@ export function createConfiguredWorker(connection: NativeConnection, config: Kee
 }
 
 /** Sets the SDK's log level for this process; call before the first connection or worker. */
-export function installRuntime(config: Pick<KeelConfig, 'logLevel'>): void {
-  Runtime.install({ logger: new DefaultLogger(config.logLevel) });
+export function installRuntime(config: Pick<KeelConfig, 'logLevel' | 'metricsAddress'>): void {
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel),
+    ...(config.metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: config.metricsAddress,
+                // Agent runs take seconds to hours (a human may decide): buckets in ms up to 4 h.
+                histogramBucketOverrides: { keel_run_duration: [1_000, 5_000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000] },
+              },
+            },
+          },
+        }
+      : {}),
+  });
 }
 
 /** `keel worker`: runs until SIGINT/SIGTERM, then finishes what it started. */

@@ -5,7 +5,10 @@ import { ExitCode } from './cli-error';
 
 export async function workerCommand(io: { err: (text: string) => void }): Promise<number> {
   const config = loadConfig();
-  io.err(`keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress} · namespace ${config.namespace}`);
+  io.err(
+    `keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress} · namespace ${config.namespace}` +
+      (config.metricsAddress ? ` · metrics http://${config.metricsAddress}/metrics` : ''),
+  );
   try {
     await runWorker(config);
   } catch (error) {

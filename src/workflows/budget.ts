@@ -5,7 +5,11 @@ export class BudgetLedger {
   private spent = 0;
   readonly tokens: TokenCounts = { input: 0, output: 0 };
 
-  constructor(public budgetUsd: number) {}
+  constructor(
+    public budgetUsd: number,
+    /** Called for every charged call (the workflow records metrics; unit tests pass nothing). */
+    private readonly onCharge?: (call: ModelCallReport) => void,
+  ) {}
 
   /** A human approved spending more: the budget grows by `amountUsd`. */
   extend(amountUsd: number): void {
@@ -14,6 +18,7 @@ export class BudgetLedger {
 
   charge(call: ModelCallReport | undefined): void {
     if (!call) return;
+    this.onCharge?.(call);
     this.spent += call.costUsd;
     this.tokens.input += call.usage.inputTokens;
     this.tokens.output += call.usage.outputTokens;

@@ -13,6 +13,7 @@ import {
   type PendingEscalation,
 } from '../shared';
 import { historyActivities } from './activities';
+import { recordEscalation } from './metrics';
 import type { RunRecord } from './run-record';
 
 export interface EscalationRequest {
@@ -112,6 +113,7 @@ export class EscalationDesk {
       defaultAction,
     };
     this.record.beginWaiting();
+    recordEscalation('started', request.kind);
     setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
     try {
       const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${request.kind}` });
@@ -131,6 +133,7 @@ export class EscalationDesk {
       });
       return decision;
     } finally {
+      recordEscalation('decided', request.kind);
       this.pending = undefined;
       this.record.endWaiting();
       setCurrentDetails('');

@@ -2,6 +2,7 @@
 import { ModelKey, type ReplanContext } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
+import { recordReplan } from './metrics';
 import { validatePlan, type PlanValidation } from './plan';
 import type { ReplanTrigger, RunContext } from './run-context';
 
@@ -81,6 +82,7 @@ export async function replanRemaining(trigger: ReplanTrigger, context: RunContex
       if (decision.guidance) current = { ...current, guidance: decision.guidance };
     }
     record.replans += 1;
+    recordReplan();
     record.setPhase('planning');
     const planning = await makePlan(context, `replan: ${current.reason}`, {
       reason: current.reason,

@@ -18,6 +18,7 @@ import {
   type TaskStatus,
 } from '../shared';
 import { BudgetLedger, roundUsd } from './budget';
+import { recordModelCall, recordRunEnded } from './metrics';
 
 export interface TaskEntry {
   task: Task;
@@ -62,7 +63,7 @@ export class RunRecord {
     budgetUsd: number,
     private readonly script: Script | undefined,
   ) {
-    this.ledger = new BudgetLedger(budgetUsd);
+    this.ledger = new BudgetLedger(budgetUsd, recordModelCall);
   }
 
   setPhase(phase: KeelPhase): void {
@@ -220,6 +221,7 @@ export class RunRecord {
       cache: { hits: 0, misses: 0 },
     };
     this.setPhase(status);
+    recordRunEnded(status);
     return this.result;
   }
 

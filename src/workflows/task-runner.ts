@@ -5,6 +5,7 @@ import { taskActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { evaluateTask } from './evaluation';
 import { callKey } from './plan';
+import { recordRetries, recordTaskFailure } from './metrics';
 import { recoveryPath } from './recovery';
 import type { RunContext } from './run-context';
 import type { TaskEntry } from './run-record';
@@ -210,6 +211,7 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
     record.consume(scriptKey, output.attempt);
     record.ledger.charge(output.call);
     entry.attempts += output.attempt;
+    recordRetries(output.attempt - 1);
     entry.costUsd += output.call?.costUsd ?? 0;
     if (output.call) entry.model = output.call.model;
     return { ok: true, output: output.output };
@@ -218,6 +220,7 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
     record.consume(scriptKey, failure.attempts);
     record.ledger.charge(failure.details?.call);
     entry.attempts += failure.attempts;
+    if (!isCancellation(error)) recordTaskFailure(failure.kind, failure.attempts - 1);
     entry.costUsd += failure.details?.call?.costUsd ?? 0;
     return { ok: false, kind: failure.kind, message: failure.message, cancelled: isCancellation(error) };
   }
