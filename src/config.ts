@@ -14,6 +14,8 @@ const EnvironmentSchema = z.object({
   KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** host:port where the worker serves Prometheus metrics; unset = off. */
   KEEL_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:9464').optional(),
+  /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
+  KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Worker and SDK log level. */
   KEEL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
@@ -28,6 +30,7 @@ export interface KeelConfig {
   maxConcurrentActivities: number;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   metricsAddress?: string;
+  logFormat: 'text' | 'json';
 }
 
 export class ConfigurationError extends Error {
@@ -50,6 +53,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.TEMPORAL_CLI_PATH ? { temporalCliPath: values.TEMPORAL_CLI_PATH } : {}),
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
     logLevel: values.KEEL_LOG_LEVEL,
+    logFormat: values.KEEL_LOG_FORMAT,
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
 }

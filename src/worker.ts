@@ -1,6 +1,6 @@
 // Worker entry: reads config, builds the activities' dependencies, runs the worker.
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { loadConfig, type KeelConfig } from './config';
 import { builtinTools, ToolRegistry } from './tools';
@@ -44,10 +44,22 @@ export function createConfiguredWorker(connection: NativeConnection, config: Kee
   });
 }
 
+/** One JSON object a line: time, level, message, then the SDK's context (workflowId, runId, activity, taskId …). */
+function writeJsonLog(entry: LogEntry): void {
+  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  process.stdout.write(`${JSON.stringify({ time, level: entry.level, message: entry.message, ...entry.meta }, jsonSafe)}\n`);
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
 /** Sets the SDK's log level for this process; call before the first connection or worker. */
-export function installRuntime(config: Pick<KeelConfig, 'logLevel' | 'metricsAddress'>): void {
+export function installRuntime(config: Pick<KeelConfig, 'logLevel' | 'metricsAddress' | 'logFormat'>): void {
   Runtime.install({
-    logger: new DefaultLogger(config.logLevel),
+    logger: config.logFormat === 'json' ? new DefaultLogger(config.logLevel, writeJsonLog) : new DefaultLogger(config.logLevel),
     ...(config.metricsAddress
       ? {
           telemetryOptions: {

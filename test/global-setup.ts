@@ -14,16 +14,27 @@ export default async function globalSetup(): Promise<void> {
     ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const uiPort = await freePort();
-  const environment = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: binary },
-      ui: true,
-      uiPort,
-      searchAttributes: [keelStatusKey],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  // The dev server picks free ports for its own services too; a rare clash with the UI port we
+  // chose makes it fail to start, so try again with fresh ports.
+  let uiPort = 0;
+  let environment: TestWorkflowEnvironment | undefined;
+  for (let attempt = 1; !environment; attempt++) {
+    uiPort = await freePort();
+    try {
+      environment = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: binary },
+          ui: true,
+          uiPort,
+          searchAttributes: [keelStatusKey],
+          extraArgs: ['--log-level', 'error'],
+        },
+      });
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      process.stderr.write(`the test dev server did not start (attempt ${attempt}); retrying: ${(error as Error).message}\n`);
+    }
+  }
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,

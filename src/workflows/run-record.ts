@@ -1,5 +1,5 @@
 // Everything the run knows, in one place: what the state query shows and what the result reports.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   keelStatusKey,
   type EscalationRecord,
@@ -222,6 +222,7 @@ export class RunRecord {
     };
     this.setPhase(status);
     recordRunEnded(status);
+    log.info('run ended', { status, ...(details.reason ? { reason: details.reason } : {}), costUsd: this.result.costUsd });
     return this.result;
   }
 

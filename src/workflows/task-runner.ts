@@ -1,5 +1,5 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, log } from '@temporalio/workflow';
 import { ModelKey, type FailureKind, type Task } from '../shared';
 import { taskActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
@@ -17,6 +17,7 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
   const { record, desk } = context;
   const entry = record.task(task.id);
   if (task.kind === 'human_review') return reviewByHuman(task, entry, context);
+  log.info('task started', { taskId: task.id, kind: task.kind, ...(task.tool ? { tool: task.tool } : {}) });
   const tried = { reasks: 0, usedFallback: false };
   let tool = task.tool;
   let feedback: string | undefined;
@@ -33,6 +34,7 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
         entry.output = attempt.output;
         delete entry.error;
         if (verdict.verdict === 'soft') entry.warning = verdict.reason ?? 'the evaluator had reservations';
+        log.info('task completed', { taskId: task.id, attempts: entry.attempts, costUsd: entry.costUsd });
         return true;
       }
       if (verdict.verdict === 'critical') {
@@ -76,6 +78,7 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
     entry.error = { kind, message };
     history.push(`${task.id}${tool ? ` (${tool})` : ''} failed after ${entry.attempts} attempt(s): ${kind}: ${message}`);
     const path = recoveryPath(task, kind, tried);
+    log.warn('task failed', { taskId: task.id, failureKind: kind, failure: message, attempts: entry.attempts, next: path });
     switch (path) {
       case 'reask':
         tried.reasks += 1;
