@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { loadConfig, type KeelConfig } from './config';
+import { telemetryFromEnvironment } from './telemetry';
 import { builtinTools, ToolRegistry } from './tools';
 
 export interface KeelWorkerOptions {
@@ -15,6 +16,8 @@ export interface KeelWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
   identity?: string;
+  /** Worker plugins, e.g. OpenTelemetry (default: from the OTEL_* environment). */
+  plugins?: WorkerOptions['plugins'];
 }
 
 export function defaultDependencies(config: Pick<KeelConfig, 'home'>): ActivityDependencies {
@@ -29,6 +32,7 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     activities: createActivities(options.dependencies ?? defaultDependencies(loadConfig())),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+    ...(options.plugins && options.plugins.length > 0 ? { plugins: options.plugins } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }
@@ -41,6 +45,7 @@ export function createConfiguredWorker(connection: NativeConnection, config: Kee
     taskQueue: config.taskQueue,
     dependencies: defaultDependencies(config),
     maxConcurrentActivities: config.maxConcurrentActivities,
+    plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
   });
 }
 

@@ -25,6 +25,7 @@ import type { ModelClient, ModelRequest } from '../llm/model-client';
 import { costOf, defaultTierModels, estimateTokens, outputTokenCap, type ModelPrice } from '../llm/pricing';
 import { ScriptedModel } from '../llm/scripted-model';
 import type { ToolRegistry } from '../tools';
+import { inModelSpan, inToolSpan } from '../telemetry';
 import { toApplicationFailure } from './failure-boundary';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
 import { evaluatePrompt, evaluateSystem, plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
@@ -62,11 +63,17 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     if (cap < tinyOutputTokens) {
       throw new KeelError('budget', `the budget left ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${routedModel} call`);
     }
-    const response = await client.generate({
-      ...request,
-      maxOutputTokens: Math.min(cap, defaultMaxOutputTokens),
-      signal: context.cancellationSignal,
-    });
+    const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
+    const response = await inModelSpan(
+      { provider: client.name, requestModel: routedModel, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
+      () => client.generate({ ...request, maxOutputTokens: Math.min(cap, defaultMaxOutputTokens), signal: context.cancellationSignal }),
+      (answer) => ({
+        responseModel: answer.model,
+        inputTokens: answer.usage.inputTokens,
+        outputTokens: answer.usage.outputTokens,
+        costUsd: costOf(answer.model, answer.usage, deps.prices),
+      }),
+    );
     spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };
     return response.text;
   }
@@ -135,19 +142,22 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
       if (error instanceof UnresolvedReferenceError) throw new KeelError('semantic', `task ${task.id}: ${error.message}`);
       throw error;
     }
-    if (input.toolScript) return scriptedToolOutcome(input.toolScript, attempt, Context.current().cancellationSignal);
+    const toolScript = input.toolScript;
+    if (toolScript) return inToolSpan(name, task.id, true, () => scriptedToolOutcome(toolScript, attempt, Context.current().cancellationSignal));
     const tool = deps.tools.get(name);
     if (!tool) throw new KeelError('permanent', `this worker has no tool "${name}" (it has: ${deps.tools.names.join(', ') || 'none'})`);
     const parsed = tool.input.safeParse(toolInput);
     if (!parsed.success) {
       throw new KeelError('semantic', `input for tool "${name}" is not valid: ${describeIssues(parsed.error).join('; ')}`);
     }
-    return tool.run(parsed.data, {
-      workflowId: Context.current().info.workflowExecution?.workflowId ?? '',
-      taskId: task.id,
-      idempotencyKey: input.idempotencyKey,
-      signal: Context.current().cancellationSignal,
-    });
+    return inToolSpan(name, task.id, false, () =>
+      tool.run(parsed.data, {
+        workflowId: Context.current().info.workflowExecution?.workflowId ?? '',
+        taskId: task.id,
+        idempotencyKey: input.idempotencyKey,
+        signal: Context.current().cancellationSignal,
+      }),
+    );
   }
 
   async function synthesize(input: SynthesizeInput) {

@@ -1,0 +1,78 @@
+// A scenario run is one trace: workflow → activities → model and tool calls, with GenAI attributes.
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { KeelClient } from '../../src/client';
+import { telemetryPlugin } from '../../src/telemetry';
+import { createKeelWorker, defaultDependencies } from '../../src/worker';
+import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
+import { testAddress, uniqueName } from '../helpers/temporal';
+
+test('spans form one tree with GenAI attributes on model calls and the outcome on tool calls', async () => {
+  const exporter = new InMemorySpanExporter();
+  const plugin = telemetryPlugin(new SimpleSpanProcessor(exporter), 'keel-test');
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    plugins: [plugin],
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+  });
+  const taskQueue = uniqueName('keel-otel');
+  const connection = await NativeConnection.connect({ address: testAddress() });
+  const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
+  const worker = await createKeelWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    dependencies: defaultDependencies({ home: `.keel/test/${taskQueue}` }),
+    workflowBundle: { code: bundle.code },
+    plugins: [plugin],
+  });
+  const request = scriptedRequest({
+    tasks: [toolTask('fetch', 'crm', [], { input: { id: 7 } }), llmTask('summary', ['fetch'], { tier: 'small' })],
+    tools: { crm: [{ fail: 'transient' }, { result: { tier: 'gold' } }] },
+    model: { 'task:summary': [{ text: 'gold customer', model: 'gpt-4o-mini', usage: { inputTokens: 120, outputTokens: 8 } }] },
+  });
+  const result = await worker.runUntil(async () => {
+    const { workflowId } = await keel.startRun(request);
+    return keel.getResult(workflowId);
+  });
+  await keel.close();
+  await connection.close();
+  expect(result.status).toBe('completed');
+
+  const spans = exporter.getFinishedSpans();
+  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+  const parentOf = (span: ReadableSpan) => (span.parentSpanId ? byId.get(span.parentSpanId) : undefined);
+  const ancestors = (span: ReadableSpan) => {
+    const names: string[] = [];
+    for (let parent = parentOf(span); parent; parent = parentOf(parent)) names.push(parent.name);
+    return names;
+  };
+
+  const model = spans.find((span) => span.name === 'chat gpt-4o-mini' && span.attributes['keel.task_id'] === 'summary');
+  expect(model).toBeDefined();
+  expect(model!.attributes).toMatchObject({
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.system': 'scripted',
+    'gen_ai.provider.name': 'scripted',
+    'gen_ai.request.model': 'gpt-4o-mini',
+    'gen_ai.response.model': 'gpt-4o-mini',
+    'gen_ai.usage.input_tokens': 120,
+    'gen_ai.usage.output_tokens': 8,
+    'gen_ai.response.finish_reasons': ['stop'],
+    'keel.tier': 'small',
+    'keel.cache_hit': false,
+  });
+  expect(model!.attributes['keel.cost_usd']).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1e6, 10);
+  expect(ancestors(model!)).toEqual(expect.arrayContaining(['RunActivity:runTask', 'RunWorkflow:agentRun']));
+
+  const tools = spans.filter((span) => span.name === 'tool crm');
+  expect(tools.map((span) => span.attributes['keel.tool.outcome']).sort()).toEqual(['error', 'ok']);
+  expect(tools.find((span) => span.attributes['keel.tool.outcome'] === 'error')!.attributes['error.type']).toBe('transient');
+  for (const tool of tools) expect(ancestors(tool)).toContain('RunWorkflow:agentRun');
+
+  // Everything belongs to the run's one trace, and no prompt or output text is on a span.
+  const traceId = model!.spanContext().traceId;
+  const runSpans = spans.filter((span) => span.spanContext().traceId === traceId);
+  expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'tool crm']));
+  expect(JSON.stringify(runSpans.map((span) => span.attributes))).not.toContain('gold customer');
+}, 120_000);
