@@ -1,6 +1,6 @@
 // The SDK: start a run, follow it, get its result.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
@@ -34,6 +34,8 @@ export interface KeelClientOptions {
   namespace?: string;
   /** Default $KEEL_TASK_QUEUE or "keel". */
   taskQueue?: string;
+  /** Client plugins, e.g. telemetryPlugin(...) so a trace starts at startRun. */
+  plugins?: ClientOptions['plugins'];
 }
 
 export interface StartedRun {
@@ -61,7 +63,8 @@ export class KeelClient {
     } catch (error) {
       throw new TemporalUnreachableError(address, { cause: error });
     }
-    return new KeelClient(connection, new Client({ connection, namespace }), options.taskQueue ?? config.taskQueue, address);
+    const client = new Client({ connection, namespace, ...(options.plugins ? { plugins: options.plugins } : {}) });
+    return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address);
   }
 
   /**

@@ -17,7 +17,7 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
   });
   const taskQueue = uniqueName('keel-otel');
   const connection = await NativeConnection.connect({ address: testAddress() });
-  const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
+  const keel = await KeelClient.connect({ address: testAddress(), taskQueue, plugins: [plugin] });
   const worker = await createKeelWorker({
     connection,
     namespace: 'default',
@@ -73,6 +73,7 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
   // Everything belongs to the run's one trace, and no prompt or output text is on a span.
   const traceId = model!.spanContext().traceId;
   const runSpans = spans.filter((span) => span.spanContext().traceId === traceId);
-  expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'tool crm']));
+  expect(ancestors(model!).at(-1)).toBe('StartWorkflow:agentRun'); // the trace starts at the client
+  expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['StartWorkflow:agentRun', 'RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'tool crm']));
   expect(JSON.stringify(runSpans.map((span) => span.attributes))).not.toContain('gold customer');
 }, 120_000);
