@@ -14,6 +14,10 @@ const EnvironmentSchema = z.object({
   KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** host:port where the worker serves Prometheus metrics; unset = off. */
   KEEL_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:9464').optional(),
+  /** Real model calls go to OpenAI (or OPENAI_BASE_URL) when set; without it only scenario runs work. */
+  OPENAI_API_KEY: z.string().min(8, 'OPENAI_API_KEY looks too short to be a key').optional(),
+  /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp), e.g. http://localhost:11434/v1. */
+  OPENAI_BASE_URL: z.url({ message: 'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1' }).optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Worker and SDK log level. */
@@ -31,6 +35,7 @@ export interface KeelConfig {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   metricsAddress?: string;
   logFormat: 'text' | 'json';
+  openai?: { apiKey: string; baseURL?: string };
 }
 
 export class ConfigurationError extends Error {
@@ -54,6 +59,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
     logLevel: values.KEEL_LOG_LEVEL,
     logFormat: values.KEEL_LOG_FORMAT,
+    ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
 }

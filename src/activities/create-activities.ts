@@ -45,7 +45,7 @@ const tinyOutputTokens = 16;
 export function createActivities(deps: ActivityDependencies): KeelActivities {
   /** Calls the scripted or the real model, within what is left of the budget. */
   async function callModel(
-    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal'>,
+    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>,
     script: ScriptSlice<ScriptedModelEntry> | undefined,
     remainingBudgetUsd: number,
     spent: { call?: ModelCallReport },
@@ -66,7 +66,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
     const response = await inModelSpan(
       { provider: client.name, requestModel: routedModel, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
-      () => client.generate({ ...request, maxOutputTokens: Math.min(cap, defaultMaxOutputTokens), signal: context.cancellationSignal }),
+      () => client.generate({ ...request, model: routedModel, maxOutputTokens: Math.min(cap, defaultMaxOutputTokens), signal: context.cancellationSignal }),
       (answer) => ({
         responseModel: answer.model,
         inputTokens: answer.usage.inputTokens,

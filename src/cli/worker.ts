@@ -1,6 +1,6 @@
 import { loadConfig } from '../config';
 import { TemporalUnreachableError } from '../client-errors';
-import { runWorker } from '../worker';
+import { describeModelProvider, runWorker } from '../worker';
 import { ExitCode } from './cli-error';
 
 export async function workerCommand(io: { err: (text: string) => void }): Promise<number> {
@@ -9,6 +9,7 @@ export async function workerCommand(io: { err: (text: string) => void }): Promis
     `keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress} · namespace ${config.namespace}` +
       (config.metricsAddress ? ` · metrics http://${config.metricsAddress}/metrics` : ''),
   );
+  io.err(describeModelProvider(config));
   try {
     await runWorker(config);
   } catch (error) {

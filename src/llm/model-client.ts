@@ -4,6 +4,8 @@ import type { ModelTier, Usage } from '../shared';
 export interface ModelRequest {
   key: string;
   tier: ModelTier;
+  /** The model the tier routes to. */
+  model: string;
   system: string;
   prompt: string;
   jsonSchema?: Record<string, unknown>;

@@ -1,0 +1,62 @@
+// OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp) through the official client.
+import OpenAI from 'openai';
+import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import { classifyProviderError } from './provider-error';
+
+export interface OpenAIModelOptions {
+  apiKey: string;
+  /** An OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama. */
+  baseURL?: string;
+  /** How the provider is named in errors, spans and metrics. Default "openai". */
+  name?: string;
+  /** Per-request timeout; the activity's own timeout is the real bound. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export class OpenAIModel implements ModelClient {
+  readonly name: string;
+  private readonly client: OpenAI;
+
+  constructor(options: OpenAIModelOptions) {
+    this.name = options.name ?? 'openai';
+    // Temporal retries the activity; the SDK's own retries would multiply them.
+    this.client = new OpenAI({ apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+  }
+
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    try {
+      const completion = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          temperature: 0,
+          messages: [
+            { role: 'system', content: request.system },
+            { role: 'user', content: request.prompt },
+          ],
+          ...(request.maxOutputTokens ? { max_tokens: request.maxOutputTokens } : {}),
+          ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.jsonSchema, strict: false } } } : {}),
+        },
+        request.signal ? { signal: request.signal } : {},
+      );
+      const choice = completion.choices[0];
+      return {
+        text: choice?.message.content ?? '',
+        model: completion.model,
+        usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
+      };
+    } catch (error) {
+      if (error instanceof OpenAI.APIConnectionTimeoutError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'timeout' });
+      if (error instanceof OpenAI.APIConnectionError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'failed' });
+      if (error instanceof OpenAI.APIError) {
+        throw classifyProviderError({
+          provider: this.name,
+          ...(error.status !== undefined ? { status: error.status } : {}),
+          code: error.code ?? null,
+          message: error.message,
+          ...(error.headers ? { headers: error.headers } : {}),
+        });
+      }
+      throw error;
+    }
+  }
+}

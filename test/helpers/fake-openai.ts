@@ -1,0 +1,63 @@
+// A loopback server that speaks OpenAI's chat-completions wire format and injects faults.
+import { createServer, type Server } from 'node:http';
+
+export interface FakeReply {
+  status?: number;
+  headers?: Record<string, string>;
+  /** A completion's message content (status 200), or an error body (other statuses). */
+  content?: string;
+  error?: { message: string; type?: string; code?: string };
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  model?: string;
+}
+
+export interface FakeOpenAI {
+  baseURL: string;
+  requests: Array<{ path: string; authorization: string | undefined; body: Record<string, unknown> }>;
+  /** Replies in order; when they run out, the last one repeats. */
+  replies: FakeReply[];
+  close(): Promise<void>;
+}
+
+export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOpenAI> {
+  const fake: Omit<FakeOpenAI, 'baseURL' | 'close'> = { requests: [], replies };
+  let served = 0;
+  const server: Server = createServer((request, response) => {
+    let raw = '';
+    request.on('data', (chunk) => (raw += chunk));
+    request.on('end', () => {
+      const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      fake.requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
+      const reply = fake.replies[Math.min(served++, fake.replies.length - 1)] ?? { content: 'ok' };
+      const status = reply.status ?? 200;
+      const payload =
+        status === 200
+          ? {
+              id: `chatcmpl-${served}`,
+              object: 'chat.completion',
+              created: 1_795_000_000,
+              model: reply.model ?? String(body.model),
+              choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: reply.content ?? '' } }],
+              usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 },
+            }
+          : { error: { message: reply.error?.message ?? 'error', type: reply.error?.type ?? 'invalid_request_error', code: reply.error?.code ?? null } };
+      response.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
+      response.end(JSON.stringify(payload));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    ...fake,
+    get replies() {
+      return fake.replies;
+    },
+    set replies(next) {
+      fake.replies = next;
+      served = 0;
+    },
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  } as FakeOpenAI;
+}

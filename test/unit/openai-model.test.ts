@@ -1,0 +1,68 @@
+// The real `openai` client against a loopback server: structured output, usage, and every fault class.
+import { OpenAIModel } from '../../src/llm/openai-model';
+import type { ModelRequest } from '../../src/llm/model-client';
+import { KeelError } from '../../src/shared';
+import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../helpers/fake-openai';
+
+const apiKey = 'sk-test-THISKEYMUSTNEVERLEAK-1234567890';
+let fake: FakeOpenAI;
+let model: OpenAIModel;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  model = new OpenAIModel({ apiKey, baseURL: fake.baseURL });
+});
+afterAll(async () => fake.close());
+
+const request: ModelRequest = { key: 'plan', tier: 'large', model: 'gpt-4o', system: 'plan it', prompt: 'goal', maxOutputTokens: 256, jsonSchema: { type: 'object' } };
+
+async function failureOf(reply: FakeReply): Promise<KeelError> {
+  fake.replies = [reply];
+  const before = fake.requests.length;
+  const error = await model.generate(request).catch((caught: unknown) => caught);
+  expect(fake.requests.length - before).toBe(1); // the SDK's own retries are off
+  expect(error).toBeInstanceOf(KeelError);
+  expect((error as Error).message).not.toContain('THISKEYMUSTNEVERLEAK');
+  return error as KeelError;
+}
+
+test('a completion: structured output requested with the JSON schema, the output cap, usage and model read back', async () => {
+  fake.replies = [{ content: '{"tasks":[]}', usage: { prompt_tokens: 321, completion_tokens: 12 }, model: 'gpt-4o-2024-08-06' }];
+  const response = await model.generate(request);
+  expect(response).toEqual({ text: '{"tasks":[]}', model: 'gpt-4o-2024-08-06', usage: { inputTokens: 321, outputTokens: 12 } });
+  const sent = fake.requests.at(-1)!;
+  expect(sent.path).toBe('/v1/chat/completions');
+  expect(sent.authorization).toBe(`Bearer ${apiKey}`);
+  expect(sent.body).toMatchObject({
+    model: 'gpt-4o',
+    temperature: 0,
+    max_tokens: 256,
+    response_format: { type: 'json_schema', json_schema: { name: 'output', schema: { type: 'object' } } },
+    messages: [{ role: 'system', content: 'plan it' }, { role: 'user', content: 'goal' }],
+  });
+});
+
+test.each([
+  [{ status: 429, headers: { 'retry-after': '3' }, error: { message: 'Rate limit reached' } }, 'rate_limit', 3_000],
+  [{ status: 429, headers: { 'retry-after-ms': '1500' }, error: { message: 'Rate limit reached' } }, 'rate_limit', 1_500],
+  [{ status: 429, error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }, 'budget', undefined],
+  [{ status: 402, error: { message: 'payment required' } }, 'budget', undefined],
+  [{ status: 503, error: { message: 'overloaded' } }, 'transient', undefined],
+  [{ status: 500, error: { message: 'server error' } }, 'transient', undefined],
+  [{ status: 408, error: { message: 'request timeout' } }, 'transient', undefined],
+  [{ status: 400, error: { message: "This model's maximum context length is 128000 tokens", code: 'context_length_exceeded' } }, 'context', undefined],
+  [{ status: 400, error: { message: 'Invalid value for temperature' } }, 'permanent', undefined],
+  [{ status: 404, error: { message: 'The model does not exist' } }, 'permanent', undefined],
+  [{ status: 401, error: { message: `Incorrect API key provided: ${apiKey}` } }, 'permanent', undefined],
+] as const)('HTTP %j is %s', async (reply, kind, retryAfterMs) => {
+  const error = await failureOf(reply);
+  expect(error.kind).toBe(kind);
+  expect(error.options.retryAfterMs).toBe(retryAfterMs);
+  expect(error.message).toMatch(new RegExp(`^openai: HTTP ${reply.status}: `));
+});
+
+test('an unreachable server is transient, and says where', async () => {
+  const closed = await startFakeOpenAI();
+  await closed.close();
+  const error = await new OpenAIModel({ apiKey, baseURL: closed.baseURL }).generate(request).catch((caught: unknown) => caught);
+  expect(error).toMatchObject({ kind: 'transient', message: expect.stringMatching(/^openai: connection failed: /) });
+});
