@@ -18,6 +18,8 @@ const EnvironmentSchema = z.object({
   OPENAI_API_KEY: z.string().min(8, 'OPENAI_API_KEY looks too short to be a key').optional(),
   /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp), e.g. http://localhost:11434/v1. */
   OPENAI_BASE_URL: z.url({ message: 'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1' }).optional(),
+  /** Real model calls go to Anthropic when set and OPENAI_API_KEY is not. */
+  ANTHROPIC_API_KEY: z.string().min(8, 'ANTHROPIC_API_KEY looks too short to be a key').optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Worker and SDK log level. */
@@ -36,6 +38,7 @@ export interface KeelConfig {
   metricsAddress?: string;
   logFormat: 'text' | 'json';
   openai?: { apiKey: string; baseURL?: string };
+  anthropic?: { apiKey: string };
 }
 
 export class ConfigurationError extends Error {
@@ -59,6 +62,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
     logLevel: values.KEEL_LOG_LEVEL,
     logFormat: values.KEEL_LOG_FORMAT,
+    ...(values.ANTHROPIC_API_KEY ? { anthropic: { apiKey: values.ANTHROPIC_API_KEY } } : {}),
     ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };

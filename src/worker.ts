@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { loadConfig, type KeelConfig } from './config';
+import { AnthropicModel } from './llm/anthropic-model';
 import { OpenAIModel } from './llm/openai-model';
 import { telemetryFromEnvironment } from './telemetry';
 import { builtinTools, ToolRegistry } from './tools';
@@ -21,16 +22,19 @@ export interface KeelWorkerOptions {
   plugins?: WorkerOptions['plugins'];
 }
 
-export function defaultDependencies(config: Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai'>>): ActivityDependencies {
-  return {
-    tools: new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') })),
-    ...(config.openai ? { model: new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL, name: 'openai-compatible' } : {}) }) } : {}),
-  };
+export function defaultDependencies(config: Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic'>>): ActivityDependencies {
+  const model = config.openai
+    ? new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL, name: 'openai-compatible' } : {}) })
+    : config.anthropic
+      ? new AnthropicModel({ apiKey: config.anthropic.apiKey })
+      : undefined;
+  return { tools: new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') })), ...(model ? { model } : {}) };
 }
 
 /** One line for the operator: which model provider serves real runs (never the key). */
-export function describeModelProvider(config: Pick<KeelConfig, 'openai'>): string {
-  if (!config.openai) return 'no model provider: scenario runs only (set OPENAI_API_KEY, and OPENAI_BASE_URL for a compatible server)';
+export function describeModelProvider(config: Pick<KeelConfig, 'openai' | 'anthropic'>): string {
+  if (!config.openai && config.anthropic) return 'model provider: Anthropic';
+  if (!config.openai) return 'no model provider: scenario runs only (set OPENAI_API_KEY or ANTHROPIC_API_KEY; OPENAI_BASE_URL for a compatible server)';
   return config.openai.baseURL ? `model provider: OpenAI-compatible at ${config.openai.baseURL}` : 'model provider: OpenAI';
 }
 

@@ -51,14 +51,14 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     spent: { call?: ModelCallReport },
   ): Promise<string> {
     const context = Context.current();
-    const client = script ? new ScriptedModel(script, context.info.attempt) : deps.model;
+    const client: ModelClient | undefined = script ? new ScriptedModel(script, context.info.attempt) : deps.model;
     if (!client) {
       throw new KeelError(
         'permanent',
         'this worker has no model provider configured, so only scenario runs can execute: run one with `keel run --scenario FILE`',
       );
     }
-    const routedModel = defaultTierModels[request.tier];
+    const routedModel = client.tierModels?.[request.tier] ?? defaultTierModels[request.tier];
     const cap = outputTokenCap(routedModel, estimateTokens(request.system + request.prompt), remainingBudgetUsd, deps.prices);
     if (cap < tinyOutputTokens) {
       throw new KeelError('budget', `the budget left ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${routedModel} call`);

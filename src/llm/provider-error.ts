@@ -23,7 +23,7 @@ function kindOf({ status, code, message, connection }: ProviderErrorFacts): Fail
   if (connection === 'failed' || status === undefined) return 'transient';
   if (status === 429) return /quota|billing/i.test(message) || code === 'insufficient_quota' ? 'budget' : 'rate_limit';
   if (status === 402) return 'budget';
-  if (code === 'context_length_exceeded' || /context length|maximum context|too many tokens/i.test(message)) return 'context';
+  if (code === 'context_length_exceeded' || /context length|maximum context|too many tokens|prompt is too long/i.test(message)) return 'context';
   if (status === 408 || status === 409 || status >= 500) return 'transient';
   return 'permanent'; // 400, 401, 403, 404, 422 …
 }

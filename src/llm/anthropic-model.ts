@@ -1,0 +1,54 @@
+// Anthropic through the official client; structured output through a forced tool call.
+import Anthropic from '@anthropic-ai/sdk';
+import type { ModelTier } from '../shared';
+import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import { classifyProviderError } from './provider-error';
+
+export const anthropicTierModels: Record<ModelTier, string> = {
+  small: 'claude-3-5-haiku-latest',
+  medium: 'claude-3-5-haiku-latest',
+  large: 'claude-sonnet-4-0',
+};
+
+const outputTool = 'output';
+
+export class AnthropicModel implements ModelClient {
+  readonly name = 'anthropic';
+  readonly tierModels = anthropicTierModels;
+  private readonly client: Anthropic;
+
+  constructor(options: { apiKey: string; baseURL?: string; timeoutMs?: number }) {
+    // Temporal retries the activity; the SDK's own retries would multiply them.
+    this.client = new Anthropic({ apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+  }
+
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    try {
+      const message = await this.client.messages.create(
+        {
+          model: request.model,
+          max_tokens: request.maxOutputTokens ?? 4_096,
+          system: request.system,
+          messages: [{ role: 'user', content: request.prompt }],
+          ...(request.jsonSchema
+            ? {
+                tools: [{ name: outputTool, description: 'Return the answer in this shape.', input_schema: request.jsonSchema as Anthropic.Tool.InputSchema }],
+                tool_choice: { type: 'tool' as const, name: outputTool },
+              }
+            : {}),
+        },
+        request.signal ? { signal: request.signal } : {},
+      );
+      const toolUse = message.content.find((block) => block.type === 'tool_use');
+      const text = toolUse && toolUse.type === 'tool_use' ? JSON.stringify(toolUse.input) : message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+      return { text, model: message.model, usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens } };
+    } catch (error) {
+      if (error instanceof Anthropic.APIConnectionTimeoutError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'timeout' });
+      if (error instanceof Anthropic.APIConnectionError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'failed' });
+      if (error instanceof Anthropic.APIError) {
+        throw classifyProviderError({ provider: this.name, ...(error.status !== undefined ? { status: error.status } : {}), message: error.message, ...(error.headers ? { headers: error.headers } : {}) });
+      }
+      throw error;
+    }
+  }
+}
