@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type W
 import { createActivities, type ActivityDependencies } from './activities';
 import { loadConfig, type KeelConfig } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
+import { FallbackChainModel } from './llm/fallback-chain';
 import { OpenAIModel } from './llm/openai-model';
 import { telemetryFromEnvironment } from './telemetry';
 import { builtinTools, ToolRegistry } from './tools';
@@ -23,16 +24,18 @@ export interface KeelWorkerOptions {
 }
 
 export function defaultDependencies(config: Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic'>>): ActivityDependencies {
-  const model = config.openai
-    ? new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL, name: 'openai-compatible' } : {}) })
-    : config.anthropic
-      ? new AnthropicModel({ apiKey: config.anthropic.apiKey })
-      : undefined;
-  return { tools: new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') })), ...(model ? { model } : {}) };
+  // Every configured provider, in order, each behind its own breaker (one per worker process).
+  const providers = [
+    ...(config.openai ? [new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL, name: 'openai-compatible' } : {}) })] : []),
+    ...(config.anthropic ? [new AnthropicModel({ apiKey: config.anthropic.apiKey })] : []),
+  ];
+  const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
+  return { tools, ...(providers.length > 0 ? { model: new FallbackChainModel(providers) } : {}) };
 }
 
 /** One line for the operator: which model provider serves real runs (never the key). */
 export function describeModelProvider(config: Pick<KeelConfig, 'openai' | 'anthropic'>): string {
+  if (config.openai && config.anthropic) return `model providers: ${config.openai.baseURL ? `OpenAI-compatible at ${config.openai.baseURL}` : 'OpenAI'}, then Anthropic when OpenAI fails`;
   if (!config.openai && config.anthropic) return 'model provider: Anthropic';
   if (!config.openai) return 'no model provider: scenario runs only (set OPENAI_API_KEY or ANTHROPIC_API_KEY; OPENAI_BASE_URL for a compatible server)';
   return config.openai.baseURL ? `model provider: OpenAI-compatible at ${config.openai.baseURL}` : 'model provider: OpenAI';

@@ -15,7 +15,9 @@ export function classifyProviderError(facts: ProviderErrorFacts): KeelError {
   const kind = kindOf(facts);
   const retryAfterMs = kind === 'rate_limit' ? retryAfter(facts.headers) : undefined;
   const where = facts.status ? `HTTP ${facts.status}` : facts.connection === 'timeout' ? 'timed out' : 'connection failed';
-  return new KeelError(kind, `${facts.provider}: ${where}: ${redact(facts.message)}`, retryAfterMs === undefined ? {} : { retryAfterMs });
+  // SDK messages often start with the status again ("429 Rate limit…"): say it once.
+  const message = facts.status ? facts.message.replace(new RegExp(`^${facts.status}\\s+`), '') : facts.message;
+  return new KeelError(kind, `${facts.provider}: ${where}: ${redact(message)}`, retryAfterMs === undefined ? {} : { retryAfterMs });
 }
 
 function kindOf({ status, code, message, connection }: ProviderErrorFacts): FailureKind {
