@@ -1,8 +1,7 @@
 // keel record-histories: runs every example scenario on a private dev server and writes its history,
 // for the determinism gate (test/histories). Re-record when a change to the workflow is meant to
 // change behaviour for new runs and no old runs remain; use patched() while they do.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';

@@ -1,5 +1,5 @@
 // The run as one self-contained HTML page: an SVG Gantt chart and the facts, no network, no CDN.
-import type { Timeline, TimelineSpan } from './timeline';
+import { formatSeconds as seconds, type Timeline, type TimelineSpan } from './timeline';
 
 const colors: Record<TimelineSpan['status'] | 'wait', string> = {
   completed: '#2f9e44',
@@ -79,10 +79,6 @@ function row_(y: number, label: string, from: number, to: number, color: string,
 <text x="8" y="${y + 14}" font-size="12">${escape(label.length > 36 ? `${label.slice(0, 35)}…` : label)}</text>
 <rect x="${from.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="18" rx="3" fill="${color}"${dashed ? ' fill-opacity="0.35" stroke="' + color + '" stroke-dasharray="4 3"' : ''}/>
 <text x="${(from + width + 6).toFixed(1)}" y="${y + 14}" font-size="11" fill="#495057">${escape(note.trim())}</text></g>`;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
 function escape(text: string): string {

@@ -1,5 +1,5 @@
 // The run as a compact waterfall in the terminal.
-import type { Timeline, TimelineSpan } from './timeline';
+import { formatSeconds as seconds, type Timeline, type TimelineSpan } from './timeline';
 
 const width = 40;
 const marks: Record<TimelineSpan['status'], string> = { completed: '█', failed: '▓', cancelled: '░', timed_out: '▓', running: '▒' };
@@ -40,8 +40,4 @@ function spanLine(span: TimelineSpan, bar: (from: number, to: number, mark: stri
   ].filter(Boolean);
   const failure = span.failure ? `\n${' '.repeat(31)}↳ ${span.failure.kind}: ${span.failure.message}` : '';
   return `${`${star}${span.label}`.padEnd(28).slice(0, 28)} │${bar(span.startMs, span.endMs, marks[span.status])}│ ${seconds(span.endMs - span.startMs).padStart(7)}  ${facts.join(' · ')}${failure}`;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }

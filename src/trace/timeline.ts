@@ -200,3 +200,8 @@ function decode(payloads: Payloads): unknown {
 function millis(time: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
 }
+
+/** "0.25 s", or "12.3 s" past ten seconds: how both renderings print durations. */
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
