@@ -177,7 +177,12 @@ test('an operator can force a replan of a running run with the replan signal', a
     tools: { slow: [{ result: 'a done', delayMs: 1_500 }], fast: [{ result: 'c done' }] },
   });
   const result = await withRun(request, async (workflowId) => {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Replan mid-execution: wait until task a is running (a fixed sleep races the planner under load).
+    for (let tries = 0; tries < 100; tries++) {
+      const state = await kit.keel.getStatus(workflowId);
+      if (state.tasks.find((task) => task.id === 'a')?.status === 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await kit.keel.requestReplan(workflowId, 'skip b, do c instead', 'sam');
     return kit.keel.getResult(workflowId);
   });
