@@ -235,6 +235,9 @@ function stateFromResult(result: RunResult): RunState {
     costUsd: result.costUsd,
     budgetUsd: result.budgetUsd,
     tokens: result.tokens,
+    cache: result.cache,
+    reservedUsd: 0,
+    ...(result.breakers ? { breakers: result.breakers } : {}),
     result,
   };
 }

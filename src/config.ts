@@ -1,6 +1,57 @@
 // The one place environment variables are read. Every value is validated; a bad one names itself.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { defaultPrices, type ModelPrice } from './llm/pricing';
+import { defaultRouting, type Routing } from './llm/router';
+
+/** Providers a route may name: the ones Keel has adapters for. */
+export const providerIds = ['openai', 'anthropic'] as const;
+
+const RouteChainSchema = z
+  .array(z.object({ provider: z.enum(providerIds), model: z.string().min(1, 'name the model') }).strict())
+  .min(1, 'a tier needs at least one model');
+
+/** keel.config.json (or .yaml): model routing, prices, breakers, the response cache. Every key is optional. */
+export const ConfigFileSchema = z
+  .object({
+    routing: z.object({ small: RouteChainSchema.optional(), medium: RouteChainSchema.optional(), large: RouteChainSchema.optional() }).strict().optional(),
+    prices: z.record(z.string().min(1), z.object({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }).strict()).optional(),
+    breaker: z
+      .object({
+        failureThreshold: z.number().int().min(1).max(1_000).default(5),
+        resetMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        halfOpenSuccesses: z.number().int().min(1).max(100).default(2),
+      })
+      .strict()
+      .optional(),
+    cache: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** PostgreSQL DSN; KEEL_DATABASE_URL overrides it. Without one, an in-process LRU. */
+        databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'databaseUrl must be a postgres:// URL').optional(),
+        ttlSeconds: z.number().int().min(1).max(365 * 86_400).default(86_400),
+        maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export interface ModelSettings {
+  routing: Routing;
+  prices: Record<string, ModelPrice>;
+  breaker: { failureThreshold: number; resetMs: number; halfOpenSuccesses: number };
+  cache: { enabled: boolean; databaseUrl?: string; ttlMs: number; maxEntries: number };
+}
+
+export const defaultModelSettings: ModelSettings = {
+  routing: defaultRouting,
+  prices: defaultPrices,
+  breaker: { failureThreshold: 5, resetMs: 30_000, halfOpenSuccesses: 2 },
+  cache: { enabled: true, ttlMs: 86_400_000, maxEntries: 10_000 },
+};
 
 const EnvironmentSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. localhost:7233').default('localhost:7233'),
@@ -20,6 +71,10 @@ const EnvironmentSchema = z.object({
   OPENAI_BASE_URL: z.url({ message: 'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1' }).optional(),
   /** Real model calls go to Anthropic when set and OPENAI_API_KEY is not. */
   ANTHROPIC_API_KEY: z.string().min(8, 'ANTHROPIC_API_KEY looks too short to be a key').optional(),
+  /** The config file (JSON or YAML); default ./keel.config.json when it exists. */
+  KEEL_CONFIG: z.string().min(1).optional(),
+  /** PostgreSQL for the shared response cache, e.g. postgres://postgres@127.0.0.1:5432/postgres. */
+  KEEL_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'KEEL_DATABASE_URL must be a postgres:// URL').optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Worker and SDK log level. */
@@ -39,6 +94,10 @@ export interface KeelConfig {
   logFormat: 'text' | 'json';
   openai?: { apiKey: string; baseURL?: string };
   anthropic?: { apiKey: string };
+  /** Routing, prices, breakers and cache: defaults, then the config file, then KEEL_DATABASE_URL. */
+  models: ModelSettings;
+  /** The config file that was read, if any. */
+  configFile?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -52,7 +111,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     throw new ConfigurationError(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const values = parsed.data;
+  const file = values.KEEL_CONFIG ?? (existsSync('keel.config.json') ? 'keel.config.json' : undefined);
+  const models = modelSettings(file ? readConfigFile(file) : {}, values.KEEL_DATABASE_URL);
   return {
+    models,
+    ...(file ? { configFile: path.resolve(file) } : {}),
     temporalAddress: values.TEMPORAL_ADDRESS,
     namespace: values.TEMPORAL_NAMESPACE,
     taskQueue: values.KEEL_TASK_QUEUE,
@@ -70,4 +133,38 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
 
 function emptyAsUnset(environment: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+/** Reads and validates the config file; every problem names the file and the key. */
+export function readConfigFile(file: string): z.output<typeof ConfigFileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(`cannot read the config file ${file} (KEEL_CONFIG): ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`the config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+  }
+  const parsed = ConfigFileSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigurationError(`invalid config file ${file}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Defaults, overlaid by the file's values (per tier, per model), then the DSN from the environment. */
+export function modelSettings(file: z.output<typeof ConfigFileSchema>, databaseUrl?: string): ModelSettings {
+  const cache = file.cache ?? { enabled: true, ttlSeconds: 86_400, maxEntries: 10_000 };
+  const dsn = databaseUrl ?? cache.databaseUrl;
+  return {
+    routing: { ...defaultModelSettings.routing, ...file.routing },
+    prices: { ...defaultModelSettings.prices, ...file.prices },
+    breaker: file.breaker ?? defaultModelSettings.breaker,
+    cache: { enabled: cache.enabled, ttlMs: cache.ttlSeconds * 1_000, maxEntries: cache.maxEntries, ...(dsn ? { databaseUrl: dsn } : {}) },
+  };
 }

@@ -44,7 +44,7 @@ export interface ModelSpanFacts {
 export async function inModelSpan<T>(
   facts: ModelSpanFacts,
   body: (span: Span) => Promise<T>,
-  describe: (value: T) => { responseModel: string; inputTokens: number; outputTokens: number; costUsd: number },
+  describe: (value: T) => { responseModel: string; inputTokens: number; outputTokens: number; costUsd: number; cacheHit?: boolean; provider?: string },
 ): Promise<T> {
   return tracer().startActiveSpan(`${facts.operation} ${facts.requestModel}`, { kind: SpanKind.CLIENT }, async (span) => {
     span.setAttributes({
@@ -65,6 +65,8 @@ export async function inModelSpan<T>(
         'gen_ai.usage.output_tokens': described.outputTokens,
         'gen_ai.response.finish_reasons': ['stop'],
         'keel.cost_usd': described.costUsd,
+        'keel.cache_hit': described.cacheHit ?? false,
+        ...(described.provider ? { 'gen_ai.provider.name': described.provider, 'gen_ai.system': described.provider } : {}),
       });
       return value;
     } catch (error) {

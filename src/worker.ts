@@ -2,10 +2,12 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
-import { loadConfig, type KeelConfig } from './config';
+import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
-import { FallbackChainModel } from './llm/fallback-chain';
+import type { ModelClient } from './llm/model-client';
 import { OpenAIModel } from './llm/openai-model';
+import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from './llm/response-cache';
+import { ModelRouter } from './llm/router';
 import { telemetryFromEnvironment } from './telemetry';
 import { builtinTools, ToolRegistry } from './tools';
 
@@ -23,22 +25,49 @@ export interface KeelWorkerOptions {
   plugins?: WorkerOptions['plugins'];
 }
 
-export function defaultDependencies(config: Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic'>>): ActivityDependencies {
-  // Every configured provider, in order, each behind its own breaker (one per worker process).
-  const providers = [
-    ...(config.openai ? [new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL, name: 'openai-compatible' } : {}) })] : []),
+type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models'>>;
+
+/** The configured providers, by routing id (never the key in any name). */
+function configuredProviders(config: DependencyConfig): ModelClient[] {
+  return [
+    ...(config.openai ? [new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL } : {}) })] : []),
     ...(config.anthropic ? [new AnthropicModel({ apiKey: config.anthropic.apiKey })] : []),
   ];
-  const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
-  return { tools, ...(providers.length > 0 ? { model: new FallbackChainModel(providers) } : {}) };
 }
 
-/** One line for the operator: which model provider serves real runs (never the key). */
-export function describeModelProvider(config: Pick<KeelConfig, 'openai' | 'anthropic'>): string {
-  if (config.openai && config.anthropic) return `model providers: ${config.openai.baseURL ? `OpenAI-compatible at ${config.openai.baseURL}` : 'OpenAI'}, then Anthropic when OpenAI fails`;
-  if (!config.openai && config.anthropic) return 'model provider: Anthropic';
-  if (!config.openai) return 'no model provider: scenario runs only (set OPENAI_API_KEY or ANTHROPIC_API_KEY; OPENAI_BASE_URL for a compatible server)';
-  return config.openai.baseURL ? `model provider: OpenAI-compatible at ${config.openai.baseURL}` : 'model provider: OpenAI';
+/** The response cache the settings ask for: PostgreSQL with a DSN, in-process otherwise, none when disabled. */
+export function responseCache(settings: ModelSettings['cache']): ResponseCache | undefined {
+  if (!settings.enabled) return undefined;
+  if (settings.databaseUrl) return new PostgresResponseCache({ databaseUrl: settings.databaseUrl, ttlMs: settings.ttlMs });
+  return new MemoryResponseCache({ maxEntries: settings.maxEntries, ttlMs: settings.ttlMs });
+}
+
+export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache } = {}): ActivityDependencies {
+  const settings = config.models ?? defaultModelSettings;
+  const providers = configuredProviders(config);
+  const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
+  if (providers.length === 0) return { tools, prices: settings.prices };
+  const cache = 'cache' in overrides ? overrides.cache : responseCache(settings.cache);
+  let model: ModelRouter;
+  try {
+    model = new ModelRouter({ providers, routing: settings.routing, prices: settings.prices, breaker: settings.breaker, ...(cache ? { cache } : {}) });
+  } catch (error) {
+    throw new ConfigurationError(`${(error as Error).message}: set the missing key or change routing in the config file`);
+  }
+  return { tools, prices: settings.prices, model };
+}
+
+/** Lines for the operator: which models serve each tier, and the cache (never a key). */
+export function describeModelProvider(config: Pick<KeelConfig, 'openai' | 'anthropic'> & Partial<Pick<KeelConfig, 'models'>>): string {
+  if (!config.openai && !config.anthropic) return 'no model provider: scenario runs only (set OPENAI_API_KEY or ANTHROPIC_API_KEY; OPENAI_BASE_URL for a compatible server)';
+  const settings = config.models ?? defaultModelSettings;
+  const configured = new Set([...(config.openai ? ['openai'] : []), ...(config.anthropic ? ['anthropic'] : [])]);
+  const tiers = (['small', 'medium', 'large'] as const).map(
+    (tier) => `${tier} → ${settings.routing[tier].filter((entry) => configured.has(entry.provider)).map((entry) => `${entry.provider}:${entry.model}`).join(', ') || 'nothing'}`,
+  );
+  const where = config.openai?.baseURL ? ` (openai is the OpenAI-compatible server at ${config.openai.baseURL})` : '';
+  const cache = !settings.cache.enabled ? 'off' : settings.cache.databaseUrl ? 'PostgreSQL' : 'in-process';
+  return `model routing: ${tiers.join('; ')}${where}; response cache: ${cache}`;
 }
 
 export async function createKeelWorker(options: KeelWorkerOptions): Promise<Worker> {
@@ -54,16 +83,24 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
   });
 }
 
-/** A worker configured from KeelConfig: its namespace, task queue, tools and concurrency. */
-export function createConfiguredWorker(connection: NativeConnection, config: KeelConfig): Promise<Worker> {
-  return createKeelWorker({
+/** A worker configured from KeelConfig: its namespace, task queue, models, cache, tools and concurrency. */
+export async function createConfiguredWorker(connection: NativeConnection, config: KeelConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const dependencies = defaultDependencies(config);
+  const cache = dependencies.model?.cache;
+  if (cache instanceof PostgresResponseCache) {
+    await cache.check().catch((error: unknown) => {
+      throw new ConfigurationError(`the response cache cannot use PostgreSQL (KEEL_DATABASE_URL or cache.databaseUrl): ${(error as Error).message}`);
+    });
+  }
+  const worker = await createKeelWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    dependencies: defaultDependencies(config),
+    dependencies,
     maxConcurrentActivities: config.maxConcurrentActivities,
     plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
   });
+  return { worker, close: async () => cache?.close() };
 }
 
 /** One JSON object a line: time, level, message, then the SDK's context (workflowId, runId, activity, taskId …). */
@@ -103,8 +140,8 @@ export async function runWorker(config: KeelConfig = loadConfig()): Promise<void
   installRuntime(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
-    const worker = await createConfiguredWorker(connection, config);
-    await worker.run();
+    const { worker, close } = await createConfiguredWorker(connection, config);
+    await worker.run().finally(close);
   } finally {
     await connection.close();
   }

@@ -2,6 +2,7 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import {
+  cacheablePurposes,
   describeIssues,
   isFailureEntry,
   KeelError,
@@ -9,6 +10,7 @@ import {
   PlanSchema,
   scriptedEntryAt,
   VerdictSchema,
+  type BreakerSnapshot,
   type EvaluateInput,
   type KeelActivities,
   type ModelCallReport,
@@ -18,73 +20,111 @@ import {
   type ScriptedToolEntry,
   type ScriptSlice,
   type SynthesizeInput,
+  type TierCeiling,
   type RunTaskInput,
   type RunTaskOutput,
 } from '../shared';
-import type { ModelClient, ModelRequest } from '../llm/model-client';
-import { costOf, defaultTierModels, estimateTokens, outputTokenCap, type ModelPrice } from '../llm/pricing';
+import type { ModelRequest } from '../llm/model-client';
+import { costOf, estimateTokens, outputTokenCap, priceOf, type ModelPrice } from '../llm/pricing';
+import { defaultMaxOutputTokens, defaultTierModels, minimumOutputTokens, type ModelRouter } from '../llm/router';
 import { ScriptedModel } from '../llm/scripted-model';
 import type { ToolRegistry } from '../tools';
 import { inModelSpan, inToolSpan } from '../telemetry';
+import { recordBreakers, recordCacheLookup } from './metrics';
 import { toApplicationFailure } from './failure-boundary';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
 import { evaluatePrompt, evaluateSystem, plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
 
 export interface ActivityDependencies {
   tools: ToolRegistry;
-  /** The real model provider; undefined when none is configured (scenario runs still work). */
-  model?: ModelClient;
+  /** Real model providers behind routing, breakers and the cache; undefined when none is configured (scenario runs still work). */
+  model?: ModelRouter;
+  /** Prices for scripted runs (real runs use the router's). */
   prices?: Record<string, ModelPrice>;
 }
 
+type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[] };
+
 const planJsonSchema = z.toJSONSchema(PlanSchema, { io: 'input' }) as Record<string, unknown>;
 const verdictJsonSchema = z.toJSONSchema(VerdictSchema) as Record<string, unknown>;
-const defaultMaxOutputTokens = 4_096;
-const tinyOutputTokens = 16;
 
 export function createActivities(deps: ActivityDependencies): KeelActivities {
-  /** Calls the scripted or the real model, within what is left of the budget. */
+  /** Calls the scripted or the real model, within what the workflow reserved for this call. */
   async function callModel(
-    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>,
+    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'> & { cacheable?: boolean },
     script: ScriptSlice<ScriptedModelEntry> | undefined,
     remainingBudgetUsd: number,
-    spent: { call?: ModelCallReport },
+    spent: Spent,
   ): Promise<string> {
     const context = Context.current();
-    const client: ModelClient | undefined = script ? new ScriptedModel(script, context.info.attempt) : deps.model;
-    if (!client) {
+    const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
+    const { cacheable = false, ...modelRequest } = request;
+    if (script) return callScripted(modelRequest, new ScriptedModel(script, context.info.attempt), remainingBudgetUsd, spent, taskId);
+    const router = deps.model;
+    if (!router) {
       throw new KeelError(
         'permanent',
-        'this worker has no model provider configured, so only scenario runs can execute: run one with `keel run --scenario FILE`',
+        'this worker has no model provider configured, so only scenario runs can execute: set OPENAI_API_KEY or ANTHROPIC_API_KEY on the worker, or run a scenario with `keel run --scenario FILE`',
       );
     }
-    const routedModel = client.tierModels?.[request.tier] ?? defaultTierModels[request.tier];
-    const cap = outputTokenCap(routedModel, estimateTokens(request.system + request.prompt), remainingBudgetUsd, deps.prices);
-    if (cap < tinyOutputTokens) {
-      throw new KeelError('budget', `the budget left ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${routedModel} call`);
+    const chain = router.chain(request.tier);
+    try {
+      const response = await inModelSpan(
+        { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
+        () => router.generate({ ...modelRequest, remainingBudgetUsd, cacheable, signal: context.cancellationSignal }),
+        (answer) => ({
+          responseModel: answer.model,
+          inputTokens: answer.usage.inputTokens,
+          outputTokens: answer.usage.outputTokens,
+          costUsd: answer.costUsd,
+          provider: answer.provider,
+          ...(answer.cache ? { cacheHit: answer.cache === 'hit' } : {}),
+        }),
+      );
+      const usage = response.cache === 'hit' ? { inputTokens: 0, outputTokens: 0 } : response.usage;
+      spent.call = { model: response.model, usage, costUsd: response.costUsd, provider: response.provider, ...(response.cache ? { cache: response.cache } : {}) };
+      if (response.cache) recordCacheLookup(response.cache);
+      return response.text;
+    } finally {
+      spent.breakers = router.breakers(request.tier);
+      if (spent.call) spent.call.breakers = spent.breakers;
+      recordBreakers(spent.breakers);
     }
-    const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
+  }
+
+  async function callScripted(request: Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>, client: ScriptedModel, remainingBudgetUsd: number, spent: Spent, taskId: string | undefined): Promise<string> {
+    const model = defaultTierModels[request.tier];
+    const cap = outputTokenCap(model, estimateTokens(request.system + request.prompt), remainingBudgetUsd, deps.prices);
+    if (cap < minimumOutputTokens) {
+      throw new KeelError('budget', `the budget left for this call ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${model} call`);
+    }
+    const maxOutputTokens = Math.min(cap, defaultMaxOutputTokens);
     const response = await inModelSpan(
-      { provider: client.name, requestModel: routedModel, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
-      () => client.generate({ ...request, model: routedModel, maxOutputTokens: Math.min(cap, defaultMaxOutputTokens), signal: context.cancellationSignal }),
-      (answer) => ({
-        responseModel: answer.model,
-        inputTokens: answer.usage.inputTokens,
-        outputTokens: answer.usage.outputTokens,
-        costUsd: costOf(answer.model, answer.usage, deps.prices),
-      }),
+      { provider: client.name, requestModel: model, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
+      () => client.generate({ ...request, model, maxOutputTokens, signal: Context.current().cancellationSignal }),
+      (answer) => ({ responseModel: answer.model, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, costUsd: costOf(answer.model, answer.usage, deps.prices) }),
     );
     spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };
     return response.text;
   }
 
+  /** What one call of each tier can cost at most on this worker (scripted runs: the default models). */
+  function tierCeilings(scripted: boolean): Record<ModelTier, TierCeiling> {
+    const ceiling = (tier: ModelTier): TierCeiling => {
+      if (!scripted && deps.model) return deps.model.ceiling(tier);
+      const price = priceOf(defaultTierModels[tier], deps.prices);
+      return { ...price, maxOutputTokens: defaultMaxOutputTokens };
+    };
+    return { small: ceiling('small'), medium: ceiling('medium'), large: ceiling('large') };
+  }
+
   /** Runs an activity body and turns whatever it throws into a classified ApplicationFailure. */
-  async function atBoundary<T>(body: (spent: { call?: ModelCallReport }) => Promise<T>): Promise<T> {
-    const spent: { call?: ModelCallReport } = {};
+  async function atBoundary<T>(body: (spent: Spent) => Promise<T>): Promise<T> {
+    const spent: Spent = {};
     try {
       return await body(spent);
     } catch (error) {
-      throw toApplicationFailure(error, Context.current().info.attempt, spent.call);
+      throw toApplicationFailure(error, Context.current().info.attempt, spent.call, spent.breakers);
     }
   }
 
@@ -95,11 +135,11 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
       const text = await callModel(
         { key: ModelKey.plan, tier: 'large', system: plannerSystem, prompt: plannerPrompt(input, deps.tools.describe(usable)), jsonSchema: planJsonSchema },
         input.script,
-        input.budgetUsd,
+        input.callBudgetUsd,
         spent,
       );
       const plan = parseStructured(text, PlanSchema, 'plan');
-      return { plan, knownTools, call: spent.call!, attempt: Context.current().info.attempt };
+      return { plan, knownTools, call: spent.call!, attempt: Context.current().info.attempt, ceilings: tierCeilings(input.script !== undefined) };
     });
   }
 
@@ -108,7 +148,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
       const attempt = Context.current().info.attempt;
       const { task } = input;
       if (task.kind === 'llm') {
-        const tier: ModelTier = task.tier ?? 'medium';
+        const tier: ModelTier = task.tier ?? 'medium'; // the workflow resolved overrides and purpose into it
         const required = task.requiredFields ?? [];
         // A task that names required fields gets structured output, so a bad answer is `malformed`.
         const schema = required.length > 0 ? z.object(Object.fromEntries(required.map((field) => [field, z.unknown()]))).passthrough() : undefined;
@@ -116,6 +156,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
           {
             key: ModelKey.task(task.id),
             tier,
+            cacheable: input.useCache !== false && task.purpose !== undefined && cacheablePurposes.includes(task.purpose),
             system: taskSystem,
             prompt: taskPrompt(input),
             ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
@@ -175,7 +216,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   async function evaluate(input: EvaluateInput) {
     return atBoundary(async (spent) => {
       const text = await callModel(
-        { key: ModelKey.evaluate(input.task.id), tier: 'small', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema },
+        { key: ModelKey.evaluate(input.task.id), tier: 'medium', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema, cacheable: input.useCache !== false },
         input.script,
         input.remainingBudgetUsd,
         spent,

@@ -1,6 +1,6 @@
 // The one place where an error becomes a Temporal failure, and so where retry-or-not is decided.
 import { ApplicationFailure } from '@temporalio/activity';
-import { attemptsByKind, KeelError, retryableFailureKinds, type ActivityFailureDetails, type FailureKind, type ModelCallReport } from '../shared';
+import { attemptsByKind, KeelError, retryableFailureKinds, type ActivityFailureDetails, type BreakerSnapshot, type FailureKind, type ModelCallReport } from '../shared';
 
 const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
@@ -17,13 +17,13 @@ export function classify(error: unknown): FailureKind {
   return 'permanent';
 }
 
-export function toApplicationFailure(error: unknown, attempt: number, call?: ModelCallReport): ApplicationFailure {
+export function toApplicationFailure(error: unknown, attempt: number, call?: ModelCallReport, breakers?: BreakerSnapshot[]): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   const kind = classify(error);
   const bound = (attemptsByKind as Partial<Record<FailureKind, number>>)[kind];
   const exhausted = bound !== undefined && attempt >= bound;
   const message = error instanceof Error ? error.message : String(error);
-  const details: ActivityFailureDetails = { attempt, ...(call ? { call } : {}) };
+  const details: ActivityFailureDetails = { attempt, ...(call ? { call } : {}), ...(breakers ? { breakers } : {}) };
   const retryAfterMs = error instanceof KeelError ? error.options.retryAfterMs : undefined;
   const nextRetryDelay = kind === 'rate_limit' ? (retryAfterMs ?? rateLimitDelayMs(attempt)) : undefined;
   return ApplicationFailure.create({

@@ -32,7 +32,7 @@ export const taskSystem = 'You carry out one task of a larger plan. Answer with 
 export function taskPrompt(input: RunTaskInput): string {
   return [
     `Overall goal: ${input.goal}`,
-    `Your task (${input.task.id}): ${input.task.description}`,
+    `Your task: ${input.task.description}`,
     ...(input.task.successCriteria ? [`Success criteria: ${input.task.successCriteria}`] : []),
     `Run input: ${JSON.stringify(input.runInput)}`,
     `Results of earlier tasks: ${JSON.stringify(input.dependencies)}`,

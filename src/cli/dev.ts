@@ -5,7 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { findTemporalCli, startDevServer } from '../dev-server';
-import { createConfiguredWorker, installRuntime } from '../worker';
+import { createConfiguredWorker, describeModelProvider, installRuntime } from '../worker';
 import { CliError, ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest } from './load-request';
@@ -23,11 +23,12 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
   const databaseFile = path.join(config.home, 'temporal.db');
   const server = await startDevServer({ binary, databaseFile, port, uiPort: config.uiPort, namespace: config.namespace });
   const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createConfiguredWorker(connection, config);
+  const { worker, close: closeWorkerResources } = await createConfiguredWorker(connection, config);
   const running = worker.run();
   io.out(`Temporal dev server ${server.address} (history in ${path.relative(process.cwd(), databaseFile) || databaseFile})`);
   io.out(`Web UI              ${uiUrl(config)}`);
   io.out(`Worker              task queue "${config.taskQueue}"`);
+  io.out(`Models              ${describeModelProvider(config)}`);
 
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -55,6 +56,7 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
     io.err('stopping the worker and the dev server…');
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch(() => undefined);
+    await closeWorkerResources();
     await connection.close();
     await server.stop();
   }

@@ -1,20 +1,12 @@
 // Anthropic through the official client; structured output through a forced tool call.
 import Anthropic from '@anthropic-ai/sdk';
-import type { ModelTier } from '../shared';
 import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
 import { classifyProviderError } from './provider-error';
-
-export const anthropicTierModels: Record<ModelTier, string> = {
-  small: 'claude-3-5-haiku-latest',
-  medium: 'claude-3-5-haiku-latest',
-  large: 'claude-sonnet-4-0',
-};
 
 const outputTool = 'output';
 
 export class AnthropicModel implements ModelClient {
   readonly name = 'anthropic';
-  readonly tierModels = anthropicTierModels;
   private readonly client: Anthropic;
 
   constructor(options: { apiKey: string; baseURL?: string; timeoutMs?: number }) {

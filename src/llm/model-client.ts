@@ -19,10 +19,8 @@ export interface ModelResponse {
   usage: Usage;
 }
 
-/** A model provider as activities see it. Errors are thrown as KeelError with their class. */
+/** A model provider; the router picks the model. Errors are thrown as KeelError with their class. */
 export interface ModelClient {
   readonly name: string;
-  /** The model each tier routes to on this provider (default: the OpenAI names in pricing.ts). */
-  readonly tierModels?: Record<ModelTier, string>;
   generate(request: ModelRequest): Promise<ModelResponse>;
 }

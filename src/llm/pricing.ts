@@ -1,4 +1,4 @@
-import type { ModelTier, Usage } from '../shared';
+import type { Usage } from '../shared';
 
 /** US dollars per 1M tokens. */
 export interface ModelPrice {
@@ -6,7 +6,7 @@ export interface ModelPrice {
   outputPerMillion: number;
 }
 
-/** List prices; overridable by configuration in a later release. */
+/** List prices, US dollars per 1M tokens; `prices` in keel.config.json adds to and overrides them. */
 export const defaultPrices: Record<string, ModelPrice> = {
   'gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
   'gpt-4o': { inputPerMillion: 2.5, outputPerMillion: 10 },
@@ -14,13 +14,6 @@ export const defaultPrices: Record<string, ModelPrice> = {
   'gpt-4.1': { inputPerMillion: 2, outputPerMillion: 8 },
   'claude-3-5-haiku-latest': { inputPerMillion: 0.8, outputPerMillion: 4 },
   'claude-sonnet-4-0': { inputPerMillion: 3, outputPerMillion: 15 },
-};
-
-/** The model each tier routes to by default. */
-export const defaultTierModels: Record<ModelTier, string> = {
-  small: 'gpt-4o-mini',
-  medium: 'gpt-4.1-mini',
-  large: 'gpt-4o',
 };
 
 /** Unknown models are priced as the most expensive known one, so budgets err on the safe side. */

@@ -2,7 +2,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isFailureEntry, KeelError, scriptedEntryAt, type ScriptedFailure, type ScriptedModelEntry, type ScriptSlice } from '../shared';
 import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
-import { defaultTierModels, estimateTokens } from './pricing';
+import { estimateTokens } from './pricing';
+import { defaultTierModels } from './router';
 
 /** What a `malformed` entry answers: text that is not JSON, as a confused model would write. */
 export const malformedText = 'Sure! Here is the plan you asked for: {tasks: [oops';

@@ -1,5 +1,5 @@
 import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
-import type { Plan, Task } from './task';
+import type { ModelTier, Plan, Task } from './task';
 import type { Verdict } from './decision';
 
 /**
@@ -12,11 +12,24 @@ export interface ScriptSlice<Entry> {
   consumed: number;
 }
 
+/** A circuit breaker of the worker that made a call: one per provider and model. */
+export interface BreakerSnapshot {
+  provider: string;
+  model: string;
+  state: 'closed' | 'open' | 'half_open';
+}
+
 /** What a model call cost, as recorded in history and charged to the ledger by the workflow. */
 export interface ModelCallReport {
   model: string;
   usage: Usage;
+  /** What was billed: 0 when the answer came from the response cache. */
   costUsd: number;
+  provider?: string;
+  /** hit or miss when the call was cacheable; absent when it was not. */
+  cache?: 'hit' | 'miss';
+  /** The breakers of the tier's chain right after the call. */
+  breakers?: BreakerSnapshot[];
 }
 
 export interface PlanInput {
@@ -24,7 +37,10 @@ export interface PlanInput {
   input: Record<string, unknown>;
   allowedTools: string[];
   maxTasks: number;
+  /** What the plan may cost to run (told to the planner). */
   budgetUsd: number;
+  /** What this planning call may spend (reserved by the workflow); caps its output tokens. */
+  callBudgetUsd: number;
   /** Why the previous planner output was refused; fed back so the model can correct itself. */
   feedback?: string;
   /** Set when this is a replan: what is done, what failed and why, what was tried. */
@@ -43,6 +59,14 @@ export interface ReplanContext {
   guidance?: string;
 }
 
+/** The dearest model of a tier's chain on the worker: what one call of that tier can cost at most. */
+export interface TierCeiling {
+  inputPerMillion: number;
+  outputPerMillion: number;
+  /** The most output tokens a call asks for. */
+  maxOutputTokens: number;
+}
+
 export interface PlanOutput {
   /** Unvalidated against the run's limits: the workflow's validatePlan decides. */
   plan: Plan;
@@ -50,6 +74,8 @@ export interface PlanOutput {
   knownTools: string[];
   call: ModelCallReport;
   attempt: number;
+  /** Per tier, what a call can cost at most, so the workflow can reserve before it schedules. */
+  ceilings?: Record<ModelTier, TierCeiling>;
 }
 
 export interface RunTaskInput {
@@ -58,8 +84,10 @@ export interface RunTaskInput {
   task: Task;
   /** Outputs of the task's dependencies, by task id. */
   dependencies: Record<string, unknown>;
-  /** Left in the budget; the model call caps its output tokens to fit. */
+  /** What the workflow reserved for this call; the model call caps its output tokens to fit. */
   remainingBudgetUsd: number;
+  /** False when the request said `cache: false`. */
+  useCache?: boolean;
   idempotencyKey: string;
   /** Why the last answer was refused (malformed), fed back when re-asking. */
   feedback?: string;
@@ -92,6 +120,7 @@ export interface EvaluateInput {
   task: Task;
   output: unknown;
   remainingBudgetUsd: number;
+  useCache?: boolean;
   script?: ScriptSlice<ScriptedModelEntry>;
 }
 

@@ -36,4 +36,6 @@ export interface ActivityFailureDetails {
   attempt: number;
   /** What a model call cost even though its output was refused (e.g. malformed JSON). */
   call?: { model: string; usage: { inputTokens: number; outputTokens: number }; costUsd: number };
+  /** The breakers of the tier's chain after the failed call. */
+  breakers?: Array<{ provider: string; model: string; state: 'closed' | 'open' | 'half_open' }>;
 }

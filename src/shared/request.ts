@@ -36,6 +36,10 @@ export const AgentRequestSchema = z
       })
       .strict()
       .default({ timeoutMs: 86_400_000, defaultAction: 'reject' }),
+    /** false: no model call of this run reads or writes the response cache. Default true. */
+    cache: z.boolean().default(true),
+    /** Tier overrides by task id or task purpose, e.g. { "summarize": "large", "extraction": "medium" }. */
+    tiers: z.record(z.string().min(1), z.enum(['small', 'medium', 'large'])).default({}),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

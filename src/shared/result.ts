@@ -1,4 +1,5 @@
 import type { FailureKind } from './failure-types';
+import type { BreakerSnapshot } from './activity-types';
 import type { Plan, TaskKind } from './task';
 
 export const RunStatus = {
@@ -84,7 +85,10 @@ export interface RunResult {
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;
+  /** Cacheable model calls answered from the response cache (hits) or not (misses). */
   cache: { hits: number; misses: number };
+  /** The model circuit breakers as the run's last model call saw them (real providers only). */
+  breakers?: BreakerSnapshot[];
 }
 
 /** Live progress, returned by the `state` query while the run goes on. */
@@ -101,6 +105,10 @@ export interface RunState {
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;
+  cache: { hits: number; misses: number };
+  /** Set aside for model calls in flight. */
+  reservedUsd: number;
+  breakers?: BreakerSnapshot[];
   result?: RunResult;
 }
 

@@ -7,6 +7,7 @@ import { EscalationDesk } from './escalation';
 import { makePlan, replanRemaining } from './planner';
 import type { RunContext } from './run-context';
 import { RunRecord, type Halt } from './run-record';
+import { promptSize, reserveModelCall } from './reservation';
 import { executePlan } from './scheduler';
 
 export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult> {
@@ -71,28 +72,25 @@ async function synthesize(context: RunContext): Promise<RunResult> {
   record.setPhase('synthesizing');
   const { synthesize: callSynthesize, attempts } = plannerActivities();
   const script = record.modelScript(ModelKey.synthesize);
+  const results = record.currentEntries.map((entry) => ({ id: entry.task.id, description: entry.task.description, status: entry.status, output: entry.output }));
+  const reservation = await reserveModelCall(record, 'medium', promptSize(request.goal, request.input, results));
   try {
     const synthesis = await callSynthesize({
       goal: request.goal,
       runInput: request.input,
-      results: record.currentEntries.map((entry) => ({
-        id: entry.task.id,
-        description: entry.task.description,
-        status: entry.status,
-        output: entry.output,
-      })),
-      remainingBudgetUsd: record.ledger.remainingUsd,
+      results,
+      remainingBudgetUsd: reservation.amountUsd,
       ...(script ? { script } : {}),
     });
     record.consume(script?.key, synthesis.attempt);
-    record.ledger.charge(synthesis.call);
+    record.ledger.settle(reservation, synthesis.call);
     const skipped = record.skippedEntries;
     if (skipped.length === 0) return record.finish('completed', { output: synthesis.output });
     const why = skipped.map((entry) => `${entry.task.id} (${entry.error?.message ?? 'skipped'})`).join('; ');
     return record.finish('partial', { output: synthesis.output, reason: `skipped: ${why}` });
   } catch (error) {
     const failure = summarizeFailure(error, attempts);
-    record.ledger.charge(failure.details?.call);
+    record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
     const status = failure.kind === 'budget' ? 'budget_exhausted' : 'failed';
     return record.finish(status, { reason: `synthesis failed: ${failure.kind}: ${failure.message}` });
   }

@@ -2,6 +2,7 @@
 import { ModelKey, type AgentRequest, type Task, type Verdict } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
+import { promptSize, reserveModelCall } from './reservation';
 import type { RunRecord } from './run-record';
 
 export async function evaluateTask(task: Task, output: unknown, request: AgentRequest, record: RunRecord): Promise<Verdict> {
@@ -13,15 +14,23 @@ export async function evaluateTask(task: Task, output: unknown, request: AgentRe
   if (!wanted) return { verdict: 'pass' };
   const { evaluate, attempts } = plannerActivities();
   const script = record.modelScript(key);
+  const reservation = await reserveModelCall(record, 'medium', promptSize(request.goal, task.description, task.successCriteria ?? '', output));
   try {
-    const evaluation = await evaluate({ goal: request.goal, task, output, remainingBudgetUsd: record.ledger.remainingUsd, ...(script ? { script } : {}) });
+    const evaluation = await evaluate({
+      goal: request.goal,
+      task,
+      output,
+      remainingBudgetUsd: reservation.amountUsd,
+      useCache: request.cache,
+      ...(script ? { script } : {}),
+    });
     record.consume(script?.key, evaluation.attempt);
-    record.ledger.charge(evaluation.call);
+    record.ledger.settle(reservation, evaluation.call);
     return evaluation.verdict;
   } catch (error) {
     const failure = summarizeFailure(error, attempts);
     record.consume(script?.key, failure.attempts);
-    record.ledger.charge(failure.details?.call);
+    record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
     // A broken judge does not fail good work: accept with a warning.
     return { verdict: 'soft', reason: `the evaluator failed (${failure.kind}: ${failure.message}); accepted unchecked` };
   }

@@ -15,7 +15,14 @@ export interface PlanLimits {
   failedCalls?: readonly string[];
 }
 
-export type PlanValidation = { ok: true; plan: Plan; order: Task[] } | { ok: false; problems: string[] };
+export type PlanValidation =
+  | { ok: true; plan: Plan; order: Task[] }
+  | {
+      ok: false;
+      problems: string[];
+      /** Set when the estimate is the plan's only problem: the planner may be asked for a cheaper one. */
+      overBudget?: { estimatedUsd: number; remainingUsd: number };
+    };
 
 /** Checks a plan against the schema and the run's limits; every problem is listed, naming the culprit. */
 export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValidation {
@@ -61,9 +68,11 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
 
   const estimatedUsd = estimatePlanCost(plan);
   if (estimatedUsd > limits.remainingBudgetUsd) {
+    const onlyProblem = problems.length === 0;
     problems.push(
       `estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${limits.remainingBudgetUsd.toFixed(4)})`,
     );
+    if (onlyProblem) return { ok: false, problems, overBudget: { estimatedUsd, remainingUsd: limits.remainingBudgetUsd } };
   }
 
   if (problems.length > 0) return { ok: false, problems };

@@ -3,6 +3,7 @@ import { ModelKey, type ReplanContext } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { recordReplan } from './metrics';
+import { reservePlanning } from './reservation';
 import { validatePlan, type PlanValidation } from './plan';
 import type { ReplanTrigger, RunContext } from './run-context';
 
@@ -15,8 +16,10 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
   const { request, record } = context;
   const planner = plannerActivities();
   let feedback: string | undefined;
+  let askedForCheaper = false;
   for (let attempt = 1; attempt <= maxPlanAttempts; attempt++) {
     const script = record.modelScript(ModelKey.plan);
+    const reservation = reservePlanning(record);
     try {
       const output = await planner.plan({
         goal: request.goal,
@@ -24,13 +27,15 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
         allowedTools: request.tools,
         maxTasks: request.maxTasks,
         budgetUsd: record.ledger.remainingUsd,
+        callBudgetUsd: reservation.amountUsd,
         scriptedTools: record.scriptedTools,
         ...(feedback ? { feedback } : {}),
         ...(replan ? { replan } : {}),
         ...(script ? { script } : {}),
       });
       record.consume(script?.key, output.attempt);
-      record.ledger.charge(output.call);
+      record.ledger.settle(reservation, output.call);
+      if (output.ceilings) record.ceilings = output.ceilings;
       const validation = validatePlan(output.plan, {
         allowedTools: request.tools,
         knownTools: output.knownTools,
@@ -40,11 +45,20 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
         failedCalls: record.failedCalls,
       });
       record.recordPlan(output.plan, reason, validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
+      if (!validation.ok && validation.overBudget && !askedForCheaper) {
+        // Once: the planner may know a cheaper way (smaller tiers, fewer model calls).
+        askedForCheaper = true;
+        attempt -= 1;
+        const { estimatedUsd, remainingUsd } = validation.overBudget;
+        feedback = `your plan's estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${remainingUsd.toFixed(4)}): plan again within it, with fewer model calls, smaller tiers, or tools instead of models`;
+        reason = `${reason} (asked for a cheaper plan)`;
+        continue;
+      }
       return validation;
     } catch (error) {
       const failure = summarizeFailure(error, planner.attempts);
       record.consume(script?.key, failure.attempts);
-      record.ledger.charge(failure.details?.call);
+      record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
       if (failure.kind !== 'malformed') return { ok: false, failed: `planning failed: ${failure.kind}: ${failure.message}` };
       feedback = failure.message;
     }

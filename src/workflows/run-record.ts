@@ -4,6 +4,7 @@ import {
   keelStatusKey,
   type EscalationRecord,
   type KeelPhase,
+  type ModelTier,
   type Plan,
   type PlanRecord,
   type RunResult,
@@ -16,6 +17,7 @@ import {
   type Task,
   type TaskError,
   type TaskStatus,
+  type TierCeiling,
 } from '../shared';
 import { BudgetLedger, roundUsd } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';
@@ -49,6 +51,8 @@ export class RunRecord {
   readonly failedCalls: string[] = [];
   replans = 0;
   halt?: Halt;
+  /** What one call of each tier can cost at most, as the worker that planned said. */
+  ceilings?: Record<ModelTier, TierCeiling>;
   private readonly entries: TaskEntry[] = [];
   private readonly current = new Map<string, TaskEntry>();
   private readonly consumed = new Map<string, number>();
@@ -218,7 +222,8 @@ export class RunRecord {
       costUsd: this.ledger.spentUsd,
       budgetUsd: this.ledger.budgetUsd,
       tokens: { ...this.ledger.tokens },
-      cache: { hits: 0, misses: 0 },
+      cache: { ...this.ledger.cache },
+      ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
     };
     this.setPhase(status);
     recordRunEnded(status);
@@ -251,6 +256,9 @@ export class RunRecord {
       costUsd: this.ledger.spentUsd,
       budgetUsd: this.ledger.budgetUsd,
       tokens: { ...this.ledger.tokens },
+      cache: { ...this.ledger.cache },
+      reservedUsd: this.ledger.reservedUsd,
+      ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
       ...(this.result ? { result: this.result } : {}),
     };
   }

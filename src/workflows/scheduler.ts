@@ -1,7 +1,8 @@
 // Runs a validated plan: each task starts as soon as its own dependencies are done.
-import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
 import type { Task } from '../shared';
 import type { ReplanTrigger, RunContext } from './run-context';
+import { minimumReservationUsd } from './budget';
 import { runTask } from './task-runner';
 
 export type ExecutionEnd = { kind: 'done' } | { kind: 'replan'; trigger: ReplanTrigger };
@@ -36,9 +37,11 @@ export async function executePlan(order: Task[], context: RunContext): Promise<E
       entry.error = { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` };
       return false;
     }
-    if (task.kind === 'llm' && record.ledger.exhausted && !(await budgetApproved(task, context))) {
-      entry.status = 'cancelled';
-      entry.error = { kind: 'budget', message: 'not started: the budget is spent' };
+    if (task.kind === 'llm' && !(await budgetAllows(task, context))) {
+      if (entry.status !== 'skipped') {
+        entry.status = 'cancelled';
+        entry.error = { kind: 'budget', message: 'not started: the budget is spent' };
+      }
       return false;
     }
     return runTask(task, context);
@@ -59,6 +62,25 @@ export async function executePlan(order: Task[], context: RunContext): Promise<E
   context.replan = undefined;
   context.operatorReplan = undefined;
   return trigger && !record.halt ? { kind: 'replan', trigger } : { kind: 'done' };
+}
+
+/**
+ * Whether a model task may start. While calls in flight hold the rest of the budget, it waits for
+ * them to settle. With nothing left: a non-critical task is skipped, a critical one asks a human.
+ */
+async function budgetAllows(task: Task, context: RunContext): Promise<boolean> {
+  const { ledger } = context.record;
+  if (ledger.availableUsd < minimumReservationUsd && ledger.reservedUsd > 0) {
+    await condition(() => ledger.availableUsd >= minimumReservationUsd || ledger.reservedUsd === 0);
+  }
+  if (ledger.availableUsd >= minimumReservationUsd) return true;
+  if (!task.critical) {
+    const entry = context.record.task(task.id);
+    entry.status = 'skipped';
+    entry.error = { kind: 'budget', message: `skipped (non-critical): the budget of $${ledger.budgetUsd} is spent` };
+    return false;
+  }
+  return budgetApproved(task, context);
 }
 
 /** Asks a human before spending past the budget; true when they raised it. */

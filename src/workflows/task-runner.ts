@@ -1,12 +1,13 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
 import { isCancellation, log } from '@temporalio/workflow';
-import { ModelKey, type FailureKind, type Task } from '../shared';
+import { effectiveTier, ModelKey, type FailureKind, type Task } from '../shared';
 import { taskActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { evaluateTask } from './evaluation';
 import { callKey } from './plan';
 import { recordRetries, recordTaskFailure } from './metrics';
 import { recoveryPath } from './recovery';
+import { promptSize, reserveModelCall } from './reservation';
 import type { RunContext } from './run-context';
 import type { TaskEntry } from './run-record';
 
@@ -193,26 +194,32 @@ function applyDecision(
 
 async function runOnce(task: Task, tool: string | undefined, feedback: string | undefined, entry: TaskEntry, context: RunContext): Promise<Attempt> {
   const { record, request } = context;
-  const runnable = tool === task.tool ? task : { ...task, tool };
+  const runnable = { ...task, tool, ...(task.kind === 'llm' ? { tier: effectiveTier(task, request.tiers) } : {}) };
+  if (runnable.tool === undefined) delete runnable.tool;
   const activity = taskActivity(runnable);
   const modelScript = task.kind === 'llm' ? record.modelScript(ModelKey.task(task.id)) : undefined;
   const toolScript = task.kind === 'tool' && tool ? record.toolScript(tool) : undefined;
   const scriptKey = modelScript?.key ?? toolScript?.key;
   entry.status = 'running';
+  const dependencies = Object.fromEntries(task.dependsOn.map((id) => [id, record.outputOf(id)]));
+  const reservation =
+    runnable.kind === 'llm' ? await reserveModelCall(record, runnable.tier ?? 'medium', promptSize(request.goal, request.input, task.description, dependencies, feedback ?? '')) : undefined;
   try {
     const output = await activity.runTask({
       goal: request.goal,
       runInput: request.input,
       task: runnable,
-      dependencies: Object.fromEntries(task.dependsOn.map((id) => [id, record.outputOf(id)])),
-      remainingBudgetUsd: record.ledger.remainingUsd,
+      dependencies,
+      remainingBudgetUsd: reservation?.amountUsd ?? 0,
+      useCache: request.cache,
       idempotencyKey: `${context.idempotencyKey}:${task.id}`,
       ...(feedback ? { feedback } : {}),
       ...(modelScript ? { modelScript } : {}),
       ...(toolScript ? { toolScript } : {}),
     });
     record.consume(scriptKey, output.attempt);
-    record.ledger.charge(output.call);
+    if (reservation) record.ledger.settle(reservation, output.call);
+    else record.ledger.charge(output.call);
     entry.attempts += output.attempt;
     recordRetries(output.attempt - 1);
     entry.costUsd += output.call?.costUsd ?? 0;
@@ -221,7 +228,8 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
   } catch (error) {
     const failure = summarizeFailure(error, activity.attempts);
     record.consume(scriptKey, failure.attempts);
-    record.ledger.charge(failure.details?.call);
+    if (reservation) record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
+    else record.ledger.charge(failure.details?.call);
     entry.attempts += failure.attempts;
     if (!isCancellation(error)) recordTaskFailure(failure.kind, failure.attempts - 1);
     entry.costUsd += failure.details?.call?.costUsd ?? 0;

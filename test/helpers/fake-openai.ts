@@ -16,11 +16,14 @@ export interface FakeOpenAI {
   requests: Array<{ path: string; authorization: string | undefined; body: Record<string, unknown> }>;
   /** Replies in order; when they run out, the last one repeats. */
   replies: FakeReply[];
+  /** When set, decides each reply from the request instead of `replies`. */
+  respond?: (body: Record<string, unknown>) => FakeReply;
   close(): Promise<void>;
 }
 
 export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOpenAI> {
   const fake: Omit<FakeOpenAI, 'baseURL' | 'close'> = { requests: [], replies };
+  let respond: FakeOpenAI['respond'];
   let served = 0;
   const server: Server = createServer((request, response) => {
     let raw = '';
@@ -28,7 +31,7 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
     request.on('end', () => {
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       fake.requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
-      const reply = fake.replies[Math.min(served++, fake.replies.length - 1)] ?? { content: 'ok' };
+      const reply = respond ? respond(body) : (fake.replies[Math.min(served++, fake.replies.length - 1)] ?? { content: 'ok' });
       const status = reply.status ?? 200;
       const payload =
         status === 200
@@ -56,6 +59,12 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
     set replies(next) {
       fake.replies = next;
       served = 0;
+    },
+    get respond() {
+      return respond;
+    },
+    set respond(next) {
+      respond = next;
     },
     baseURL: `http://127.0.0.1:${port}/v1`,
     close: () => new Promise((resolve) => server.close(() => resolve())),

@@ -36,7 +36,7 @@ const error = (type: string, text: string) => ({ type: 'error', error: { type, m
 test('structured output goes through a forced tool whose input is the answer', async () => {
   reply = { status: 200, body: message([{ type: 'tool_use', id: 'tu_1', name: 'output', input: { tasks: [] } }]) };
   const model = new AnthropicModel({ apiKey, baseURL });
-  const response = await model.generate({ key: 'plan', tier: 'large', model: model.tierModels.large, system: 'plan it', prompt: 'goal', maxOutputTokens: 500, jsonSchema: { type: 'object' } });
+  const response = await model.generate({ key: 'plan', tier: 'large', model: 'claude-sonnet-4-0', system: 'plan it', prompt: 'goal', maxOutputTokens: 500, jsonSchema: { type: 'object' } });
   expect(response).toEqual({ text: '{"tasks":[]}', model: 'claude-sonnet-4-0-20250514', usage: { inputTokens: 210, outputTokens: 33 } });
   const sent = requests.at(-1)!;
   expect(sent.path).toBe('/v1/messages');

@@ -1,0 +1,29 @@
+// Reserve before schedule: a model call sets aside what it can cost at most before it starts. When
+// calls in flight hold too much of the budget, it waits for them to settle; when nothing is in
+// flight, it takes what is left (its output cap shrinks to fit).
+import { condition } from '@temporalio/workflow';
+import type { ModelTier } from '../shared';
+import { worstCaseUsd, type Reservation } from './budget';
+import type { RunRecord } from './run-record';
+
+export async function reserveModelCall(record: RunRecord, tier: ModelTier, promptChars: number): Promise<Reservation> {
+  const { ledger } = record;
+  const ceiling = record.ceilings?.[tier];
+  // Before the worker has said what calls cost (histories from before ceilings): half of what is left.
+  if (!ceiling) return ledger.reserve(ledger.availableUsd / 2);
+  const wanted = worstCaseUsd(ceiling, promptChars);
+  if (ledger.availableUsd < wanted && ledger.reservedUsd > 0) {
+    await condition(() => ledger.availableUsd >= wanted || ledger.reservedUsd === 0);
+  }
+  return ledger.reserve(wanted);
+}
+
+/** Planning may spend at most half of what is left, so a plan always leaves money to run it. */
+export function reservePlanning(record: RunRecord): Reservation {
+  return record.ledger.reserve(record.ledger.availableUsd / 2);
+}
+
+/** Characters of a value as a prompt would carry it. */
+export function promptSize(...parts: unknown[]): number {
+  return parts.reduce<number>((sum, part) => sum + (typeof part === 'string' ? part.length : (JSON.stringify(part) ?? '').length), 0);
+}
