@@ -34,7 +34,9 @@ export class ScriptedModel implements ModelClient {
       'usage' in entry && entry.usage
         ? entry.usage
         : { inputTokens: estimateTokens(request.system + request.prompt), outputTokens: estimateTokens(text) };
-    return { text, model, usage };
+    // Like a real provider, it stops at the output cap: a scenario cannot spend past the budget either.
+    const outputTokens = Math.min(usage.outputTokens, request.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    return { text, model, usage: { ...usage, outputTokens } };
   }
 }
 

@@ -1,7 +1,7 @@
 // agentRun end to end on a real dev server: retries, re-asking the planner, rejection, failure.
 import { InvalidRequestError, RunNotFoundError } from '../../src/client';
 import { keelStatusKey } from '../../src/shared';
-import { activityTimeline } from '../helpers/history';
+import { activityInputs, activityTimeline } from '../helpers/history';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
 import { createTestKit, uniqueName, type TestKit } from '../helpers/temporal';
 
@@ -191,4 +191,45 @@ test('the state query shows live progress and KeelStatus tracks the phase', asyn
     expect(finished.phase).toBe('completed');
     expect(finished.result?.status).toBe('completed');
   });
+});
+
+describe('a plan over budget', () => {
+  const dear = { tasks: [{ id: 'deep', kind: 'llm' as const, description: 'think hard', tier: 'large' as const, estimatedCostUsd: 0.5 }] };
+  const cheap = { tasks: [{ id: 'quick', kind: 'llm' as const, description: 'think a little', tier: 'small' as const, estimatedCostUsd: 0.01 }] };
+
+  test('is sent back to the planner once with the estimate; the cheaper plan runs', async () => {
+    const result = await run(scriptedRequest({ tasks: [], plans: [dear, cheap], model: { 'task:quick': [{ text: 'fine' }] }, budgetUsd: 0.1 }));
+    expect(result.status).toBe('completed');
+    expect(result.planHistory).toMatchObject([
+      { number: 1, accepted: false, problems: [expect.stringMatching(/^estimated cost \$0\.5000 exceeds the budget left \(\$0\.09\d\d\)$/)] },
+      { number: 2, accepted: true, taskIds: ['quick'], reason: 'initial plan (asked for a cheaper plan)' },
+    ]);
+    const inputs = (await activityInputs(kit.client, result.workflowId, 'plan')) as Array<{ feedback?: string }>;
+    expect(inputs[1]!.feedback).toMatch(/^your plan's estimated cost \$0\.5000 exceeds the budget left \(\$0\.09\d\d\): plan again within it/);
+  });
+
+  test('twice is rejected with the estimate, before any task runs', async () => {
+    const result = await run(scriptedRequest({ tasks: [], plans: [dear, dear], budgetUsd: 0.1 }));
+    expect(result.status).toBe('rejected');
+    expect(result.reason).toMatch(/^plan rejected: estimated cost \$0\.5000 exceeds the budget left \(\$0\.09\d\d\)$/); // after what planning cost
+    expect(result.planHistory.map((plan) => plan.accepted)).toEqual([false, false]);
+    expect(result.tasks).toEqual([]);
+  });
+});
+
+test('when the budget is spent, a non-critical model task is skipped and the run ends partial', async () => {
+  const result = await run(
+    scriptedRequest({
+      tasks: [llmTask('big'), { ...llmTask('extra', ['big']), critical: false }, toolTask('file', 'archive', ['big'])],
+      tools: { archive: [{ result: { ok: true } }] },
+      // `big` writes as much as it may: its output stops at the cap that fits what is left.
+      model: { 'task:big': [{ text: 'long answer', usage: { inputTokens: 10, outputTokens: 1_000_000 } }] },
+      budgetUsd: 0.002,
+    }),
+  );
+  expect(result.tasks.find((task) => task.id === 'extra')).toMatchObject({ status: 'skipped', error: { kind: 'budget', message: expect.stringMatching(/^skipped \(non-critical\): the budget/) } });
+  expect(result.tasks.find((task) => task.id === 'file')).toMatchObject({ status: 'completed' });
+  expect(result.costUsd).toBeLessThanOrEqual(0.002);
+  expect(result.status).toBe('budget_exhausted'); // nothing left for the synthesis either
+  expect(result.reason).toMatch(/^synthesis failed: budget/);
 });
