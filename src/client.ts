@@ -228,6 +228,7 @@ function stateFromResult(result: RunResult): RunState {
       attempts: task.attempts,
       costUsd: task.costUsd,
       ...(task.tool ? { tool: task.tool } : {}),
+      ...(task.model ? { model: task.model } : {}),
       ...(task.error ? { error: task.error } : {}),
     })),
     planHistory: result.planHistory,

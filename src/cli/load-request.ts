@@ -8,6 +8,8 @@ export interface RunCommandOptions {
   id?: string;
   tools?: string;
   input?: string;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 /** The request `keel run` starts: the scenario's, or one built from GOAL, with flags applied on top. */
@@ -31,6 +33,7 @@ export function loadRequest(goal: string | undefined, options: RunCommandOptions
     if (!Number.isFinite(budgetUsd)) throw new CliError(`--budget must be a number of US dollars, e.g. 0.50 (got "${options.budget}")`);
     request = { ...request, budgetUsd };
   }
+  if (options.cache === false) request = { ...request, cache: false };
   if (options.id) request = { ...request, idempotencyKey: options.id };
   if (options.tools) request = { ...request, tools: options.tools.split(',').map((tool) => tool.trim()).filter(Boolean) };
   if (options.input) {

@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--id <id>', 'idempotency key: the same id starts one run, later starts attach to it')
     .option('--tools <names>', 'comma-separated tools the plan may use')
     .option('--input <json>', 'the run input, a JSON object')
+    .option('--no-cache', 'no model call of this run reads or writes the response cache')
     .option('--wait', 'wait for the result (exit 0 when completed or partial)')
     .option('--json', 'print JSON only (with --wait: exactly the RunResult)')
     .action(async (goal: string | undefined, options) => {

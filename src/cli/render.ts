@@ -1,5 +1,5 @@
 // What the CLI prints for people: the plan as a tree, task progress, the result.
-import type { Plan, RunResult, RunState, TaskStatus } from '../shared';
+import type { BreakerSnapshot, Plan, RunResult, RunState, TaskStatus } from '../shared';
 
 const icons: Record<TaskStatus, string> = {
   pending: '·',
@@ -37,8 +37,9 @@ export function renderTaskLine(task: RunState['tasks'][number]): string {
   const what = task.tool ? `${task.kind} ${task.tool}` : task.kind;
   const attempts = task.attempts > 1 ? `, ${task.attempts} attempts` : '';
   const cost = task.costUsd > 0 ? `, $${task.costUsd.toFixed(6)}` : '';
+  const model = task.model ? `, ${task.model}` : '';
   const error = task.error ? ` — ${task.error.kind}: ${task.error.message}` : '';
-  return `  ${icons[task.status]} ${task.id.padEnd(10)} ${what.padEnd(22)} ${task.status}${attempts}${cost}${error}`;
+  return `  ${icons[task.status]} ${task.id.padEnd(10)} ${what.padEnd(22)} ${task.status}${attempts}${model}${cost}${error}`;
 }
 
 export function renderResult(result: RunResult): string {
@@ -46,7 +47,8 @@ export function renderResult(result: RunResult): string {
     `Result · ${result.status}${result.reason ? ` — ${result.reason}` : ''}`,
     ...(result.output ? ['', result.output, ''] : []),
     `  tasks ${result.tasks.filter((task) => task.status === 'completed').length}/${result.tasks.length} completed · plans ${result.plans} · ` +
-      `cost $${result.costUsd.toFixed(6)} of $${result.budgetUsd} · tokens ${result.tokens.input} in / ${result.tokens.output} out`,
+      `cost $${result.costUsd.toFixed(6)} of $${result.budgetUsd} · tokens ${result.tokens.input} in / ${result.tokens.output} out` +
+      cacheText(result.cache),
   ];
   return lines.join('\n');
 }
@@ -55,7 +57,20 @@ export function renderStatus(state: RunState): string {
   const lines = [`${state.workflowId} · ${state.phase} · ${state.goal}`];
   if (state.plan) lines.push(renderPlanTree(state.plan));
   if (state.tasks.length > 0) lines.push('Tasks', ...state.tasks.map(renderTaskLine));
-  lines.push(`Cost $${state.costUsd.toFixed(6)} of $${state.budgetUsd} · tokens ${state.tokens.input} in / ${state.tokens.output} out`);
+  const reserved = state.reservedUsd > 0 ? ` · $${state.reservedUsd.toFixed(6)} reserved for calls in flight` : '';
+  lines.push(`Cost $${state.costUsd.toFixed(6)} of $${state.budgetUsd}${reserved} · tokens ${state.tokens.input} in / ${state.tokens.output} out${cacheText(state.cache)}`);
+  if (state.breakers && state.breakers.length > 0) lines.push(renderBreakers(state.breakers));
   if (state.result) lines.push(renderResult(state.result));
   return lines.join('\n');
+}
+
+function cacheText(cache: { hits: number; misses: number }): string {
+  return cache.hits + cache.misses > 0 ? ` · cache ${cache.hits} hit${cache.hits === 1 ? '' : 's'} / ${cache.misses} miss${cache.misses === 1 ? '' : 'es'}` : '';
+}
+
+/** The worker's model breakers as the run's last model call saw them; open ones first. */
+export function renderBreakers(breakers: BreakerSnapshot[]): string {
+  const order = { open: 0, half_open: 1, closed: 2 } as const;
+  const sorted = [...breakers].sort((a, b) => order[a.state] - order[b.state]);
+  return `Model breakers (at the last model call): ${sorted.map((breaker) => `${breaker.provider}/${breaker.model} ${breaker.state.replace('_', '-')}`).join(' · ')}`;
 }

@@ -98,7 +98,7 @@ export interface RunState {
   goal: string;
   plan?: Plan;
   plans: number;
-  tasks: Array<{ id: string; kind: TaskKind; plan: number; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; error?: TaskError; warning?: string }>;
+  tasks: Array<{ id: string; kind: TaskKind; plan: number; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; model?: string; error?: TaskError; warning?: string }>;
   planHistory: PlanRecord[];
   /** Signals `decide` whose payload was refused, with why; the run kept waiting. */
   ignoredSignals: Array<{ payload: unknown; reason: string }>;

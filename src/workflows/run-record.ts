@@ -248,6 +248,7 @@ export class RunRecord {
         attempts: entry.attempts,
         costUsd: roundUsd(entry.costUsd),
         ...(entry.task.tool ? { tool: entry.task.tool } : {}),
+        ...(entry.model ? { model: entry.model } : {}),
         ...(entry.error ? { error: entry.error } : {}),
         ...(entry.warning ? { warning: entry.warning } : {}),
       })),
