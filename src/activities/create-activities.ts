@@ -9,8 +9,10 @@ import {
   ModelKey,
   PlanSchema,
   scriptedEntryAt,
+  stableJson,
   VerdictSchema,
   type BreakerSnapshot,
+  type ConsensusReport,
   type EvaluateInput,
   type KeelActivities,
   type ModelCallReport,
@@ -118,6 +120,39 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     return { small: ceiling('small'), medium: ceiling('medium'), large: ceiling('large') };
   }
 
+  /** The same question to several models of the tier at once; the normalized majority wins. */
+  async function askForConsensus(
+    request: Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>,
+    count: number,
+    budgetUsd: number,
+    spent: Spent,
+    parse: (text: string) => unknown,
+  ): Promise<{ output: unknown; call: ModelCallReport; consensus: ConsensusReport }> {
+    const router = deps.model;
+    if (!router) throw new KeelError('permanent', 'consensus needs real model providers: set OPENAI_API_KEY or ANTHROPIC_API_KEY on the worker');
+    let responses;
+    try {
+      responses = await router.generateEach({ ...request, remainingBudgetUsd: budgetUsd, cacheable: false, signal: Context.current().cancellationSignal }, count);
+    } finally {
+      spent.breakers = router.breakers(request.tier);
+      recordBreakers(spent.breakers);
+    }
+    const answers = responses.map((response) => ({ provider: response.provider, model: response.model, answer: parse(response.text) }));
+    const { winner, votes } = majority(answers.map((each) => each.answer));
+    const chosen = answers[winner]!;
+    spent.call = {
+      model: chosen.model,
+      provider: chosen.provider,
+      usage: {
+        inputTokens: responses.reduce((sum, response) => sum + response.usage.inputTokens, 0),
+        outputTokens: responses.reduce((sum, response) => sum + response.usage.outputTokens, 0),
+      },
+      costUsd: responses.reduce((sum, response) => sum + response.costUsd, 0),
+      breakers: spent.breakers,
+    };
+    return { output: chosen.answer, call: spent.call, consensus: { agreed: votes > count / 2, votes, answers } };
+  }
+
   /** Runs an activity body and turns whatever it throws into a classified ApplicationFailure. */
   async function atBoundary<T>(body: (spent: Spent) => Promise<T>): Promise<T> {
     const spent: Spent = {};
@@ -152,6 +187,16 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
         const required = task.requiredFields ?? [];
         // A task that names required fields gets structured output, so a bad answer is `malformed`.
         const schema = required.length > 0 ? z.object(Object.fromEntries(required.map((field) => [field, z.unknown()]))).passthrough() : undefined;
+        const request = {
+          key: ModelKey.task(task.id),
+          tier,
+          system: taskSystem,
+          prompt: taskPrompt(input),
+          ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
+        };
+        if (task.consensus && !input.modelScript) {
+          return { ...(await askForConsensus(request, task.consensus, input.remainingBudgetUsd, spent, (text) => (schema ? parseStructured(text, schema, `result of ${task.id}`) : parseIfJson(text)))), attempt };
+        }
         const text = await callModel(
           {
             key: ModelKey.task(task.id),
@@ -274,4 +319,30 @@ function parseIfJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** The index of the answer most others agree with (after normalizing), and its votes; ties go to the first model. */
+export function majority(answers: unknown[]): { winner: number; votes: number } {
+  const keys = answers.map(normalizeAnswer);
+  let winner = 0;
+  let votes = 0;
+  keys.forEach((key, index) => {
+    const count = keys.filter((other) => other === key).length;
+    if (count > votes) {
+      winner = index;
+      votes = count;
+    }
+  });
+  return { winner, votes };
+}
+
+/** Case, spacing, surrounding quotes and a final period do not make answers differ; key order does not either. */
+export function normalizeAnswer(answer: unknown): string {
+  const normalize = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.trim().replace(/^["'`]+|["'`]+$/g, '').replace(/[.!]+$/, '').replace(/\s+/g, ' ').toLowerCase();
+    if (Array.isArray(value)) return value.map(normalize);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalize(item)]));
+    return value;
+  };
+  return stableJson(normalize(answer));
 }

@@ -140,10 +140,14 @@ export class ModelRouter {
   }
 
   async generate(request: RoutedRequest): Promise<RoutedResponse> {
+    return this.generateWith(this.chain(request.tier), request);
+  }
+
+  private async generateWith(chain: RouteEntry[], request: RoutedRequest): Promise<RoutedResponse> {
     const passedOver: string[] = [];
     const failures: KeelError[] = [];
     let unaffordable = 0;
-    for (const entry of this.chain(request.tier)) {
+    for (const entry of chain) {
       const label = `${entry.provider} ${entry.model}`;
       const breaker = this.breaker(entry);
       if (!breaker.allows()) {
@@ -188,6 +192,19 @@ export class ModelRouter {
       throw new KeelError('budget', `the budget left cannot pay for a ${request.tier} call: ${passedOver.join('; ')}`);
     }
     throw chainFailure(request.tier, failures, passedOver);
+  }
+
+  /**
+   * Consensus: the same request on `count` distinct models of the tier's chain at once (open
+   * breakers skipped, the budget split evenly). Fails when fewer than `count` models answer.
+   */
+  async generateEach(request: RoutedRequest, count: number): Promise<RoutedResponse[]> {
+    const members = this.chain(request.tier).filter((entry) => this.breaker(entry).allows());
+    if (members.length < count) {
+      throw new KeelError('transient', `consensus needs ${count} models of the ${request.tier} tier, but ${members.length} are available (${this.chain(request.tier).length} routed, the rest behind open breakers)`);
+    }
+    const share = { ...request, remainingBudgetUsd: request.remainingBudgetUsd / count };
+    return Promise.all(members.slice(0, count).map((entry) => this.generateWith([entry], share)));
   }
 
   private breaker(entry: RouteEntry): CircuitBreaker {

@@ -99,6 +99,15 @@ export interface RunTaskOutput {
   output: unknown;
   attempt: number;
   call?: ModelCallReport;
+  /** For a consensus task: every model's answer, and whether a majority agreed. */
+  consensus?: ConsensusReport;
+}
+
+export interface ConsensusReport {
+  agreed: boolean;
+  /** How many answers the winner (or, without a majority, the first model's answer) had. */
+  votes: number;
+  answers: Array<{ provider: string; model: string; answer: unknown }>;
 }
 
 export interface SynthesizeInput {

@@ -23,6 +23,7 @@ export const EscalationKind = {
   criticalVerdict: 'critical_verdict',
   replansExhausted: 'replans_exhausted',
   budgetExhausted: 'budget_exhausted',
+  noConsensus: 'no_consensus',
 } as const;
 export type EscalationKind = (typeof EscalationKind)[keyof typeof EscalationKind];
 

@@ -48,6 +48,8 @@ export const TaskSchema = z
     successCriteria: z.string().optional(),
     estimatedCostUsd: z.number().min(0).optional(),
     fallbackTool: z.string().min(1).optional(),
+    /** Ask this many models of the tier at once; the normalized majority answer wins. */
+    consensus: z.number().int().min(2).max(5).optional(),
     /** Fields the task's output must have (checked before any evaluator). */
     requiredFields: z.array(z.string().min(1)).optional(),
   })

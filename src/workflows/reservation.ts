@@ -6,12 +6,13 @@ import type { ModelTier } from '../shared';
 import { worstCaseUsd, type Reservation } from './budget';
 import type { RunRecord } from './run-record';
 
-export async function reserveModelCall(record: RunRecord, tier: ModelTier, promptChars: number): Promise<Reservation> {
+/** `calls`: how many models answer at once (a consensus task). */
+export async function reserveModelCall(record: RunRecord, tier: ModelTier, promptChars: number, calls = 1): Promise<Reservation> {
   const { ledger } = record;
   const ceiling = record.ceilings?.[tier];
   // Before the worker has said what calls cost (histories from before ceilings): half of what is left.
   if (!ceiling) return ledger.reserve(ledger.availableUsd / 2);
-  const wanted = worstCaseUsd(ceiling, promptChars);
+  const wanted = worstCaseUsd(ceiling, promptChars) * calls;
   if (ledger.availableUsd < wanted && ledger.reservedUsd > 0) {
     await condition(() => ledger.availableUsd >= wanted || ledger.reservedUsd === 0);
   }

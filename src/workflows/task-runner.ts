@@ -1,6 +1,6 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
 import { isCancellation, log } from '@temporalio/workflow';
-import { effectiveTier, ModelKey, type FailureKind, type Task } from '../shared';
+import { effectiveTier, ModelKey, type ConsensusReport, type FailureKind, type Task } from '../shared';
 import { taskActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { evaluateTask } from './evaluation';
@@ -11,7 +11,7 @@ import { promptSize, reserveModelCall } from './reservation';
 import type { RunContext } from './run-context';
 import type { TaskEntry } from './run-record';
 
-type Attempt = { ok: true; output: unknown } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
+type Attempt = { ok: true; output: unknown; consensus?: ConsensusReport } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
 
 /** Resolves true when dependents may run (completed, or waived by a human). */
 export async function runTask(task: Task, context: RunContext): Promise<boolean> {
@@ -28,6 +28,11 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
     const attempt = await runOnce(task, tool, feedback, entry, context);
     let kind: FailureKind;
     let message: string;
+    if (attempt.ok && attempt.consensus && !attempt.consensus.agreed) {
+      const accepted = await settleDisagreement(task, attempt.consensus, entry, context);
+      if (accepted === 'retry') continue;
+      if (accepted === 'stop') return entry.status === 'skipped' && entry.waived === true;
+    }
     if (attempt.ok) {
       const verdict = await evaluateTask(task, attempt.output, context.request, record);
       if (verdict.verdict === 'pass' || verdict.verdict === 'soft') {
@@ -35,6 +40,7 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
         entry.output = attempt.output;
         delete entry.error;
         if (verdict.verdict === 'soft') entry.warning = verdict.reason ?? 'the evaluator had reservations';
+        else if (attempt.consensus?.agreed) delete entry.warning;
         log.info('task completed', { taskId: task.id, attempts: entry.attempts, costUsd: entry.costUsd });
         return true;
       }
@@ -131,6 +137,39 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
   }
 }
 
+/**
+ * The models of a consensus task did not agree. Non-critical: the first model's answer, with a
+ * warning. Critical: a human decides.
+ */
+async function settleDisagreement(task: Task, consensus: ConsensusReport, entry: TaskEntry, context: RunContext): Promise<'accept' | 'retry' | 'stop'> {
+  const answers = consensus.answers.map((answer) => `${answer.provider}/${answer.model}: ${preview(answer.answer)}`);
+  if (!task.critical) {
+    entry.warning = `no majority among ${consensus.answers.length} models (${answers.join('; ')}); took the first model's answer`;
+    return 'accept';
+  }
+  entry.status = 'failed';
+  entry.error = { kind: 'semantic', message: `no majority among ${consensus.answers.length} models` };
+  const decision = await context.desk.escalate({
+    kind: 'no_consensus',
+    reason: `the ${consensus.answers.length} models asked for critical task ${task.id} did not agree`,
+    taskId: task.id,
+    attempted: answers,
+    choices: [
+      { decision: 'approve', effect: `accept the first model's answer (${preview(consensus.answers[0]?.answer)})` },
+      { decision: 'retry', effect: `ask the models again` },
+      { decision: 'replan', effect: 'plan the remaining work again (add guidance)' },
+      { decision: 'reject', effect: 'end the run as rejected' },
+    ],
+  });
+  if (decision.decision === 'approve') {
+    entry.warning = `no majority among the models; ${decision.by} accepted the first model's answer`;
+    return 'accept';
+  }
+  if (decision.decision === 'retry') return 'retry';
+  applyDecision(decision, task, entry, context);
+  return 'stop';
+}
+
 /** A human_review task: the run waits for a person to approve what came before. */
 async function reviewByHuman(task: Task, entry: TaskEntry, context: RunContext): Promise<boolean> {
   entry.status = 'running';
@@ -203,7 +242,9 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
   entry.status = 'running';
   const dependencies = Object.fromEntries(task.dependsOn.map((id) => [id, record.outputOf(id)]));
   const reservation =
-    runnable.kind === 'llm' ? await reserveModelCall(record, runnable.tier ?? 'medium', promptSize(request.goal, request.input, task.description, dependencies, feedback ?? '')) : undefined;
+    runnable.kind === 'llm'
+      ? await reserveModelCall(record, runnable.tier ?? 'medium', promptSize(request.goal, request.input, task.description, dependencies, feedback ?? ''), task.consensus ?? 1)
+      : undefined;
   try {
     const output = await activity.runTask({
       goal: request.goal,
@@ -224,7 +265,7 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
     recordRetries(output.attempt - 1);
     entry.costUsd += output.call?.costUsd ?? 0;
     if (output.call) entry.model = output.call.model;
-    return { ok: true, output: output.output };
+    return { ok: true, output: output.output, ...(output.consensus ? { consensus: output.consensus } : {}) };
   } catch (error) {
     const failure = summarizeFailure(error, activity.attempts);
     record.consume(scriptKey, failure.attempts);

@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { plannerSystem, synthesizeSystem, taskSystem } from '../../src/activities/prompts';
 import { estimateTokens } from '../../src/llm/pricing';
 import { PostgresResponseCache } from '../../src/llm/response-cache';
+import { defaultModelSettings } from '../../src/config';
 import { defaultDependencies } from '../../src/worker';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../helpers/fake-openai';
 import { createTestKit, type TestKit } from '../helpers/temporal';
@@ -176,4 +177,48 @@ describe('a budget the model cannot exceed', () => {
     expect(billed(fake, from)).toBeLessThanOrEqual(budgetUsd + 1e-6);
     expect(result.costUsd).toBeLessThanOrEqual(budgetUsd);
   }, 60_000);
+});
+
+describe('consensus', () => {
+  let fake: FakeOpenAI;
+  let kit: TestKit;
+  const models = { small: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1-mini' }, { provider: 'openai', model: 'gpt-4o' }] };
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+    const settings = { ...defaultModelSettings, routing: { ...defaultModelSettings.routing, ...models } };
+    kit = await createTestKit({ dependencies: defaultDependencies({ home: '.keel/test/models-consensus', openai: { apiKey, baseURL: fake.baseURL }, models: settings }, { cache: undefined }) });
+  });
+  afterAll(async () => {
+    await kit.close();
+    await fake.close();
+  });
+  const plan = (critical: boolean) => ({ tasks: [{ id: 'vote', kind: 'llm', description: 'is this refund allowed? yes or no', tier: 'small', consensus: 3, critical }] });
+  const answersBy = (byModel: Record<string, string>) => (body: Record<string, unknown>) =>
+    systemOf(body) === taskSystem ? { content: byModel[String(body.model)]!, usage: { prompt_tokens: 50, completion_tokens: 2 } } : scripted(plan(true))(body);
+
+  test('three models answer at once; the normalized majority wins and all three are paid for', async () => {
+    fake.respond = (body) => (systemOf(body) === plannerSystem ? scripted(plan(true))(body) : answersBy({ 'gpt-4o-mini': 'Yes.', 'gpt-4.1-mini': ' yes', 'gpt-4o': 'No' })(body));
+    const from = fake.requests.length;
+    const result = await kit.run({ goal: 'Refund?', budgetUsd: 0.5 });
+    expect(result.status).toBe('completed');
+    expect(result.tasks[0]).toMatchObject({ id: 'vote', status: 'completed', model: 'gpt-4o-mini' });
+    expect(result.tasks[0]!.warning).toBeUndefined();
+    const taskModels = fake.requests.slice(from).filter((sent) => systemOf(sent.body) === taskSystem).map((sent) => sent.body.model);
+    expect(taskModels.sort()).toEqual(['gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini']);
+    const expected = (50 * 0.15 + 2 * 0.6 + 50 * 0.4 + 2 * 1.6 + 50 * 2.5 + 2 * 10) / 1e6;
+    expect(result.tasks[0]!.costUsd).toBeCloseTo(expected, 10);
+  });
+
+  test('no majority: a non-critical task takes the first model’s answer with a warning; a critical one escalates', async () => {
+    const split = { 'gpt-4o-mini': 'yes', 'gpt-4.1-mini': 'no', 'gpt-4o': 'maybe' };
+    fake.respond = (body) => (systemOf(body) === plannerSystem ? scripted(plan(false))(body) : answersBy(split)(body));
+    const relaxed = await kit.run({ goal: 'Refund?', budgetUsd: 0.5 });
+    expect(relaxed.status).toBe('completed');
+    expect(relaxed.tasks[0]!.warning).toMatch(/^no majority among 3 models \(openai\/gpt-4o-mini: yes; openai\/gpt-4\.1-mini: no; openai\/gpt-4o: maybe\); took the first model's answer$/);
+
+    fake.respond = (body) => (systemOf(body) === plannerSystem ? scripted(plan(true))(body) : answersBy(split)(body));
+    const strict = await kit.run({ goal: 'Refund?', budgetUsd: 0.5, escalation: { timeoutMs: 1_000, defaultAction: 'reject' } });
+    expect(strict.status).toBe('rejected');
+    expect(strict.escalations[0]).toMatchObject({ kind: 'no_consensus', taskId: 'vote', decision: 'reject', timedOut: true });
+  });
 });
