@@ -46,8 +46,14 @@ test('two Keel workers, built from this repository, run `keel worker` with a con
   expect(worker.deploy?.replicas).toBe(2);
   expect(worker.build).toBe('.');
   expect(worker.command).toEqual(['worker']);
-  const config = loadConfig(worker.environment);
+  // Compose fills ${VAR:-default} from the host; here the host has no keys.
+  const environment = Object.fromEntries(Object.entries(worker.environment!).map(([name, value]) => [name, value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+  const config = loadConfig(environment);
   expect(config).toMatchObject({ temporalAddress: 'temporal:7233', namespace: 'default', taskQueue: 'keel' });
+  expect(config.openai).toBeUndefined();
+  // Every worker shares one response cache in the compose PostgreSQL, with its credentials.
+  const { POSTGRES_USER: user, POSTGRES_PASSWORD: password } = services.postgresql!.environment!;
+  expect(config.models.cache.databaseUrl).toBe(`postgres://${user}:${password}@postgresql:5432/postgres`);
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/keel.js"\]/);
   expect(dockerfile).toMatch(/npm run build/);
