@@ -1,6 +1,7 @@
 // Anthropic through the official client; structured output through a forced tool call.
 import Anthropic from '@anthropic-ai/sdk';
 import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import { KeelError } from '../shared';
 import { classifyProviderError } from './provider-error';
 
 const outputTool = 'output';
@@ -31,6 +32,7 @@ export class AnthropicModel implements ModelClient {
         },
         request.signal ? { signal: request.signal } : {},
       );
+      if ((message.stop_reason as string | null) === 'refusal') throw new KeelError('semantic', `${this.name}: the model refused to answer`);
       const toolUse = message.content.find((block) => block.type === 'tool_use');
       const text = toolUse && toolUse.type === 'tool_use' ? JSON.stringify(toolUse.input) : message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
       return { text, model: message.model, usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens } };
@@ -40,7 +42,8 @@ export class AnthropicModel implements ModelClient {
       if (error instanceof Anthropic.APIError) {
         throw classifyProviderError({ provider: this.name, ...(error.status !== undefined ? { status: error.status } : {}), message: error.message, ...(error.headers ? { headers: error.headers } : {}) });
       }
-      throw error;
+      if (error instanceof KeelError) throw error;
+      throw new KeelError('transient', `${this.name}: unreadable response: ${(error as Error).message}`);
     }
   }
 }

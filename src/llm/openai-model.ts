@@ -1,6 +1,7 @@
 // OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp) through the official client.
 import OpenAI from 'openai';
 import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import { KeelError } from '../shared';
 import { classifyProviderError } from './provider-error';
 
 export interface OpenAIModelOptions {
@@ -16,14 +17,17 @@ export interface OpenAIModelOptions {
 export class OpenAIModel implements ModelClient {
   readonly name: string;
   private readonly client: OpenAI;
+  private readonly timeoutMs: number;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.name ?? 'openai';
     // Temporal retries the activity; the SDK's own retries would multiply them.
-    this.client = new OpenAI({ apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.client = new OpenAI({ apiKey: options.apiKey, maxRetries: 0, timeout: this.timeoutMs, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {
+    const started = Date.now();
     try {
       const completion = await this.client.chat.completions.create(
         {
@@ -39,6 +43,9 @@ export class OpenAIModel implements ModelClient {
         request.signal ? { signal: request.signal } : {},
       );
       const choice = completion.choices[0];
+      // A refusal is the model's judgement of the request: retrying it unchanged would only repeat it.
+      if (choice?.message.refusal) throw new KeelError('semantic', `${this.name}: the model refused: ${choice.message.refusal}`);
+      if (choice?.finish_reason === 'content_filter') throw new KeelError('semantic', `${this.name}: the answer was withheld by the content filter`);
       return {
         text: choice?.message.content ?? '',
         model: completion.model,
@@ -46,6 +53,9 @@ export class OpenAIModel implements ModelClient {
       };
     } catch (error) {
       if (error instanceof OpenAI.APIConnectionTimeoutError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'timeout' });
+      // The client reports its own timeout as a connection error; the clock tells them apart.
+      const timedOut = Date.now() - started >= this.timeoutMs && !request.signal?.aborted;
+      if (error instanceof OpenAI.APIConnectionError && timedOut) throw classifyProviderError({ provider: this.name, message: `no answer within ${this.timeoutMs} ms`, connection: 'timeout' });
       if (error instanceof OpenAI.APIConnectionError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'failed' });
       if (error instanceof OpenAI.APIError) {
         throw classifyProviderError({
@@ -56,7 +66,9 @@ export class OpenAIModel implements ModelClient {
           ...(error.headers ? { headers: error.headers } : {}),
         });
       }
-      throw error;
+      if (error instanceof KeelError) throw error;
+      // A body that is not what the API sends (a proxy's error page, a cut stream): try again later.
+      throw new KeelError('transient', `${this.name}: unreadable response: ${(error as Error).message}`);
     }
   }
 }

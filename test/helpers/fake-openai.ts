@@ -9,6 +9,14 @@ export interface FakeReply {
   error?: { message: string; type?: string; code?: string };
   usage?: { prompt_tokens: number; completion_tokens: number };
   model?: string;
+  /** The model declines: `message.refusal` set, content null. */
+  refusal?: string;
+  /** Waits this long before answering (client timeouts). */
+  delayMs?: number;
+  /** Drops the connection instead of answering. */
+  reset?: boolean;
+  /** Sends this text as the body, as a broken proxy would. */
+  rawBody?: string;
 }
 
 export interface FakeOpenAI {
@@ -32,6 +40,10 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       fake.requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
       const reply = respond ? respond(body) : (fake.replies[Math.min(served++, fake.replies.length - 1)] ?? { content: 'ok' });
+      if (reply.reset) {
+        request.socket.destroy();
+        return;
+      }
       const status = reply.status ?? 200;
       const payload =
         status === 200
@@ -40,12 +52,23 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
               object: 'chat.completion',
               created: 1_795_000_000,
               model: reply.model ?? String(body.model),
-              choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: reply.content ?? '' } }],
+              choices: [
+                {
+                  index: 0,
+                  finish_reason: 'stop',
+                  message: reply.refusal ? { role: 'assistant', content: null, refusal: reply.refusal } : { role: 'assistant', content: reply.content ?? '' },
+                },
+              ],
               usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 },
             }
           : { error: { message: reply.error?.message ?? 'error', type: reply.error?.type ?? 'invalid_request_error', code: reply.error?.code ?? null } };
-      response.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
-      response.end(JSON.stringify(payload));
+      const send = () => {
+        if (response.destroyed) return;
+        response.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
+        response.end(reply.rawBody ?? JSON.stringify(payload));
+      };
+      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

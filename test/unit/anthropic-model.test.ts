@@ -73,3 +73,9 @@ test.each([
   expect(failure.message).toMatch(new RegExp(`^anthropic: HTTP ${status}: `));
   expect(failure.message).not.toContain('NEVERLEAK');
 });
+
+test('a refusal is semantic: a replan, not a retry', async () => {
+  reply = { status: 200, body: { ...message([]), stop_reason: 'refusal' } };
+  const refused = (await new AnthropicModel({ apiKey, baseURL }).generate({ key: 'task:t1', tier: 'small', model: 'claude-3-5-haiku-latest', system: 's', prompt: 'p' }).catch((caught: unknown) => caught)) as KeelError;
+  expect(refused).toMatchObject({ kind: 'semantic', message: 'anthropic: the model refused to answer' });
+});

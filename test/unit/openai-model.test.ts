@@ -1,4 +1,6 @@
 // The real `openai` client against a loopback server: structured output, usage, and every fault class.
+import { z } from 'zod';
+import { parseStructured } from '../../src/activities/create-activities';
 import { OpenAIModel } from '../../src/llm/openai-model';
 import type { ModelRequest } from '../../src/llm/model-client';
 import { KeelError } from '../../src/shared';
@@ -65,4 +67,27 @@ test('an unreachable server is transient, and says where', async () => {
   await closed.close();
   const error = await new OpenAIModel({ apiKey, baseURL: closed.baseURL }).generate(request).catch((caught: unknown) => caught);
   expect(error).toMatchObject({ kind: 'transient', message: expect.stringMatching(/^openai: connection failed: /) });
+});
+
+test.each([
+  ['a refusal', { refusal: 'I can’t help with that.' }, 'semantic', /^openai: the model refused: I can’t help with that\.$/],
+  ['a dropped connection', { reset: true }, 'transient', /^openai: connection failed: /],
+  ['a body that is not JSON', { rawBody: '<html>502 Bad Gateway</html>' }, 'transient', /^openai: unreadable response: /],
+] as const)('%s is %s', async (_what, reply, kind, message) => {
+  const error = await failureOf(reply);
+  expect(error.kind).toBe(kind);
+  expect(error.message).toMatch(message);
+});
+
+test('a server slower than the client timeout is a timeout (retried by Temporal)', async () => {
+  fake.replies = [{ content: 'late', delayMs: 1_000 }];
+  const impatient = new OpenAIModel({ apiKey, baseURL: fake.baseURL, timeoutMs: 200 });
+  const error = await impatient.generate(request).catch((caught: unknown) => caught);
+  expect(error).toMatchObject({ kind: 'timeout', message: 'openai: timed out: no answer within 200 ms' });
+});
+
+test('an answer that is not JSON, or not the schema, is malformed at the activity, with the reason to feed back', () => {
+  const schema = z.object({ label: z.string() });
+  expect(() => parseStructured('Sure! {label: invoice', schema, 'answer')).toThrow(expect.objectContaining({ kind: 'malformed', message: expect.stringMatching(/^the answer is not valid JSON/) }));
+  expect(() => parseStructured('{"label": 3}', schema, 'answer')).toThrow(expect.objectContaining({ kind: 'malformed', message: expect.stringMatching(/^the answer does not match the schema: label: /) }));
 });
