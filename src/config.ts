@@ -77,6 +77,8 @@ const EnvironmentSchema = z.object({
   KEEL_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'KEEL_DATABASE_URL must be a postgres:// URL').optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** OpenTelemetry GenAI convention: `true` puts prompts and answers on model-call spans. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.enum(['true', 'false']).default('false'),
   /** Worker and SDK log level. */
   KEEL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
@@ -98,6 +100,8 @@ export interface KeelConfig {
   models: ModelSettings;
   /** The config file that was read, if any. */
   configFile?: string;
+  /** Prompts and answers on model-call spans. */
+  captureMessageContent: boolean;
 }
 
 export class ConfigurationError extends Error {
@@ -115,6 +119,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   const models = modelSettings(file ? readConfigFile(file) : {}, values.KEEL_DATABASE_URL);
   return {
     models,
+    captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
     ...(file ? { configFile: path.resolve(file) } : {}),
     temporalAddress: values.TEMPORAL_ADDRESS,
     namespace: values.TEMPORAL_NAMESPACE,

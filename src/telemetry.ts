@@ -35,6 +35,8 @@ export interface ModelSpanFacts {
   taskId?: string;
   tier: string;
   operation: 'chat';
+  /** Only when configured (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true): the messages sent. */
+  content?: { system: string; prompt: string };
 }
 
 /**
@@ -44,7 +46,7 @@ export interface ModelSpanFacts {
 export async function inModelSpan<T>(
   facts: ModelSpanFacts,
   body: (span: Span) => Promise<T>,
-  describe: (value: T) => { responseModel: string; inputTokens: number; outputTokens: number; costUsd: number; cacheHit?: boolean; provider?: string },
+  describe: (value: T) => { responseModel: string; inputTokens: number; outputTokens: number; costUsd: number; cacheHit?: boolean; provider?: string; text?: string },
 ): Promise<T> {
   return tracer().startActiveSpan(`${facts.operation} ${facts.requestModel}`, { kind: SpanKind.CLIENT }, async (span) => {
     span.setAttributes({
@@ -55,6 +57,9 @@ export async function inModelSpan<T>(
       'keel.tier': facts.tier,
       'keel.cache_hit': false,
       ...(facts.taskId ? { 'keel.task_id': facts.taskId } : {}),
+      ...(facts.content
+        ? { 'gen_ai.input.messages': JSON.stringify([{ role: 'system', content: facts.content.system }, { role: 'user', content: facts.content.prompt }]) }
+        : {}),
     });
     try {
       const value = await body(span);
@@ -67,6 +72,7 @@ export async function inModelSpan<T>(
         'keel.cost_usd': described.costUsd,
         'keel.cache_hit': described.cacheHit ?? false,
         ...(described.provider ? { 'gen_ai.provider.name': described.provider, 'gen_ai.system': described.provider } : {}),
+        ...(facts.content && described.text !== undefined ? { 'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: described.text }]) } : {}),
       });
       return value;
     } catch (error) {

@@ -25,7 +25,7 @@ export interface KeelWorkerOptions {
   plugins?: WorkerOptions['plugins'];
 }
 
-type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models'>>;
+type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent'>>;
 
 /** The configured providers, by routing id (never the key in any name). */
 function configuredProviders(config: DependencyConfig): ModelClient[] {
@@ -46,7 +46,8 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
   const settings = config.models ?? defaultModelSettings;
   const providers = configuredProviders(config);
   const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
-  if (providers.length === 0) return { tools, prices: settings.prices };
+  const captureContent = config.captureMessageContent === true;
+  if (providers.length === 0) return { tools, prices: settings.prices, captureContent };
   const cache = 'cache' in overrides ? overrides.cache : responseCache(settings.cache);
   let model: ModelRouter;
   try {
@@ -54,7 +55,7 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
   } catch (error) {
     throw new ConfigurationError(`${(error as Error).message}: set the missing key or change routing in the config file`);
   }
-  return { tools, prices: settings.prices, model };
+  return { tools, prices: settings.prices, model, captureContent };
 }
 
 /** Lines for the operator: which models serve each tier, and the cache (never a key). */

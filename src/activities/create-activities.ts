@@ -43,6 +43,8 @@ export interface ActivityDependencies {
   model?: ModelRouter;
   /** Prices for scripted runs (real runs use the router's). */
   prices?: Record<string, ModelPrice>;
+  /** Put prompts and answers on model-call spans (off unless configured: they may hold personal data). */
+  captureContent?: boolean;
 }
 
 type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[] };
@@ -72,7 +74,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     const chain = router.chain(request.tier);
     try {
       const response = await inModelSpan(
-        { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
+        { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
         () => router.generate({ ...modelRequest, remainingBudgetUsd, cacheable, signal: context.cancellationSignal }),
         (answer) => ({
           responseModel: answer.model,
@@ -80,6 +82,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
           outputTokens: answer.usage.outputTokens,
           costUsd: answer.costUsd,
           provider: answer.provider,
+          text: answer.text,
           ...(answer.cache ? { cacheHit: answer.cache === 'hit' } : {}),
         }),
       );
@@ -102,12 +105,16 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     }
     const maxOutputTokens = Math.min(cap, defaultMaxOutputTokens);
     const response = await inModelSpan(
-      { provider: client.name, requestModel: model, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}) },
+      { provider: client.name, requestModel: model, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
       () => client.generate({ ...request, model, maxOutputTokens, signal: Context.current().cancellationSignal }),
-      (answer) => ({ responseModel: answer.model, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, costUsd: costOf(answer.model, answer.usage, deps.prices) }),
+      (answer) => ({ responseModel: answer.model, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, costUsd: costOf(answer.model, answer.usage, deps.prices), text: answer.text }),
     );
     spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };
     return response.text;
+  }
+
+  function contentOf(request: { system: string; prompt: string }): { content?: { system: string; prompt: string } } {
+    return deps.captureContent ? { content: { system: request.system, prompt: request.prompt } } : {};
   }
 
   /** What one call of each tier can cost at most on this worker (scripted runs: the default models). */
