@@ -8,10 +8,24 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 
 /** The plugin for Worker.create, when OTLP export is configured by OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT. */
-export function telemetryFromEnvironment(environment: NodeJS.ProcessEnv = process.env): OpenTelemetryPlugin | undefined {
+export function telemetryFromEnvironment(environment: NodeJS.ProcessEnv = process.env, defaultServiceName = 'keel-worker'): OpenTelemetryPlugin | undefined {
+  return exportingTelemetry(environment, defaultServiceName)?.plugin;
+}
+
+/**
+ * For a short-lived client (the CLI): the plugin, and a flush to await before the process exits so
+ * the StartWorkflow span that roots the run's trace is not lost.
+ */
+export function clientTelemetryFromEnvironment(environment: NodeJS.ProcessEnv = process.env): { plugins: OpenTelemetryPlugin[]; flush: () => Promise<void> } {
+  const telemetry = exportingTelemetry(environment, 'keel-cli');
+  return telemetry ? { plugins: [telemetry.plugin], flush: () => telemetry.processor.forceFlush() } : { plugins: [], flush: async () => undefined };
+}
+
+function exportingTelemetry(environment: NodeJS.ProcessEnv, defaultServiceName: string): { plugin: OpenTelemetryPlugin; processor: SpanProcessor } | undefined {
   const endpoint = environment.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? environment.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || environment.OTEL_TRACES_EXPORTER === 'none' || environment.OTEL_SDK_DISABLED === 'true') return undefined;
-  return telemetryPlugin(new BatchSpanProcessor(new OTLPTraceExporter()), environment.OTEL_SERVICE_NAME ?? 'keel-worker');
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  return { plugin: telemetryPlugin(processor, environment.OTEL_SERVICE_NAME ?? defaultServiceName), processor };
 }
 
 /**

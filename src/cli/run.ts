@@ -1,5 +1,6 @@
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
+import { clientTelemetryFromEnvironment } from '../telemetry';
 import { ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest, type RunCommandOptions } from './load-request';
@@ -12,7 +13,9 @@ export interface RunOptions extends RunCommandOptions {
 
 export async function runCommand(goal: string | undefined, options: RunOptions, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
   const request = loadRequest(goal, options);
-  const client = await KeelClient.connect();
+  // With OTEL_* set, the run's trace starts here, at the client.
+  const telemetry = clientTelemetryFromEnvironment();
+  const client = await KeelClient.connect({ plugins: telemetry.plugins });
   try {
     const started = await client.startRun(request);
     const config = loadConfig();
@@ -31,5 +34,6 @@ export async function runCommand(goal: string | undefined, options: RunOptions, 
     return result.status === 'completed' || result.status === 'partial' ? ExitCode.ok : ExitCode.runUnsuccessful;
   } finally {
     await client.close();
+    await telemetry.flush().catch((error: unknown) => io.err(`could not export the trace: ${(error as Error).message}`));
   }
 }
