@@ -85,8 +85,13 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
 }
 
 /** A worker configured from KeelConfig: its namespace, task queue, models, cache, tools and concurrency. */
-export async function createConfiguredWorker(connection: NativeConnection, config: KeelConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createConfiguredWorker(
+  connection: NativeConnection,
+  config: KeelConfig,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const dependencies = defaultDependencies(config);
+  if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
   const cache = dependencies.model?.cache;
   if (cache instanceof PostgresResponseCache) {
     await cache.check().catch((error: unknown) => {
@@ -102,6 +107,21 @@ export async function createConfiguredWorker(connection: NativeConnection, confi
     plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
   });
   return { worker, close: async () => cache?.close() };
+}
+
+const keyVariables: Record<string, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
+
+/** A key the provider refuses stops the worker, naming the variable; a provider that cannot be asked only warns. */
+export async function checkKeys(clients: ModelClient[], config: Pick<KeelConfig, 'openai'>, log: (line: string) => void): Promise<void> {
+  for (const client of clients) {
+    if (!client.checkKey) continue;
+    const check = await client.checkKey();
+    if (check.ok) continue;
+    const variable = keyVariables[client.name] ?? `the ${client.name} key`;
+    const where = client.name === 'openai' && config.openai?.baseURL ? config.openai.baseURL : client.name;
+    if (check.refused) throw new ConfigurationError(`${variable} was refused by ${where} (${check.message}): set a valid key, or unset it to serve scenario runs only`);
+    log(`could not check ${variable} with ${where} at start (${check.message}); the first model call will tell`);
+  }
 }
 
 /** One JSON object a line: time, level, message, then the SDK's context (workflowId, runId, activity, taskId …). */

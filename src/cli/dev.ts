@@ -23,7 +23,11 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
   const databaseFile = path.join(config.home, 'temporal.db');
   const server = await startDevServer({ binary, databaseFile, port, uiPort: config.uiPort, namespace: config.namespace });
   const connection = await NativeConnection.connect({ address: server.address });
-  const { worker, close: closeWorkerResources } = await createConfiguredWorker(connection, config);
+  const { worker, close: closeWorkerResources } = await createConfiguredWorker(connection, config, io.err).catch(async (error: unknown) => {
+    await connection.close();
+    await server.stop(); // a refused key or a bad config must not leave the server behind
+    throw error;
+  });
   const running = worker.run();
   io.out(`Temporal dev server ${server.address} (history in ${path.relative(process.cwd(), databaseFile) || databaseFile})`);
   io.out(`Web UI              ${uiUrl(config)}`);

@@ -1,8 +1,8 @@
 // Anthropic through the official client; structured output through a forced tool call.
 import Anthropic from '@anthropic-ai/sdk';
-import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import type { KeyCheck, ModelClient, ModelRequest, ModelResponse } from './model-client';
 import { KeelError } from '../shared';
-import { classifyProviderError } from './provider-error';
+import { classifyProviderError, redact } from './provider-error';
 
 const outputTool = 'output';
 
@@ -13,6 +13,16 @@ export class AnthropicModel implements ModelClient {
   constructor(options: { apiKey: string; baseURL?: string; timeoutMs?: number }) {
     // Temporal retries the activity; the SDK's own retries would multiply them.
     this.client = new Anthropic({ apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+  }
+
+  async checkKey(): Promise<KeyCheck> {
+    try {
+      await this.client.models.list({}, { timeout: 10_000 });
+      return { ok: true };
+    } catch (error) {
+      const status = error instanceof Anthropic.APIError ? error.status : undefined;
+      return { ok: false, refused: status === 401 || status === 403, message: redact(`${status ? `HTTP ${status}: ` : ''}${(error as Error).message}`) };
+    }
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {

@@ -23,4 +23,9 @@ export interface ModelResponse {
 export interface ModelClient {
   readonly name: string;
   generate(request: ModelRequest): Promise<ModelResponse>;
+  /** Asks the provider whether it accepts the key (a free call), for the worker's start. */
+  checkKey?(): Promise<KeyCheck>;
 }
+
+/** `refused`: the provider said the key is wrong (401/403); otherwise it could not be asked. */
+export type KeyCheck = { ok: true } | { ok: false; refused: boolean; message: string };

@@ -1,8 +1,8 @@
 // OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp) through the official client.
 import OpenAI from 'openai';
-import type { ModelClient, ModelRequest, ModelResponse } from './model-client';
+import type { KeyCheck, ModelClient, ModelRequest, ModelResponse } from './model-client';
 import { KeelError } from '../shared';
-import { classifyProviderError } from './provider-error';
+import { classifyProviderError, redact } from './provider-error';
 
 export interface OpenAIModelOptions {
   apiKey: string;
@@ -24,6 +24,16 @@ export class OpenAIModel implements ModelClient {
     // Temporal retries the activity; the SDK's own retries would multiply them.
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.client = new OpenAI({ apiKey: options.apiKey, maxRetries: 0, timeout: this.timeoutMs, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+  }
+
+  async checkKey(): Promise<KeyCheck> {
+    try {
+      await this.client.models.list({ timeout: 10_000 });
+      return { ok: true };
+    } catch (error) {
+      const status = error instanceof OpenAI.APIError ? error.status : undefined;
+      return { ok: false, refused: status === 401 || status === 403, message: redact(`${status ? `HTTP ${status}: ` : ''}${(error as Error).message}`) };
+    }
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {

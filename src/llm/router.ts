@@ -106,6 +106,11 @@ export class ModelRouter {
     }
   }
 
+  /** The configured providers, for the start-up key check. */
+  get clients(): ModelClient[] {
+    return [...this.providers.values()];
+  }
+
   get name(): string {
     return [...this.providers.keys()].join('→');
   }

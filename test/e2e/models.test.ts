@@ -119,3 +119,23 @@ test('breaker opens and falls back, the cache answers the second run, status and
   }
   expect(worker.output()).not.toContain('E2E-SECRET');
 }, 180_000);
+
+test('a worker whose key the provider refuses stops at start, naming the variable and not the key', async () => {
+  fake.refuseKey = true;
+  try {
+    const outcome = await runKeel(['worker'], {
+      TEMPORAL_ADDRESS: testAddress(),
+      KEEL_TASK_QUEUE: uniqueName('keel-refused'),
+      KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-refused-')),
+      KEEL_CONFIG: '',
+      OPENAI_API_KEY: apiKey,
+      OPENAI_BASE_URL: fake.baseURL,
+    });
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain(`OPENAI_API_KEY was refused by ${fake.baseURL} (HTTP 401: `);
+    expect(outcome.stderr).toContain('set a valid key, or unset it to serve scenario runs only');
+    expect(outcome.stdout + outcome.stderr).not.toContain('E2E-SECRET');
+  } finally {
+    fake.refuseKey = false;
+  }
+}, 60_000);

@@ -24,6 +24,8 @@ export interface FakeOpenAI {
   requests: Array<{ path: string; authorization: string | undefined; body: Record<string, unknown> }>;
   /** Replies in order; when they run out, the last one repeats. */
   replies: FakeReply[];
+  /** The key check at worker start (GET /models): refuse it with 401 when true. */
+  refuseKey?: boolean;
   /** When set, decides each reply from the request instead of `replies`. */
   respond?: (body: Record<string, unknown>) => FakeReply;
   close(): Promise<void>;
@@ -37,6 +39,13 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
     let raw = '';
     request.on('data', (chunk) => (raw += chunk));
     request.on('end', () => {
+      if (request.method === 'GET' && request.url?.endsWith('/models')) {
+        // The worker's key check: not a completion, so not in `requests`.
+        const refused = fake.refuseKey === true;
+        response.writeHead(refused ? 401 : 200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(refused ? { error: { message: `Incorrect API key provided: ${String(request.headers.authorization).slice(7)}`, type: 'invalid_request_error', code: 'invalid_api_key' } } : { object: 'list', data: [] }));
+        return;
+      }
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       fake.requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
       const reply = respond ? respond(body) : (fake.replies[Math.min(served++, fake.replies.length - 1)] ?? { content: 'ok' });
@@ -82,6 +91,12 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
     set replies(next) {
       fake.replies = next;
       served = 0;
+    },
+    get refuseKey() {
+      return fake.refuseKey;
+    },
+    set refuseKey(next) {
+      fake.refuseKey = next;
     },
     get respond() {
       return respond;

@@ -91,3 +91,15 @@ test('an answer that is not JSON, or not the schema, is malformed at the activit
   expect(() => parseStructured('Sure! {label: invoice', schema, 'answer')).toThrow(expect.objectContaining({ kind: 'malformed', message: expect.stringMatching(/^the answer is not valid JSON/) }));
   expect(() => parseStructured('{"label": 3}', schema, 'answer')).toThrow(expect.objectContaining({ kind: 'malformed', message: expect.stringMatching(/^the answer does not match the schema: label: /) }));
 });
+
+test('the key check at start: accepted, refused (401, key redacted), or the provider cannot be asked', async () => {
+  expect(await model.checkKey()).toEqual({ ok: true });
+  fake.refuseKey = true;
+  const refused = await model.checkKey();
+  fake.refuseKey = false;
+  expect(refused).toMatchObject({ ok: false, refused: true, message: expect.stringMatching(/^HTTP 401: /) });
+  expect(JSON.stringify(refused)).not.toContain('THISKEYMUSTNEVERLEAK');
+  const closed = await startFakeOpenAI();
+  await closed.close();
+  expect(await new OpenAIModel({ apiKey, baseURL: closed.baseURL }).checkKey()).toMatchObject({ ok: false, refused: false });
+});
