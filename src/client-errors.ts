@@ -20,8 +20,15 @@ export class TemporalUnreachableError extends Error {
 /** No run has this id. */
 export class RunNotFoundError extends Error {
   override readonly name = 'RunNotFoundError';
-  constructor(readonly workflowId: string) {
-    super(`no run with id "${workflowId}" — list recent runs in the Web UI or check the id`);
+  constructor(
+    readonly workflowId: string,
+    what: 'run' | 'schedule' = 'run',
+  ) {
+    super(
+      what === 'run'
+        ? `no run with id "${workflowId}" — list recent runs in the Web UI or check the id`
+        : `no schedule named "${workflowId}" — \`keel schedule list\` shows them`,
+    );
   }
 }
 

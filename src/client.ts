@@ -45,6 +45,15 @@ export interface StartedRun {
   attached: boolean;
 }
 
+export interface ScheduleInfo {
+  scheduleId: string;
+  goal: string;
+  /** The cron expression or interval. */
+  spec: string;
+  nextRuns: string[];
+  recentRuns: Array<{ at: string; workflowId: string }>;
+}
+
 export class KeelClient {
   private constructor(
     private readonly connection: Connection,
@@ -70,25 +79,107 @@ export class KeelClient {
   /**
    * Validates the request and starts the run. The idempotency key is the workflow id: a second
    * start with the same key attaches to the first run (running or finished) instead of starting one.
+   * With `dedupeWindowMs`, a key attaches only to a run started within that window; after it, the
+   * same key starts a new run. `priority` 1 (first) … 5 (last), Temporal's priority key; default 3.
    */
-  async startRun(request: AgentRequestInput): Promise<StartedRun> {
+  async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number } = {}): Promise<StartedRun> {
     const parsed = AgentRequestSchema.safeParse(request);
     if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error));
     const workflowId = parsed.data.idempotencyKey ?? `${workflowIdPrefix}${randomUUID()}`;
+    if (options.dedupeWindowMs !== undefined) {
+      const earlier = await this.recentRun(workflowId, options.dedupeWindowMs);
+      if (earlier) return earlier;
+    }
     try {
       const handle = await this.temporal.workflow.start<typeof agentRun>('agentRun', {
         workflowId,
         taskQueue: this.taskQueue,
         args: [parsed.data],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // Inside a window the check above decided; without one, a key is used once.
+        workflowIdReusePolicy: options.dedupeWindowMs !== undefined ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [{ key: keelStatusKey, value: 'planning' }],
         staticSummary: `keel · ${truncate(parsed.data.goal, 80)}`,
+        ...(options.priority !== undefined ? { priority: { priorityKey: options.priority } } : {}),
       });
       return { workflowId, runId: handle.firstExecutionRunId, attached: false };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw this.translate(error);
       const description = await this.temporal.workflow.getHandle(workflowId).describe();
       return { workflowId, runId: description.runId, attached: true };
+    }
+  }
+
+  /**
+   * A Temporal Schedule that starts this request on a cron expression or at a fixed interval. Each
+   * firing is a new run (the schedule names it), so the request may not carry an idempotencyKey.
+   */
+  async createSchedule(scheduleId: string, when: { cron?: string; every?: string }, request: AgentRequestInput): Promise<ScheduleInfo> {
+    const parsed = AgentRequestSchema.safeParse(request);
+    const problems = parsed.success ? [] : describeIssues(parsed.error);
+    if (parsed.data?.idempotencyKey) problems.push('idempotencyKey: a schedule starts a new run each time; remove the key');
+    if (!when.cron === !when.every) problems.push('give exactly one of --cron "MIN HOUR DOM MON DOW" or --every DURATION (e.g. 1h)');
+    if (problems.length > 0 || !parsed.success) throw new InvalidRequestError(problems);
+    try {
+      await this.temporal.schedule.create({
+        scheduleId,
+        spec: when.cron ? { cronExpressions: [when.cron] } : { intervals: [{ every: when.every as `${number}s` }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'agentRun',
+          workflowId: scheduleId,
+          taskQueue: this.taskQueue,
+          args: [parsed.data],
+          typedSearchAttributes: [{ key: keelStatusKey, value: 'planning' }],
+          staticSummary: `keel · ${truncate(parsed.data.goal, 80)} (schedule ${scheduleId})`,
+        },
+        // The server turns cron into calendars; keep what the user wrote, to show it back.
+        memo: { goal: parsed.data.goal, spec: when.cron ? `cron ${when.cron}` : `every ${when.every}` },
+      });
+    } catch (error) {
+      if ((error as Error).name === 'ScheduleAlreadyRunning') throw new InvalidRequestError([`a schedule named "${scheduleId}" exists: delete it first or pick another --id`]);
+      const code = (error as { code?: number }).code;
+      // The SDK rethrows the server's INVALID_ARGUMENT (a bad cron, say) as a TypeError.
+      if (code === 3 /* INVALID_ARGUMENT */ || error instanceof TypeError) throw new InvalidRequestError([`Temporal refused the schedule: ${(error as Error).message}`]);
+      throw this.translate(error);
+    }
+    return (await this.listSchedules()).find((schedule) => schedule.scheduleId === scheduleId) ?? { scheduleId, goal: parsed.data.goal, spec: when.cron ? `cron ${when.cron}` : `every ${when.every}`, nextRuns: [], recentRuns: [] };
+  }
+
+  /** Keel's schedules on this task queue's namespace, with their next and latest runs. */
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    const schedules: ScheduleInfo[] = [];
+    for await (const summary of this.temporal.schedule.list()) {
+      if (summary.action?.type !== 'startWorkflow' || summary.action.workflowType !== 'agentRun') continue;
+      const description = await this.temporal.schedule.getHandle(summary.scheduleId).describe();
+      schedules.push({
+        scheduleId: summary.scheduleId,
+        goal: typeof description.memo?.goal === 'string' ? description.memo.goal : '',
+        spec: typeof description.memo?.spec === 'string' ? description.memo.spec : '',
+        nextRuns: description.info.nextActionTimes.map((time) => time.toISOString()),
+        recentRuns: description.info.recentActions.map((action) => ({ at: action.takenAt.toISOString(), workflowId: action.action.workflow.workflowId })),
+      });
+    }
+    return schedules;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<void> {
+    try {
+      await this.temporal.schedule.getHandle(scheduleId).delete();
+    } catch (error) {
+      if ((error as Error).name === 'ScheduleNotFoundError') throw new RunNotFoundError(scheduleId, 'schedule');
+      throw this.translate(error);
+    }
+  }
+
+  /** The run with this id if it is still running or started less than `windowMs` ago. */
+  private async recentRun(workflowId: string, windowMs: number): Promise<StartedRun | undefined> {
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowId).describe();
+      const recent = description.status.name === 'RUNNING' || Date.now() - description.startTime.getTime() < windowMs;
+      return recent ? { workflowId, runId: description.runId, attached: true } : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw this.translate(error);
     }
   }
 

@@ -77,6 +77,14 @@ const EnvironmentSchema = z.object({
   KEEL_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'KEEL_DATABASE_URL must be a postgres:// URL').optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** Where `keel serve` listens for webhooks. */
+  KEEL_SERVE_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:8787').default('127.0.0.1:8787'),
+  /** Shared secret: webhooks must carry X-Keel-Signature: sha256=<HMAC of the body>. Unset = unsigned. */
+  KEEL_WEBHOOK_SECRET: z.string().min(16, 'KEEL_WEBHOOK_SECRET must be at least 16 characters').optional(),
+  /** Larger webhook bodies get 413. */
+  KEEL_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(100 * 1_048_576).default(1_048_576),
+  /** A repeated event id attaches to the run it started for this long. */
+  KEEL_DEDUPE_WINDOW_MS: z.coerce.number().int().min(1_000).max(365 * 86_400_000).default(86_400_000),
   /** OpenTelemetry GenAI convention: `true` puts prompts and answers on model-call spans. */
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.enum(['true', 'false']).default('false'),
   /** Worker and SDK log level. */
@@ -102,6 +110,8 @@ export interface KeelConfig {
   configFile?: string;
   /** Prompts and answers on model-call spans. */
   captureMessageContent: boolean;
+  /** `keel serve`. */
+  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
 }
 
 export class ConfigurationError extends Error {
@@ -120,6 +130,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   return {
     models,
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
+    serve: {
+      address: values.KEEL_SERVE_ADDRESS,
+      maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,
+      dedupeWindowMs: values.KEEL_DEDUPE_WINDOW_MS,
+      ...(values.KEEL_WEBHOOK_SECRET ? { secret: values.KEEL_WEBHOOK_SECRET } : {}),
+    },
     ...(file ? { configFile: path.resolve(file) } : {}),
     temporalAddress: values.TEMPORAL_ADDRESS,
     namespace: values.TEMPORAL_NAMESPACE,

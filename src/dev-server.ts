@@ -106,6 +106,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Dynamic config Keel's dev servers run with (tests start theirs with the same). */
+export const devDynamicConfig = ['matching.useNewMatcher=true'];
+
 /** Arguments for `temporal server start-dev` that Keel relies on. */
 export function devServerArguments(options: Required<Pick<DevServerOptions, 'databaseFile' | 'port' | 'uiPort' | 'namespace'>>): string[] {
   return [
@@ -116,6 +119,8 @@ export function devServerArguments(options: Required<Pick<DevServerOptions, 'dat
     '--namespace', options.namespace,
     '--ip', '127.0.0.1',
     '--log-level', 'warn',
+    // Task queue priorities (webhooks' X-Keel-Priority) need the new matcher on this server version.
+    ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
     ...Object.entries(devSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
 }

@@ -20,6 +20,8 @@ export interface KeelWorkerOptions {
   /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
+  /** Workflow tasks one worker runs at once (default: the SDK's). */
+  maxConcurrentWorkflowTasks?: number;
   identity?: string;
   /** Worker plugins, e.g. OpenTelemetry (default: from the OTEL_* environment). */
   plugins?: WorkerOptions['plugins'];
@@ -79,6 +81,9 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     activities: createActivities(options.dependencies ?? defaultDependencies(loadConfig())),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+    ...(options.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks } : {}),
+    // One workflow task at a time means one poll, and the SDK allows that only without a sticky cache.
+    ...(options.maxConcurrentWorkflowTasks === 1 ? { maxCachedWorkflows: 0, maxConcurrentWorkflowTaskPolls: 1 } : {}),
     ...(options.plugins && options.plugins.length > 0 ? { plugins: options.plugins } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { findTemporalCli } from '../src/dev-server';
+import { devDynamicConfig, findTemporalCli } from '../src/dev-server';
 import { freePort } from './helpers/cli';
 import { keelStatusKey } from '../src/shared';
 
@@ -27,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
           ui: true,
           uiPort,
           searchAttributes: [keelStatusKey],
-          extraArgs: ['--log-level', 'error'],
+          extraArgs: ['--log-level', 'error', ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value])],
         },
       });
     } catch (error) {

@@ -13,6 +13,8 @@ import { replayCommand } from './replay';
 import { traceCommand } from './trace';
 import { pendingCommand } from './pending';
 import { runCommand } from './run';
+import { scheduleCreateCommand, scheduleDeleteCommand, scheduleListCommand } from './schedule';
+import { serveCommand } from './serve';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
 
@@ -50,6 +52,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('run a worker on the task queue ($KEEL_TASK_QUEUE, default "keel")')
     .action(async () => {
       exitCode = await workerCommand(io);
+    });
+
+  program
+    .command('serve')
+    .description('accept runs as webhooks: POST /runs (dedupe by X-Event-Id, X-Keel-Priority, HMAC signature, size limit)')
+    .action(async () => {
+      exitCode = await serveCommand(io);
     });
 
   program
@@ -117,6 +126,37 @@ export async function main(argv: string[]): Promise<number> {
       },
     );
   }
+
+  const schedule = program.command('schedule').description('start runs on a cron expression or an interval (Temporal Schedules)');
+  schedule
+    .command('create')
+    .description('a schedule that starts a scenario (or a goal) each time it fires')
+    .argument('[goal]', 'what each run should achieve (overrides the scenario goal)')
+    .option('--cron <expression>', 'cron expression, e.g. "0 9 * * 1" (Mondays 09:00 UTC)')
+    .option('--every <duration>', 'a fixed interval instead, e.g. 15m or 1h')
+    .option('--scenario <file>', 'a scenario file: request + scripted model and tools')
+    .option('--budget <usd>', 'hard cap on model spend per run, in US dollars')
+    .option('--tools <names>', 'comma-separated tools the plan may use')
+    .option('--input <json>', 'the run input, a JSON object')
+    .option('--id <name>', 'the schedule name (default: generated)')
+    .option('--json', 'print JSON')
+    .action(async (goal: string | undefined, options) => {
+      exitCode = await scheduleCreateCommand(goal, options, io);
+    });
+  schedule
+    .command('list')
+    .description("Keel's schedules with their next and latest runs")
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await scheduleListCommand(options, io);
+    });
+  schedule
+    .command('delete')
+    .description('delete a schedule (the runs it started are not touched)')
+    .argument('<id>', 'the schedule name')
+    .action(async (id: string) => {
+      exitCode = await scheduleDeleteCommand(id, io);
+    });
 
   program
     .command('export')

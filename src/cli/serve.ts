@@ -1,0 +1,25 @@
+// `keel serve`: the webhook endpoint, until Ctrl-C.
+import { KeelClient } from '../client';
+import { loadConfig } from '../config';
+import { createIngestServer } from '../ingest/server';
+import { ExitCode } from './cli-error';
+
+export async function serveCommand(io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+  const config = loadConfig();
+  const client = await KeelClient.connect();
+  const app = createIngestServer({ client, maxBodyBytes: config.serve.maxBodyBytes, dedupeWindowMs: config.serve.dedupeWindowMs, ...(config.serve.secret ? { secret: config.serve.secret } : {}) });
+  const [host, port] = [config.serve.address.slice(0, config.serve.address.lastIndexOf(':')), Number(config.serve.address.split(':').pop())];
+  await app.listen({ host, port });
+  io.err(
+    `keel serve · POST http://${config.serve.address}/runs → task queue "${client.taskQueue}" on ${client.address} · ` +
+      `${config.serve.secret ? 'signed bodies only (X-Keel-Signature)' : 'unsigned (set KEEL_WEBHOOK_SECRET to require a signature)'} · ` +
+      `max ${config.serve.maxBodyBytes} bytes · duplicates within ${Math.round(config.serve.dedupeWindowMs / 1000)} s attach`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app.close();
+  await client.close();
+  return ExitCode.ok;
+}

@@ -1,0 +1,110 @@
+// `keel serve`: requests arrive as webhooks. Each body is checked (size, signature, schema), the
+// provider's event id becomes the run's idempotency key (duplicates within the window attach to
+// the first run), and the run starts with its priority.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { InvalidRequestError, type KeelClient } from '../client';
+import { AgentRequestSchema, describeIssues } from '../shared';
+
+export interface IngestOptions {
+  client: KeelClient;
+  /** HMAC-SHA256 of the raw body with this secret must arrive in `X-Keel-Signature: sha256=<hex>`. */
+  secret?: string;
+  /** Larger bodies get 413. */
+  maxBodyBytes: number;
+  /** A repeated event id attaches to the run it started, for this long. */
+  dedupeWindowMs: number;
+}
+
+/** Temporal priority keys: 1 runs first, 5 last; unset is 3. */
+export const priorityLevels = { highest: 1, default: 3, lowest: 5 } as const;
+
+/** What a webhook answers: 202 started, 200 duplicate. */
+export interface IngestReply {
+  workflowId: string;
+  runId: string;
+  duplicate: boolean;
+  priority: number;
+}
+
+export function createIngestServer(options: IngestOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false });
+  // The signature is over the exact bytes sent, so keep them and parse here; JSON only (else 415).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
+      return reply.code(413).send({ error: `the body is larger than ${options.maxBodyBytes} bytes (KEEL_WEBHOOK_MAX_BYTES)` });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ error: 'send the request as application/json' });
+    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+    return reply.code(502).send({ error: `could not start the run: ${error.message}` });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  app.post('/runs', async (request, reply) => {
+    const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+    if (options.secret) {
+      const problem = signatureProblem(raw, request.headers['x-keel-signature'], options.secret);
+      if (problem) return reply.code(401).send({ error: problem });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (error) {
+      return reply.code(400).send({ error: 'the body is not valid JSON', problems: [(error as Error).message] });
+    }
+    const priority = parsePriority(request.headers['x-keel-priority'] ?? (request.query as Record<string, string | undefined>).priority);
+    if (typeof priority === 'string') return reply.code(400).send({ error: 'invalid priority', problems: [priority] });
+    const eventId = header(request.headers['x-event-id']) ?? header(request.headers['idempotency-key']);
+    const parsed = AgentRequestSchema.safeParse(body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', problems: describeIssues(parsed.error) });
+    const idempotencyKey = eventId ? eventKey(eventId) : parsed.data.idempotencyKey;
+    try {
+      const started = await options.client.startRun(
+        { ...(body as Record<string, unknown>), ...(idempotencyKey ? { idempotencyKey } : {}) } as never,
+        { priority, ...(idempotencyKey ? { dedupeWindowMs: options.dedupeWindowMs } : {}) },
+      );
+      const answer: IngestReply = { workflowId: started.workflowId, runId: started.runId, duplicate: started.attached, priority };
+      return reply.code(started.attached ? 200 : 202).send(answer);
+    } catch (error) {
+      if (error instanceof InvalidRequestError) return reply.code(400).send({ error: 'invalid request', problems: error.problems });
+      throw error;
+    }
+  });
+  return app;
+}
+
+/** An event id of any shape becomes a key Temporal accepts as a workflow id, the same every time. */
+export function eventKey(eventId: string): string {
+  return `evt-${createHash('sha256').update(eventId).digest('hex').slice(0, 40)}`;
+}
+
+export function sign(body: Buffer | string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+function signatureProblem(raw: Buffer, given: string | string[] | undefined, secret: string): string | undefined {
+  const value = header(given);
+  if (!value) return 'missing X-Keel-Signature: send sha256=<hex HMAC-SHA256 of the body with the shared secret>';
+  const expected = Buffer.from(sign(raw, secret));
+  const actual = Buffer.from(value);
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? undefined : 'X-Keel-Signature does not match the body: check the shared secret (KEEL_WEBHOOK_SECRET)';
+}
+
+/** 1..5 (default 3), or why not. */
+function parsePriority(value: string | string[] | undefined): number | string {
+  const text = header(value);
+  if (text === undefined) return priorityLevels.default;
+  const priority = Number(text);
+  return Number.isInteger(priority) && priority >= priorityLevels.highest && priority <= priorityLevels.lowest
+    ? priority
+    : `priority must be an integer from ${priorityLevels.highest} (first) to ${priorityLevels.lowest} (last), got "${text}"`;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}
