@@ -1,7 +1,8 @@
 // The SDK: start a run, follow it, get its result.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
+import { AesGcmCodec } from './codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';
@@ -36,6 +37,8 @@ export interface KeelClientOptions {
   taskQueue?: string;
   /** Client plugins, e.g. telemetryPlugin(...) so a trace starts at startRun. */
   plugins?: ClientOptions['plugins'];
+  /** Payload codec (default: AES-GCM from $KEEL_CODEC_KEYS when set); must match the workers'. */
+  codec?: PayloadCodec;
 }
 
 export interface StartedRun {
@@ -72,7 +75,13 @@ export class KeelClient {
     } catch (error) {
       throw new TemporalUnreachableError(address, { cause: error });
     }
-    const client = new Client({ connection, namespace, ...(options.plugins ? { plugins: options.plugins } : {}) });
+    const codec = options.codec ?? (config.codecKeys ? new AesGcmCodec(config.codecKeys) : undefined);
+    const client = new Client({
+      connection,
+      namespace,
+      ...(options.plugins ? { plugins: options.plugins } : {}),
+      ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    });
     return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address);
   }
 

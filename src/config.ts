@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseCodecKeys, type CodecKey } from './codec';
 import { defaultPrices, type ModelPrice } from './llm/pricing';
 import { defaultRouting, type Routing } from './llm/router';
 
@@ -77,6 +78,10 @@ const EnvironmentSchema = z.object({
   KEEL_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'KEEL_DATABASE_URL must be a postgres:// URL').optional(),
   /** `json`: one JSON object a line (with workflowId, runId, taskId), for log pipelines. */
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** Encrypt payloads in history: "id:base64key[,id:base64key…]"; the first encrypts, all decrypt. */
+  KEEL_CODEC_KEYS: z.string().min(1).optional(),
+  /** Where `keel codec-server` listens (the Web UI's codec endpoint). */
+  KEEL_CODEC_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 127.0.0.1:8888').default('127.0.0.1:8888'),
   /** Where `keel serve` listens for webhooks. */
   KEEL_SERVE_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:8787').default('127.0.0.1:8787'),
   /** Shared secret: webhooks must carry X-Keel-Signature: sha256=<HMAC of the body>. Unset = unsigned. */
@@ -110,6 +115,9 @@ export interface KeelConfig {
   configFile?: string;
   /** Prompts and answers on model-call spans. */
   captureMessageContent: boolean;
+  /** Payload encryption keys, the first encrypting; undefined = history in plain JSON. */
+  codecKeys?: CodecKey[];
+  codecAddress: string;
   /** `keel serve`. */
   serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
 }
@@ -125,11 +133,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     throw new ConfigurationError(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const values = parsed.data;
+  const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
+  if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
   const file = values.KEEL_CONFIG ?? (existsSync('keel.config.json') ? 'keel.config.json' : undefined);
   const models = modelSettings(file ? readConfigFile(file) : {}, values.KEEL_DATABASE_URL);
   return {
     models,
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
+    ...(codecKeys ? { codecKeys } : {}),
+    codecAddress: values.KEEL_CODEC_ADDRESS,
     serve: {
       address: values.KEEL_SERVE_ADDRESS,
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,

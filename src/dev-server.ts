@@ -96,6 +96,8 @@ export interface DevServerOptions {
   port?: number;
   uiPort?: number;
   namespace?: string;
+  /** The Web UI decodes encrypted payloads through this codec server. */
+  codecEndpoint?: string;
   log?: (line: string) => void;
 }
 
@@ -133,7 +135,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw new Error(`port ${port} is already in use: is another \`keel dev\` or Temporal server running? Stop it, or point TEMPORAL_ADDRESS at it and run \`keel worker\``);
   }
   mkdirSync(path.dirname(options.databaseFile), { recursive: true });
-  const args = devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default' });
+  const args = [
+    ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default' }),
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+  ];
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {

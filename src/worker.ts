@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
+import type { PayloadCodec } from '@temporalio/common';
+import { AesGcmCodec } from './codec';
 import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
 import type { ModelClient } from './llm/model-client';
@@ -23,6 +25,8 @@ export interface KeelWorkerOptions {
   /** Workflow tasks one worker runs at once (default: the SDK's). */
   maxConcurrentWorkflowTasks?: number;
   identity?: string;
+  /** Encrypts payloads in history; clients must use the same keys. */
+  codec?: PayloadCodec;
   /** Worker plugins, e.g. OpenTelemetry (default: from the OTEL_* environment). */
   plugins?: WorkerOptions['plugins'];
 }
@@ -85,6 +89,7 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     // One workflow task at a time means one poll, and the SDK allows that only without a sticky cache.
     ...(options.maxConcurrentWorkflowTasks === 1 ? { maxCachedWorkflows: 0, maxConcurrentWorkflowTaskPolls: 1 } : {}),
     ...(options.plugins && options.plugins.length > 0 ? { plugins: options.plugins } : {}),
+    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }
@@ -110,6 +115,7 @@ export async function createConfiguredWorker(
     dependencies,
     maxConcurrentActivities: config.maxConcurrentActivities,
     plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
+    ...(config.codecKeys ? { codec: new AesGcmCodec(config.codecKeys) } : {}),
   });
   return { worker, close: async () => cache?.close() };
 }

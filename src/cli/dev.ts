@@ -3,6 +3,8 @@
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../client';
+import { AesGcmCodec } from '../codec';
+import { createCodecServer } from '../codec-server';
 import { loadConfig } from '../config';
 import { findTemporalCli, startDevServer } from '../dev-server';
 import { createConfiguredWorker, describeModelProvider, installRuntime } from '../worker';
@@ -21,16 +23,30 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
   installRuntime(config);
   const binary = await findTemporalCli({ ...(config.temporalCliPath ? { explicitPath: config.temporalCliPath } : {}), log: io.err });
   const databaseFile = path.join(config.home, 'temporal.db');
-  const server = await startDevServer({ binary, databaseFile, port, uiPort: config.uiPort, namespace: config.namespace });
+  // With encrypted history the UI reads payloads through a codec server run here.
+  const codecServer = config.codecKeys ? createCodecServer({ codec: new AesGcmCodec(config.codecKeys), allowedOrigins: [new URL(uiUrl(config)).origin] }) : undefined;
+  if (codecServer) {
+    const separator = config.codecAddress.lastIndexOf(':');
+    await codecServer.listen({ host: config.codecAddress.slice(0, separator), port: Number(config.codecAddress.slice(separator + 1)) });
+  }
+  const server = await startDevServer({
+    binary,
+    databaseFile,
+    port,
+    uiPort: config.uiPort,
+    namespace: config.namespace,
+    ...(codecServer ? { codecEndpoint: `http://${config.codecAddress}` } : {}),
+  });
   const connection = await NativeConnection.connect({ address: server.address });
   const { worker, close: closeWorkerResources } = await createConfiguredWorker(connection, config, io.err).catch(async (error: unknown) => {
     await connection.close();
     await server.stop(); // a refused key or a bad config must not leave the server behind
+    await codecServer?.close();
     throw error;
   });
   const running = worker.run();
   io.out(`Temporal dev server ${server.address} (history in ${path.relative(process.cwd(), databaseFile) || databaseFile})`);
-  io.out(`Web UI              ${uiUrl(config)}`);
+  io.out(`Web UI              ${uiUrl(config)}${codecServer ? ` (payloads encrypted; decoded through http://${config.codecAddress})` : ''}`);
   io.out(`Worker              task queue "${config.taskQueue}"`);
   io.out(`Models              ${describeModelProvider(config)}`);
 
@@ -63,6 +79,7 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
     await closeWorkerResources();
     await connection.close();
     await server.stop();
+    await codecServer?.close();
   }
   return exitCode;
 }

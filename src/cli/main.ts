@@ -15,6 +15,7 @@ import { pendingCommand } from './pending';
 import { runCommand } from './run';
 import { scheduleCreateCommand, scheduleDeleteCommand, scheduleListCommand } from './schedule';
 import { serveCommand } from './serve';
+import { codecServerCommand } from './codec-server';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
 
@@ -126,6 +127,14 @@ export async function main(argv: string[]): Promise<number> {
       },
     );
   }
+
+  program
+    .command('codec-server')
+    .description('decrypt payloads for the Web UI and CLI (KEEL_CODEC_KEYS; listens on KEEL_CODEC_ADDRESS)')
+    .option('--origin <url...>', 'browser origins allowed to call it (default: the Web UI of KEEL_UI_PORT)')
+    .action(async (options: { origin?: string[] }) => {
+      exitCode = await codecServerCommand(options, io);
+    });
 
   const schedule = program.command('schedule').description('start runs on a cron expression or an interval (Temporal Schedules)');
   schedule

@@ -1,6 +1,7 @@
 // keel replay ID|FILE...: one line per history, ok or nondeterministic with the fix; non-zero if any fails.
 import { existsSync, readFileSync } from 'node:fs';
 import { KeelClient } from '../client';
+import { AesGcmCodec } from '../codec';
 import { parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
@@ -24,7 +25,11 @@ export async function replayCommand(targets: string[], io: { out: (text: string)
   } finally {
     await client?.close();
   }
-  const outcomes = await replayHistories(sources, { workflowsPath: require.resolve('../workflows') });
+  const { codecKeys } = loadConfig();
+  const outcomes = await replayHistories(sources, {
+    workflowsPath: require.resolve('../workflows'),
+    ...(codecKeys ? { dataConverter: { payloadCodecs: [new AesGcmCodec(codecKeys)] } } : {}),
+  });
   for (const outcome of outcomes) {
     if (outcome.ok) {
       io.out(`ok                ${outcome.source}`);

@@ -1,6 +1,8 @@
 // keel trace ID|FILE [--html FILE]: the run's timeline from its history alone (no worker needed).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KeelClient } from '../client';
+import { AesGcmCodec, decryptHistory } from '../codec';
+import { loadConfig } from '../config';
 import { parseHistory } from '../replay';
 import { renderTimelineHtml } from '../trace/render-html';
 import { renderTimelineText } from '../trace/render-text';
@@ -19,7 +21,10 @@ export async function traceCommand(target: string, options: { html?: string }, i
       await client.close();
     }
   }
-  const timeline = buildTimeline(parseHistory(json, target));
+  const config = loadConfig();
+  let history = parseHistory(json, target);
+  if (config.codecKeys) history = await decryptHistory(history, new AesGcmCodec(config.codecKeys));
+  const timeline = buildTimeline(history);
   io.out(renderTimelineText(timeline));
   if (options.html) {
     writeFileSync(options.html, renderTimelineHtml(timeline));

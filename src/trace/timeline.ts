@@ -66,7 +66,7 @@ export function buildTimeline(history: History): Timeline {
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         const attributes = event.activityTaskScheduledEventAttributes!;
         const input = decode(attributes.input) as { task?: Task; replan?: { reason?: string } } | undefined;
-        const summary = event.userMetadata?.summary?.data ? (JSON.parse(new TextDecoder().decode(event.userMetadata.summary.data)) as string) : undefined;
+        const summary = summaryOf(event.userMetadata?.summary);
         const activityType = attributes.activityType?.name ?? 'activity';
         spans.set(id, {
           label: summary ?? activityType,
@@ -120,7 +120,7 @@ export function buildTimeline(history: History): Timeline {
         break;
       }
       case EventType.EVENT_TYPE_TIMER_STARTED: {
-        const summary = event.userMetadata?.summary?.data ? (JSON.parse(new TextDecoder().decode(event.userMetadata.summary.data)) as string) : '';
+        const summary = summaryOf(event.userMetadata?.summary) ?? '';
         if (summary.startsWith(escalationTimerPrefix)) timers.set(event.timerStartedEventAttributes?.timerId ?? '', at);
         break;
       }
@@ -187,6 +187,13 @@ function applyCall(span: TimelineSpan, call: ModelCallReport | undefined): void 
   span.costUsd = call.costUsd;
 }
 
+/** A summary payload's text; undefined when absent or unreadable (encrypted, without the key). */
+function summaryOf(payload: { data?: Uint8Array | null } | null | undefined): string | undefined {
+  const value = decode({ payloads: payload ? [payload] : [] });
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A payload's JSON value; undefined when absent or unreadable (encrypted, without the key). */
 function decode(payloads: Payloads): unknown {
   const data = payloads?.payloads?.[0]?.data;
   if (!data) return undefined;

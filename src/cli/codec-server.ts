@@ -1,0 +1,22 @@
+// `keel codec-server`: decrypts payloads for the Web UI (start the UI with --ui-codec-endpoint).
+import { AesGcmCodec } from '../codec';
+import { createCodecServer } from '../codec-server';
+import { loadConfig } from '../config';
+import { CliError, ExitCode } from './cli-error';
+import { uiUrl } from './urls';
+
+export async function codecServerCommand(options: { origin?: string[] }, io: { err: (text: string) => void }): Promise<number> {
+  const config = loadConfig();
+  if (!config.codecKeys) throw new CliError('set KEEL_CODEC_KEYS (id:base64key, the same keys as the workers) to run the codec server');
+  const allowedOrigins = options.origin && options.origin.length > 0 ? options.origin : [new URL(uiUrl(config)).origin];
+  const app = createCodecServer({ codec: new AesGcmCodec(config.codecKeys), allowedOrigins });
+  const separator = config.codecAddress.lastIndexOf(':');
+  await app.listen({ host: config.codecAddress.slice(0, separator), port: Number(config.codecAddress.slice(separator + 1)) });
+  io.err(`keel codec-server · http://${config.codecAddress} (/encode, /decode) · browsers from ${allowedOrigins.join(', ')} · start the UI with --ui-codec-endpoint http://${config.codecAddress}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app.close();
+  return ExitCode.ok;
+}
