@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
+import { blobStoreFor, resolveRefs, type BlobStore } from './blobs';
 import { AesGcmCodec } from './codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
@@ -37,6 +38,8 @@ export interface KeelClientOptions {
   taskQueue?: string;
   /** Client plugins, e.g. telemetryPlugin(...) so a trace starts at startRun. */
   plugins?: ClientOptions['plugins'];
+  /** Where outputs too large for history are (default: as the workers: PostgreSQL with KEEL_DATABASE_URL, else KEEL_HOME/blobs). */
+  blobs?: BlobStore;
   /** Payload codec (default: AES-GCM from $KEEL_CODEC_KEYS when set); must match the workers'. */
   codec?: PayloadCodec;
 }
@@ -63,6 +66,7 @@ export class KeelClient {
     readonly temporal: Client,
     readonly taskQueue: string,
     readonly address: string,
+    private readonly blobs: BlobStore,
   ) {}
 
   static async connect(options: KeelClientOptions = {}): Promise<KeelClient> {
@@ -82,7 +86,8 @@ export class KeelClient {
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
     });
-    return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address);
+    const blobs = options.blobs ?? blobStoreFor({ home: config.home, databaseUrl: config.models.cache.databaseUrl });
+    return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address, blobs);
   }
 
   /**
@@ -201,8 +206,7 @@ export class KeelClient {
       const handle = this.handle(workflowId);
       const { status } = await handle.describe();
       if (status.name === 'RUNNING') return await this.queryState(workflowId);
-      const result = await handle.result();
-      return stateFromResult(result);
+      return stateFromResult(await this.withStoredOutput(await handle.result()));
     } catch (error) {
       throw this.translate(error, workflowId);
     }
@@ -289,10 +293,23 @@ export class KeelClient {
 
   /** Waits for the run to end and returns its RunResult. */
   async getResult(workflowId: string): Promise<RunResult> {
+    let result: RunResult;
     try {
-      return await this.handle(workflowId).result();
+      result = await this.handle(workflowId).result();
     } catch (error) {
       throw this.translate(error, workflowId);
+    }
+    return this.withStoredOutput(result);
+  }
+
+  /** A final answer too large for history is in the blob store; read it back (or leave the reference, saying why). */
+  private async withStoredOutput(result: RunResult): Promise<RunResult> {
+    if (!result.outputRef) return result;
+    try {
+      const { outputRef, ...rest } = result;
+      return { ...rest, output: await resolveRefs(outputRef, this.blobs) as unknown as string };
+    } catch (error) {
+      return { ...result, reason: `${result.reason ? `${result.reason}; ` : ''}the output could not be read: ${(error as Error).message}` };
     }
   }
 
@@ -301,6 +318,7 @@ export class KeelClient {
   }
 
   async close(): Promise<void> {
+    await this.blobs.close();
     await this.connection.close();
   }
 

@@ -82,6 +82,8 @@ const EnvironmentSchema = z.object({
   KEEL_CODEC_KEYS: z.string().min(1).optional(),
   /** Where `keel codec-server` listens (the Web UI's codec endpoint). */
   KEEL_CODEC_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 127.0.0.1:8888').default('127.0.0.1:8888'),
+  /** Outputs larger than this are stored outside history (KEEL_DATABASE_URL's PostgreSQL, else KEEL_HOME/blobs). */
+  KEEL_BLOB_THRESHOLD_BYTES: z.coerce.number().int().min(1_024).max(1_900_000).default(262_144),
   /** Where `keel serve` listens for webhooks. */
   KEEL_SERVE_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:8787').default('127.0.0.1:8787'),
   /** Shared secret: webhooks must carry X-Keel-Signature: sha256=<HMAC of the body>. Unset = unsigned. */
@@ -118,6 +120,8 @@ export interface KeelConfig {
   /** Payload encryption keys, the first encrypting; undefined = history in plain JSON. */
   codecKeys?: CodecKey[];
   codecAddress: string;
+  /** Outputs over this many bytes of JSON go to the blob store. */
+  blobThresholdBytes: number;
   /** `keel serve`. */
   serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
 }
@@ -142,6 +146,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
     ...(codecKeys ? { codecKeys } : {}),
     codecAddress: values.KEEL_CODEC_ADDRESS,
+    blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
     serve: {
       address: values.KEEL_SERVE_ADDRESS,
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,

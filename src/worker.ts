@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { PayloadCodec } from '@temporalio/common';
+import { blobStoreFor, defaultBlobThresholdBytes } from './blobs';
 import { AesGcmCodec } from './codec';
 import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
@@ -31,7 +32,7 @@ export interface KeelWorkerOptions {
   plugins?: WorkerOptions['plugins'];
 }
 
-type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent'>>;
+type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes'>>;
 
 /** The configured providers, by routing id (never the key in any name). */
 function configuredProviders(config: DependencyConfig): ModelClient[] {
@@ -53,7 +54,8 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
   const providers = configuredProviders(config);
   const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
   const captureContent = config.captureMessageContent === true;
-  if (providers.length === 0) return { tools, prices: settings.prices, captureContent };
+  const blobs = { blobs: blobStoreFor({ home: config.home, databaseUrl: settings.cache.databaseUrl }), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
+  if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
   const cache = 'cache' in overrides ? overrides.cache : responseCache(settings.cache);
   let model: ModelRouter;
   try {
@@ -61,7 +63,7 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
   } catch (error) {
     throw new ConfigurationError(`${(error as Error).message}: set the missing key or change routing in the config file`);
   }
-  return { tools, prices: settings.prices, model, captureContent };
+  return { tools, prices: settings.prices, model, captureContent, ...blobs };
 }
 
 /** Lines for the operator: which models serve each tier, and the cache (never a key). */
@@ -117,7 +119,13 @@ export async function createConfiguredWorker(
     plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
     ...(config.codecKeys ? { codec: new AesGcmCodec(config.codecKeys) } : {}),
   });
-  return { worker, close: async () => cache?.close() };
+  return {
+    worker,
+    close: async () => {
+      await cache?.close();
+      await dependencies.blobs?.close();
+    },
+  };
 }
 
 const keyVariables: Record<string, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };

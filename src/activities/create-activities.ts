@@ -11,6 +11,7 @@ import {
   scriptedEntryAt,
   stableJson,
   VerdictSchema,
+  type BlobRef,
   type BreakerSnapshot,
   type ConsensusReport,
   type EvaluateInput,
@@ -33,6 +34,7 @@ import { ScriptedModel } from '../llm/scripted-model';
 import type { ToolRegistry } from '../tools';
 import { inModelSpan, inToolSpan } from '../telemetry';
 import { recordBreakers, recordCacheLookup } from './metrics';
+import { defaultBlobThresholdBytes, offloadIfLarge, resolveRefs, type BlobStore } from '../blobs';
 import { toApplicationFailure } from './failure-boundary';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
 import { evaluatePrompt, evaluateSystem, plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';
@@ -45,6 +47,9 @@ export interface ActivityDependencies {
   prices?: Record<string, ModelPrice>;
   /** Put prompts and answers on model-call spans (off unless configured: they may hold personal data). */
   captureContent?: boolean;
+  /** Outputs larger than blobThresholdBytes are stored here and passed by reference. */
+  blobs?: BlobStore;
+  blobThresholdBytes?: number;
 }
 
 type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[] };
@@ -185,8 +190,21 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     });
   }
 
-  async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
+  async function runTask(stored: RunTaskInput): Promise<RunTaskOutput> {
     return atBoundary(async (spent) => {
+      const input = { ...stored, dependencies: await resolveRefs(stored.dependencies, deps.blobs) };
+      const output = await runTaskResolved(input, spent);
+      return { ...output, output: await offload(output.output) };
+    });
+  }
+
+  /** Keeps history small: a large output goes to the blob store and a reference goes back. */
+  async function offload(value: unknown): Promise<unknown> {
+    return deps.blobs ? offloadIfLarge(value, deps.blobs, deps.blobThresholdBytes ?? defaultBlobThresholdBytes) : value;
+  }
+
+  async function runTaskResolved(input: RunTaskInput, spent: Spent): Promise<RunTaskOutput> {
+    {
       const attempt = Context.current().info.attempt;
       const { task } = input;
       if (task.kind === 'llm') {
@@ -222,7 +240,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
       }
       if (task.kind === 'tool') return { output: await runTool(input, attempt), attempt };
       throw new KeelError('permanent', `task ${task.id} is a ${task.kind} task, which the workflow handles itself, not an activity`);
-    });
+    }
   }
 
   async function runTool(input: RunTaskInput, attempt: number): Promise<unknown> {
@@ -253,20 +271,22 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     );
   }
 
-  async function synthesize(input: SynthesizeInput) {
+  async function synthesize(stored: SynthesizeInput) {
     return atBoundary(async (spent) => {
-      const output = await callModel(
+      const input = { ...stored, results: await resolveRefs(stored.results, deps.blobs) };
+      const text = await callModel(
         { key: ModelKey.synthesize, tier: 'medium', system: synthesizeSystem, prompt: synthesizePrompt(input) },
         input.script,
         input.remainingBudgetUsd,
         spent,
       );
-      return { output, call: spent.call!, attempt: Context.current().info.attempt };
+      return { output: (await offload(text)) as string | BlobRef, call: spent.call!, attempt: Context.current().info.attempt };
     });
   }
 
-  async function evaluate(input: EvaluateInput) {
+  async function evaluate(stored: EvaluateInput) {
     return atBoundary(async (spent) => {
+      const input = { ...stored, output: await resolveRefs(stored.output, deps.blobs) };
       const text = await callModel(
         { key: ModelKey.evaluate(input.task.id), tier: 'medium', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema, cacheable: input.useCache !== false },
         input.script,

@@ -1,4 +1,5 @@
 import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
+import type { BlobRef } from './blob-ref';
 import type { ModelTier, Plan, Task } from './task';
 import type { Verdict } from './decision';
 
@@ -119,7 +120,8 @@ export interface SynthesizeInput {
 }
 
 export interface SynthesizeOutput {
-  output: string;
+  /** The final answer, or a reference to it when it is too large for history. */
+  output: string | BlobRef;
   call: ModelCallReport;
   attempt: number;
 }

@@ -10,3 +10,4 @@ export * from './messages';
 export * from './stable-json';
 export * from './activity-types';
 export * from './keel-error';
+export * from './blob-ref';

@@ -1,5 +1,6 @@
 import type { FailureKind } from './failure-types';
 import type { BreakerSnapshot } from './activity-types';
+import type { BlobRef } from './blob-ref';
 import type { Plan, TaskKind } from './task';
 
 export const RunStatus = {
@@ -77,6 +78,8 @@ export interface RunResult {
   status: RunStatus;
   reason?: string;
   output?: string;
+  /** Set instead of `output` in history when the answer is too large for it; getResult resolves it. */
+  outputRef?: BlobRef;
   plans: number;
   replans: number;
   tasks: TaskResult[];

@@ -1,5 +1,5 @@
 // After a task succeeds: deterministic checks first, then the evaluator (model or scenario).
-import { ModelKey, type AgentRequest, type Task, type Verdict } from '../shared';
+import { isBlobRef, ModelKey, type AgentRequest, type Task, type Verdict } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { promptSize, reserveModelCall } from './reservation';
@@ -43,6 +43,11 @@ export function checkOutput(task: Task, output: unknown): Verdict | undefined {
   }
   const required = task.requiredFields ?? [];
   if (required.length === 0) return undefined;
+  if (isBlobRef(output)) {
+    // Stored outside history: its field names came with the reference.
+    const missing = required.filter((field) => !(output.fields ?? []).includes(field));
+    return missing.length > 0 ? { verdict: 'hard', reason: `task ${task.id} output lacks required field(s): ${missing.join(', ')}` } : undefined;
+  }
   if (typeof output !== 'object' || Array.isArray(output)) {
     return { verdict: 'hard', reason: `task ${task.id} must return an object with ${required.join(', ')}` };
   }

@@ -2,7 +2,7 @@
 // calls in flight hold too much of the budget, it waits for them to settle; when nothing is in
 // flight, it takes what is left (its output cap shrinks to fit).
 import { condition } from '@temporalio/workflow';
-import type { ModelTier } from '../shared';
+import { isBlobRef, type ModelTier } from '../shared';
 import { worstCaseUsd, type Reservation } from './budget';
 import type { RunRecord } from './run-record';
 
@@ -24,7 +24,15 @@ export function reservePlanning(record: RunRecord): Reservation {
   return record.ledger.reserve(record.ledger.availableUsd / 2);
 }
 
-/** Characters of a value as a prompt would carry it. */
+/** Characters of a value as a prompt would carry it; a value stored outside history counts at its real size. */
 export function promptSize(...parts: unknown[]): number {
-  return parts.reduce<number>((sum, part) => sum + (typeof part === 'string' ? part.length : (JSON.stringify(part) ?? '').length), 0);
+  return parts.reduce<number>((sum, part) => sum + sizeOf(part), 0);
+}
+
+function sizeOf(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (isBlobRef(value)) return value.bytes;
+  if (Array.isArray(value)) return 2 + value.reduce<number>((sum, item) => sum + sizeOf(item) + 1, 0);
+  if (value !== null && typeof value === 'object') return 2 + Object.entries(value).reduce((sum, [key, item]) => sum + key.length + 4 + sizeOf(item), 0);
+  return (JSON.stringify(value) ?? '').length;
 }

@@ -1,7 +1,9 @@
 // Everything the run knows, in one place: what the state query shows and what the result reports.
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import {
+  isBlobRef,
   keelStatusKey,
+  type BlobRef,
   type EscalationRecord,
   type KeelPhase,
   type ModelTier,
@@ -195,14 +197,16 @@ export class RunRecord {
     this.halt ??= halt;
   }
 
-  finish(status: RunStatus, details: { reason?: string; output?: string } = {}): RunResult {
+  finish(status: RunStatus, details: { reason?: string; output?: string | BlobRef } = {}): RunResult {
     this.result = {
       workflowId: this.workflowId,
       runId: this.runId,
       goal: this.goal,
       status,
       ...(details.reason ? { reason: details.reason } : {}),
-      ...(details.output !== undefined ? { output: details.output } : {}),
+      // A final answer too large for history stays a reference; KeelClient.getResult resolves it.
+      ...(typeof details.output === 'string' ? { output: details.output } : {}),
+      ...(isBlobRef(details.output) ? { outputRef: details.output } : {}),
       plans: this.plans.length,
       replans: this.replans,
       tasks: this.entries.map((entry) => ({
