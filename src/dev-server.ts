@@ -108,8 +108,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Dynamic config Keel's dev servers run with (tests start theirs with the same). */
-export const devDynamicConfig = ['matching.useNewMatcher=true'];
+/**
+ * Dynamic config Keel's dev servers run with (tests start theirs with the same). Priorities are
+ * ordered within a task queue partition, so one partition makes them exact on a single server.
+ */
+export const devDynamicConfig = ['matching.useNewMatcher=true', 'matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
 
 /** Arguments for `temporal server start-dev` that Keel relies on. */
 export function devServerArguments(options: Required<Pick<DevServerOptions, 'databaseFile' | 'port' | 'uiPort' | 'namespace'>>): string[] {
