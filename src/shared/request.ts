@@ -40,6 +40,11 @@ export const AgentRequestSchema = z
     cache: z.boolean().default(true),
     /** Tier overrides by task id or task purpose, e.g. { "summarize": "large", "extraction": "medium" }. */
     tiers: z.record(z.string().min(1), z.enum(['small', 'medium', 'large'])).default({}),
+    /**
+     * Continue as new (same workflow id, fresh history) at the next replan once the history has
+     * this many events. Default: when Temporal suggests it.
+     */
+    maxHistoryEvents: z.number().int().min(10).max(50_000).optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

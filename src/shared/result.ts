@@ -92,6 +92,8 @@ export interface RunResult {
   cache: { hits: number; misses: number };
   /** The model circuit breakers as the run's last model call saw them (real providers only). */
   breakers?: BreakerSnapshot[];
+  /** How many times the run continued as new to keep its history small (absent when none). */
+  continuations?: number;
 }
 
 /** Live progress, returned by the `state` query while the run goes on. */

@@ -1,16 +1,17 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
-import { setHandler, workflowInfo } from '@temporalio/workflow';
-import { AgentRequestSchema, describeIssues, ModelKey, ReplanRequestSchema, replanSignal, stateQuery, type AgentRequestInput, type RunResult } from '../shared';
+import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { AgentRequestSchema, describeIssues, ModelKey, ReplanRequestSchema, replanSignal, stateQuery, type AgentRequest, type AgentRequestInput, type RunResult, type Task } from '../shared';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { EscalationDesk } from './escalation';
 import { makePlan, replanRemaining } from './planner';
-import type { RunContext } from './run-context';
-import { RunRecord, type Halt } from './run-record';
+import type { ReplanTrigger, RunContext } from './run-context';
+import { RunRecord, type Halt, type RunSnapshot as RecordSnapshot } from './run-record';
 import { promptSize, reserveModelCall } from './reservation';
 import { executePlan } from './scheduler';
 
-export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult> {
+/** @param resume set when this run continues an earlier one of the same id (continue-as-new). */
+export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapshot): Promise<RunResult> {
   const { workflowId, runId } = workflowInfo();
   const parsed = AgentRequestSchema.safeParse(rawRequest);
   const goal = typeof rawRequest?.goal === 'string' ? rawRequest.goal : '';
@@ -36,19 +37,34 @@ export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult
     { description: 'Force a replan of the remaining work: {"guidance": "...", "by"?: "..."}' },
   );
 
-  record.setPhase('planning');
-  const planning = await makePlan(context, 'initial plan');
-  if (!planning.ok) {
-    if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
-    return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
+  let order: Task[];
+  if (resume) {
+    // A continuation: the earlier run's record, then the replan it stopped before.
+    record.restore(resume.record);
+    const replanned = await replanRemaining(resume.trigger, context);
+    if (!replanned) return finishHalted(record);
+    order = replanned.order;
+  } else {
+    record.setPhase('planning');
+    const planning = await makePlan(context, 'initial plan');
+    if (!planning.ok) {
+      if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
+      return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
+    }
+    order = planning.order;
   }
 
-  let order = planning.order;
   for (;;) {
     record.setPhase('running');
     const end = await executePlan(order, context);
     if (record.halt) return record.finish(record.halt.status, { reason: record.halt.reason });
     if (end.kind === 'done') break;
+    if (historyTooLong(request)) {
+      // Between plans nothing is in flight: carry the record over and replan in a fresh history.
+      await condition(allHandlersFinished);
+      log.info('continuing as new', { historyLength: workflowInfo().historyLength, continuations: record.continuations + 1 });
+      return continueAsNew<typeof agentRun>(rawRequest, { record: record.snapshot(), trigger: end.trigger });
+    }
     const replanned = await replanRemaining(end.trigger, context);
     if (!replanned) return finishHalted(record);
     order = replanned.order;
@@ -59,6 +75,17 @@ export async function agentRun(rawRequest: AgentRequestInput): Promise<RunResult
     return record.finish('failed', { reason: `critical task(s) did not complete: ${unfinished.map((entry) => `${entry.task.id} (${entry.status})`).join(', ')}` });
   }
   return synthesize(context);
+}
+
+/** A continuation: the earlier run's record and what it was about to replan. */
+export interface RunSnapshot {
+  record: RecordSnapshot;
+  trigger: ReplanTrigger;
+}
+
+function historyTooLong(request: AgentRequest): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || (request.maxHistoryEvents !== undefined && info.historyLength >= request.maxHistoryEvents);
 }
 
 /** Ends the run the way a step that stopped it recorded. */

@@ -6,6 +6,14 @@ import type { BreakerSnapshot, ModelCallReport, TierCeiling, TokenCounts } from 
 /** Below this, a reservation could not pay for even a tiny answer: treat the budget as spent. */
 export const minimumReservationUsd = 0.000_01;
 
+export interface LedgerSnapshot {
+  budgetUsd: number;
+  spentUsd: number;
+  tokens: TokenCounts;
+  cache: { hits: number; misses: number };
+  breakers: BreakerSnapshot[];
+}
+
 export interface Reservation {
   readonly amountUsd: number;
 }
@@ -57,6 +65,19 @@ export class BudgetLedger {
     this.tokens.output += call.usage.outputTokens;
     if (call.cache === 'hit') this.cache.hits += 1;
     if (call.cache === 'miss') this.cache.misses += 1;
+  }
+
+  /** What a continued run carries over (no call is in flight at that point). */
+  snapshot(): LedgerSnapshot {
+    return { budgetUsd: this.budgetUsd, spentUsd: this.spent, tokens: { ...this.tokens }, cache: { ...this.cache }, breakers: [...this.breakers.values()] };
+  }
+
+  restore(snapshot: LedgerSnapshot): void {
+    this.budgetUsd = snapshot.budgetUsd;
+    this.spent = snapshot.spentUsd;
+    Object.assign(this.tokens, snapshot.tokens);
+    Object.assign(this.cache, snapshot.cache);
+    for (const breaker of snapshot.breakers) this.breakers.set(`${breaker.provider}/${breaker.model}`, breaker);
   }
 
   get spentUsd(): number {

@@ -21,7 +21,7 @@ import {
   type TaskStatus,
   type TierCeiling,
 } from '../shared';
-import { BudgetLedger, roundUsd } from './budget';
+import { BudgetLedger, roundUsd, type LedgerSnapshot } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';
 
 export interface TaskEntry {
@@ -38,6 +38,24 @@ export interface TaskEntry {
   waived?: boolean;
 }
 
+/** Everything a run carries into its continuation (continue-as-new), as plain JSON. */
+export interface RunSnapshot {
+  plans: Plan[];
+  planHistory: PlanRecord[];
+  escalations: EscalationRecord[];
+  ignoredSignals: Array<{ payload: unknown; reason: string }>;
+  failedCalls: string[];
+  replans: number;
+  ceilings?: Record<ModelTier, TierCeiling>;
+  entries: TaskEntry[];
+  /** Indexes into `entries` of the current plan's tasks, by id order. */
+  current: number[];
+  consumed: Record<string, number>;
+  ledger: LedgerSnapshot;
+  /** How many runs came before this one. */
+  continuations: number;
+}
+
 export interface Halt {
   status: Exclude<RunStatus, 'completed' | 'partial'>;
   reason: string;
@@ -52,6 +70,8 @@ export class RunRecord {
   /** stableJson({ tool, input }) of tool calls that failed in a way a replan must avoid. */
   readonly failedCalls: string[] = [];
   replans = 0;
+  /** Runs of this workflow id that came before (continue-as-new). */
+  continuations = 0;
   halt?: Halt;
   /** What one call of each tier can cost at most, as the worker that planned said. */
   ceilings?: Record<ModelTier, TierCeiling>;
@@ -161,6 +181,41 @@ export class RunRecord {
     }
   }
 
+  snapshot(): RunSnapshot {
+    return {
+      plans: this.plans,
+      planHistory: this.planHistory,
+      escalations: this.escalations,
+      ignoredSignals: this.ignoredSignals,
+      failedCalls: this.failedCalls,
+      replans: this.replans,
+      ...(this.ceilings ? { ceilings: this.ceilings } : {}),
+      entries: this.entries,
+      current: [...this.current.values()].map((entry) => this.entries.indexOf(entry)),
+      consumed: Object.fromEntries(this.consumed),
+      ledger: this.ledger.snapshot(),
+      continuations: this.continuations + 1,
+    };
+  }
+
+  restore(snapshot: RunSnapshot): void {
+    this.plans.push(...snapshot.plans);
+    this.planHistory.push(...snapshot.planHistory);
+    this.escalations.push(...snapshot.escalations);
+    this.ignoredSignals.push(...snapshot.ignoredSignals);
+    this.failedCalls.push(...snapshot.failedCalls);
+    this.replans = snapshot.replans;
+    if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
+    this.entries.push(...snapshot.entries);
+    for (const index of snapshot.current) {
+      const entry = this.entries[index];
+      if (entry) this.current.set(entry.task.id, entry);
+    }
+    for (const [key, count] of Object.entries(snapshot.consumed)) this.consumed.set(key, count);
+    this.ledger.restore(snapshot.ledger);
+    this.continuations = snapshot.continuations;
+  }
+
   task(id: string): TaskEntry {
     const entry = this.current.get(id);
     if (!entry) throw new TypeError(`no task "${id}" in this run`);
@@ -228,6 +283,7 @@ export class RunRecord {
       tokens: { ...this.ledger.tokens },
       cache: { ...this.ledger.cache },
       ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
+      ...(this.continuations > 0 ? { continuations: this.continuations } : {}),
     };
     this.setPhase(status);
     recordRunEnded(status);

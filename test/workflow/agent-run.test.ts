@@ -233,3 +233,36 @@ test('when the budget is spent, a non-critical model task is skipped and the run
   expect(result.status).toBe('budget_exhausted'); // nothing left for the synthesis either
   expect(result.reason).toMatch(/^synthesis failed: budget/);
 });
+
+test('a long run continues as new at a replan, carrying its record; the result is the one an unbroken run gives', async () => {
+  const request = (maxHistoryEvents?: number) => ({
+    ...scriptedRequest({
+      tasks: [],
+      plans: [{ tasks: [toolTask('lookup', 'old_api')] }, { tasks: [toolTask('lookup2', 'new_api')] }],
+      tools: { old_api: [{ fail: 'semantic' as const, message: 'wrong record type' }], new_api: [{ result: { ok: true } }] },
+      allowedTools: ['old_api', 'new_api'],
+    }),
+    ...(maxHistoryEvents ? { maxHistoryEvents } : {}),
+  });
+  const [unbroken, { workflowId, runId: firstRunId }, continued] = await kit.withWorker(async () => {
+    const plain = await kit.keel.getResult((await kit.keel.startRun(request())).workflowId);
+    const started = await kit.keel.startRun(request(10));
+    return [plain, started, await kit.keel.getResult(started.workflowId)] as const;
+  });
+  expect(unbroken.continuations).toBeUndefined();
+  expect(continued.continuations).toBe(1);
+  expect(continued.runId).not.toBe(firstRunId);
+  const first = await kit.client.workflow.getHandle(workflowId, firstRunId).describe();
+  expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  const shape = (result: typeof unbroken) => ({
+    status: result.status,
+    plans: result.plans,
+    replans: result.replans,
+    tasks: result.tasks.map(({ id, status, plan, attempts, error }) => ({ id, status, plan, attempts, error })),
+    planHistory: result.planHistory,
+    costUsd: result.costUsd,
+    tokens: result.tokens,
+  });
+  expect(shape(continued)).toEqual(shape(unbroken));
+  expect(continued.tasks.map((task) => `${task.id}:${task.status}`)).toEqual(['lookup:failed', 'lookup2:completed']);
+});
