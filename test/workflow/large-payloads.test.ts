@@ -7,6 +7,9 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { plannerSystem, synthesizeSystem, taskSystem } from '../../src/activities/prompts';
 import { FileBlobStore } from '../../src/blobs';
+import { withStoredOutput } from '../../src/cli/trace';
+import { renderTimelineHtml } from '../../src/trace/render-html';
+import { buildTimeline } from '../../src/trace/timeline';
 import { KeelClient } from '../../src/client';
 import { defaultDependencies } from '../../src/worker';
 import { activityInputs } from '../helpers/history';
@@ -65,5 +68,8 @@ test('a 3 MB model output runs through the plan by reference, and history stays 
   expect(history.length).toBeLessThan(512 * 1_024);
   const inputs = (await activityInputs(kit.client, result.workflowId, 'runTask')) as Array<{ task: { id: string }; dependencies: Record<string, unknown> }>;
   expect(inputs.find((input) => input.task.id === 'count')!.dependencies.read).toMatchObject({ $keelBlob: expect.any(String), fields: ['summary', 'pages'] });
+  // keel trace --html shows the final answer, read back from the store.
+  const timeline = await withStoredOutput(buildTimeline(await kit.client.workflow.getHandle(result.workflowId).fetchHistory()), new FileBlobStore(path.join(home, 'blobs')));
+  expect(renderTimelineHtml(timeline).includes(hugeAnswer.slice(0, 500))).toBe(true);
   expect(readdirSync(path.join(home, 'blobs')).filter((name) => name.endsWith('.json'))).toHaveLength(2); // read's output and the final answer
 });
