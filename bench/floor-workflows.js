@@ -1,0 +1,20 @@
+// The engine's floor for bench/run.mjs: a bare Temporal workflow that runs the same DAG shape as
+// Keel's benchmark plan with no-op activities, and nothing else (no planning, ledger, evaluation).
+const { proxyActivities } = require('@temporalio/workflow');
+
+const { noop } = proxyActivities({ startToCloseTimeout: '30s' });
+
+/** @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorDag(tasks) {
+  const done = new Map();
+  const start = (task) => {
+    if (!done.has(task.id)) {
+      done.set(task.id, Promise.all(task.dependsOn.map((id) => start(tasks.find((other) => other.id === id)))).then(() => noop(task.id)));
+    }
+    return done.get(task.id);
+  };
+  await Promise.all(tasks.map(start));
+  return tasks.length;
+}
+
+module.exports = { floorDag };
