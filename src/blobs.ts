@@ -5,7 +5,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { isBlobRef, type BlobRef } from './shared';
+import { isBlobRef, type BlobRef, type RunResult } from './shared';
 
 export interface BlobStore {
   readonly kind: string;
@@ -101,4 +101,15 @@ export async function resolveRefs<T>(value: T, store: BlobStore | undefined): Pr
 /** Postgres when a database is configured, else files under KEEL_HOME/blobs. */
 export function blobStoreFor(config: { home: string; databaseUrl?: string | undefined }): BlobStore {
   return config.databaseUrl ? new PostgresBlobStore(config.databaseUrl) : new FileBlobStore(path.join(config.home, 'blobs'));
+}
+
+/** A result whose final answer is stored outside history, with the answer read back; when it cannot be read, the reference stays and `reason` says why. */
+export async function withStoredOutput(result: RunResult, store: BlobStore): Promise<RunResult> {
+  if (!result.outputRef) return result;
+  try {
+    const { outputRef, ...rest } = result;
+    return { ...rest, output: String(await resolveRefs(outputRef, store)) };
+  } catch (error) {
+    return { ...result, reason: `${result.reason ? `${result.reason}; ` : ''}the output could not be read: ${(error as Error).message}` };
+  }
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
-import { blobStoreFor, resolveRefs, type BlobStore } from './blobs';
+import { blobStoreFor, withStoredOutput, type BlobStore } from './blobs';
 import { AesGcmCodec } from './codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
@@ -156,22 +156,14 @@ export class KeelClient {
       if (code === 3 /* INVALID_ARGUMENT */ || error instanceof TypeError) throw new InvalidRequestError([`Temporal refused the schedule: ${(error as Error).message}`]);
       throw this.translate(error);
     }
-    return (await this.listSchedules()).find((schedule) => schedule.scheduleId === scheduleId) ?? { scheduleId, goal: parsed.data.goal, spec: when.cron ? `cron ${when.cron}` : `every ${when.every}`, nextRuns: [], recentRuns: [] };
+    return scheduleInfo(scheduleId, await this.temporal.schedule.getHandle(scheduleId).describe());
   }
 
   /** Keel's schedules on this task queue's namespace, with their next and latest runs. */
   async listSchedules(): Promise<ScheduleInfo[]> {
     const schedules: ScheduleInfo[] = [];
     for await (const summary of this.temporal.schedule.list()) {
-      if (summary.action?.type !== 'startWorkflow' || summary.action.workflowType !== 'agentRun') continue;
-      const description = await this.temporal.schedule.getHandle(summary.scheduleId).describe();
-      schedules.push({
-        scheduleId: summary.scheduleId,
-        goal: typeof description.memo?.goal === 'string' ? description.memo.goal : '',
-        spec: typeof description.memo?.spec === 'string' ? description.memo.spec : '',
-        nextRuns: description.info.nextActionTimes.map((time) => time.toISOString()),
-        recentRuns: description.info.recentActions.map((action) => ({ at: action.takenAt.toISOString(), workflowId: action.action.workflow.workflowId })),
-      });
+      if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'agentRun') schedules.push(scheduleInfo(summary.scheduleId, summary));
     }
     return schedules;
   }
@@ -206,7 +198,7 @@ export class KeelClient {
       const handle = this.handle(workflowId);
       const { status } = await handle.describe();
       if (status.name === 'RUNNING') return await this.queryState(workflowId);
-      return stateFromResult(await this.withStoredOutput(await handle.result()));
+      return stateFromResult(await withStoredOutput(await handle.result(), this.blobs));
     } catch (error) {
       throw this.translate(error, workflowId);
     }
@@ -299,18 +291,7 @@ export class KeelClient {
     } catch (error) {
       throw this.translate(error, workflowId);
     }
-    return this.withStoredOutput(result);
-  }
-
-  /** A final answer too large for history is in the blob store; read it back (or leave the reference, saying why). */
-  private async withStoredOutput(result: RunResult): Promise<RunResult> {
-    if (!result.outputRef) return result;
-    try {
-      const { outputRef, ...rest } = result;
-      return { ...rest, output: await resolveRefs(outputRef, this.blobs) as unknown as string };
-    } catch (error) {
-      return { ...result, reason: `${result.reason ? `${result.reason}; ` : ''}the output could not be read: ${(error as Error).message}` };
-    }
+    return withStoredOutput(result, this.blobs);
   }
 
   handle(workflowId: string): WorkflowHandle<typeof agentRun> {
@@ -328,6 +309,20 @@ export class KeelClient {
     if (code === 14 /* UNAVAILABLE */) return new TemporalUnreachableError(this.address, { cause: error });
     return error;
   }
+}
+
+/** What `keel schedule` shows, from a schedule's listing or description (the memo keeps what the user wrote). */
+function scheduleInfo(
+  scheduleId: string,
+  schedule: { memo?: Record<string, unknown> | undefined; info: { nextActionTimes: Date[]; recentActions: Array<{ takenAt: Date; action: { workflow: { workflowId: string } } }> } },
+): ScheduleInfo {
+  return {
+    scheduleId,
+    goal: typeof schedule.memo?.goal === 'string' ? schedule.memo.goal : '',
+    spec: typeof schedule.memo?.spec === 'string' ? schedule.memo.spec : '',
+    nextRuns: schedule.info.nextActionTimes.map((time) => time.toISOString()),
+    recentRuns: schedule.info.recentActions.map((action) => ({ at: action.takenAt.toISOString(), workflowId: action.action.workflow.workflowId })),
+  };
 }
 
 function stateFromResult(result: RunResult): RunState {

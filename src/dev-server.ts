@@ -46,8 +46,12 @@ export async function findTemporalCli(options: FindOptions = {}): Promise<string
   if (onPath) return onPath;
   const cached = cachedCliPath(options.cacheDirectory);
   if (isExecutable(cached)) return cached;
-  const go = findOnPath('go', searchPath) ?? (options.goFallbacks ?? ['/usr/local/go/bin/go']).find(isExecutable);
-  return buildTemporalCli(go, cached, log);
+  return buildTemporalCli(findGo(searchPath, options.goFallbacks), cached, log);
+}
+
+/** `go` on the search path, else at one of the usual install places. */
+export function findGo(searchPath = process.env.PATH ?? '', fallbacks = ['/usr/local/go/bin/go']): string | undefined {
+  return findOnPath('go', searchPath) ?? fallbacks.find(isExecutable);
 }
 
 async function buildTemporalCli(go: string | undefined, target: string, log: (line: string) => void): Promise<string> {
@@ -184,7 +188,8 @@ export function isListening(host: string, port: number): Promise<boolean> {
   });
 }
 
-function defaultCacheDirectory(): string {
+/** $XDG_CACHE_HOME/keel or ~/.cache/keel: where built binaries are kept. */
+export function defaultCacheDirectory(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'keel');
 }
 

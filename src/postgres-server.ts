@@ -3,11 +3,10 @@
 // PostgreSQL, and starts the server on loopback ports. Keel runs against it unchanged.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { devDynamicConfig, devSearchAttributes } from './dev-server';
+import { defaultCacheDirectory, devDynamicConfig, devSearchAttributes, findGo, isListening } from './dev-server';
 
 const run = promisify(execFile);
 
@@ -23,14 +22,13 @@ export interface ServerTools {
 }
 
 function cacheDirectory(): string {
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'keel', `temporal-server-${temporalServerVersion}`);
+  return path.join(defaultCacheDirectory(), `temporal-server-${temporalServerVersion}`);
 }
 
 function goBinary(): string {
-  for (const candidate of [...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'go')), '/usr/local/go/bin/go']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('Go is needed to build temporal-server: install Go 1.25+ (the Go module proxy must be reachable)');
+  const go = findGo();
+  if (!go) throw new Error('Go is needed to build temporal-server: install Go 1.25+ (the Go module proxy must be reachable)');
+  return go;
 }
 
 /** The cached binaries, or builds them once (about 2-3 minutes; more on a cold module cache). */
@@ -53,11 +51,9 @@ export async function findServerTools(log: (line: string) => void = () => undefi
     log(`built them in ${Math.round((Date.now() - started) / 1000)} s: ${directory}`);
   }
   const { stdout } = await run(go, ['env', 'GOMODCACHE']);
-  let schemaDirectory = path.join(stdout.trim(), `${serverModule}@${temporalServerVersion}`, 'schema', 'postgresql', 'v12');
-  if (!existsSync(schemaDirectory)) {
-    await run(go, ['mod', 'download', `${serverModule}@${temporalServerVersion}`], { env: { ...process.env, GOFLAGS: '-mod=mod' }, cwd: os.tmpdir() });
-    schemaDirectory = path.join(stdout.trim(), `${serverModule}@${temporalServerVersion}`, 'schema', 'postgresql', 'v12');
-  }
+  const schemaDirectory = path.join(stdout.trim(), `${serverModule}@${temporalServerVersion}`, 'schema', 'postgresql', 'v12');
+  // `go install` fills the module cache; a cache cleaned since needs the module again.
+  if (!existsSync(schemaDirectory)) await run(go, ['mod', 'download', `${serverModule}@${temporalServerVersion}`], { env: { ...process.env, GOFLAGS: '-mod=mod' }, cwd: os.tmpdir() });
   return { server, sqlTool, schemaDirectory };
 }
 
@@ -190,7 +186,7 @@ dynamicConfigClient:
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`temporal-server exited (${child.exitCode}):\n${output.join('').slice(-3_000)}`);
-    if (await listening(port)) {
+    if (await isListening('127.0.0.1', port)) {
       const created = await run(options.cli, ['operator', 'namespace', 'create', '--address', address, '--namespace', 'default', '--retention', '24h']).then(
         () => true,
         (error: { stderr?: string }) => /already/i.test(error.stderr ?? ''),
@@ -222,18 +218,8 @@ export async function freeServerPort(): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 11_000);
     const neighbours = [0, 1, 2, 3, 100, 101, 102, 103].map((offset) => port + offset);
-    if (!(await Promise.all(neighbours.map(listening))).some(Boolean)) return port;
+    if (!(await Promise.all(neighbours.map((neighbour) => isListening('127.0.0.1', neighbour)))).some(Boolean)) return port;
   }
   throw new Error('found no free ports for temporal-server between 20000 and 31103');
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

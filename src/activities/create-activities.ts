@@ -204,43 +204,26 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   }
 
   async function runTaskResolved(input: RunTaskInput, spent: Spent): Promise<RunTaskOutput> {
-    {
-      const attempt = Context.current().info.attempt;
-      const { task } = input;
-      if (task.kind === 'llm') {
-        const tier: ModelTier = task.tier ?? 'medium'; // the workflow resolved overrides and purpose into it
-        const required = task.requiredFields ?? [];
-        // A task that names required fields gets structured output, so a bad answer is `malformed`.
-        const schema = required.length > 0 ? z.object(Object.fromEntries(required.map((field) => [field, z.unknown()]))).passthrough() : undefined;
-        const request = {
-          key: ModelKey.task(task.id),
-          tier,
-          system: taskSystem,
-          prompt: taskPrompt(input),
-          ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
-        };
-        if (task.consensus && !input.modelScript) {
-          return { ...(await askForConsensus(request, task.consensus, input.remainingBudgetUsd, spent, (text) => (schema ? parseStructured(text, schema, `result of ${task.id}`) : parseIfJson(text)))), attempt };
-        }
-        const text = await callModel(
-          {
-            key: ModelKey.task(task.id),
-            tier,
-            cacheable: input.useCache !== false && task.purpose !== undefined && cacheablePurposes.includes(task.purpose),
-            system: taskSystem,
-            prompt: taskPrompt(input),
-            ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
-          },
-          input.modelScript,
-          input.remainingBudgetUsd,
-          spent,
-        );
-        const output = schema ? parseStructured(text, schema, `result of ${task.id}`) : parseIfJson(text);
-        return { output, attempt, call: spent.call! };
-      }
-      if (task.kind === 'tool') return { output: await runTool(input, attempt), attempt };
-      throw new KeelError('permanent', `task ${task.id} is a ${task.kind} task, which the workflow handles itself, not an activity`);
-    }
+    const attempt = Context.current().info.attempt;
+    const { task } = input;
+    if (task.kind === 'tool') return { output: await runTool(input, attempt), attempt };
+    if (task.kind !== 'llm') throw new KeelError('permanent', `task ${task.id} is a ${task.kind} task, which the workflow handles itself, not an activity`);
+    const tier: ModelTier = task.tier ?? 'medium'; // the workflow resolved overrides and purpose into it
+    const required = task.requiredFields ?? [];
+    // A task that names required fields gets structured output, so a bad answer is `malformed`.
+    const schema = required.length > 0 ? z.object(Object.fromEntries(required.map((field) => [field, z.unknown()]))).passthrough() : undefined;
+    const parse = (text: string) => (schema ? parseStructured(text, schema, `result of ${task.id}`) : parseIfJson(text));
+    const request = {
+      key: ModelKey.task(task.id),
+      tier,
+      system: taskSystem,
+      prompt: taskPrompt(input),
+      ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
+    };
+    if (task.consensus && !input.modelScript) return { ...(await askForConsensus(request, task.consensus, input.remainingBudgetUsd, spent, parse)), attempt };
+    const cacheable = input.useCache !== false && task.purpose !== undefined && cacheablePurposes.includes(task.purpose);
+    const text = await callModel({ ...request, cacheable }, input.modelScript, input.remainingBudgetUsd, spent);
+    return { output: parse(text), attempt, call: spent.call! };
   }
 
   async function runTool(input: RunTaskInput, attempt: number): Promise<unknown> {

@@ -3,6 +3,7 @@ import { AesGcmCodec } from '../codec';
 import { createCodecServer } from '../codec-server';
 import { loadConfig } from '../config';
 import { CliError, ExitCode } from './cli-error';
+import { listenAddress } from './ports';
 import { uiUrl } from './urls';
 
 export async function codecServerCommand(options: { origin?: string[] }, io: { err: (text: string) => void }): Promise<number> {
@@ -10,8 +11,7 @@ export async function codecServerCommand(options: { origin?: string[] }, io: { e
   if (!config.codecKeys) throw new CliError('set KEEL_CODEC_KEYS (id:base64key, the same keys as the workers) to run the codec server');
   const allowedOrigins = options.origin && options.origin.length > 0 ? options.origin : [new URL(uiUrl(config)).origin];
   const app = createCodecServer({ codec: new AesGcmCodec(config.codecKeys), allowedOrigins });
-  const separator = config.codecAddress.lastIndexOf(':');
-  await app.listen({ host: config.codecAddress.slice(0, separator), port: Number(config.codecAddress.slice(separator + 1)) });
+  await app.listen(listenAddress(config.codecAddress));
   io.err(`keel codec-server · http://${config.codecAddress} (/encode, /decode) · browsers from ${allowedOrigins.join(', ')} · start the UI with --ui-codec-endpoint http://${config.codecAddress}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

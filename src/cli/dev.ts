@@ -11,6 +11,7 @@ import { createConfiguredWorker, describeModelProvider, installRuntime } from '.
 import { CliError, ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest } from './load-request';
+import { listenAddress } from './ports';
 import { runUrl, uiUrl } from './urls';
 
 export async function devCommand(options: { run?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
@@ -25,10 +26,7 @@ export async function devCommand(options: { run?: string }, io: { out: (text: st
   const databaseFile = path.join(config.home, 'temporal.db');
   // With encrypted history the UI reads payloads through a codec server run here.
   const codecServer = config.codecKeys ? createCodecServer({ codec: new AesGcmCodec(config.codecKeys), allowedOrigins: [new URL(uiUrl(config)).origin] }) : undefined;
-  if (codecServer) {
-    const separator = config.codecAddress.lastIndexOf(':');
-    await codecServer.listen({ host: config.codecAddress.slice(0, separator), port: Number(config.codecAddress.slice(separator + 1)) });
-  }
+  if (codecServer) await codecServer.listen(listenAddress(config.codecAddress));
   const server = await startDevServer({
     binary,
     databaseFile,

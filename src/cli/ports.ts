@@ -11,3 +11,9 @@ export function freeLoopbackPort(): Promise<number> {
     });
   });
 }
+
+/** "host:port" (as the config validates it) → what `listen` takes. */
+export function listenAddress(address: string): { host: string; port: number } {
+  const separator = address.lastIndexOf(':');
+  return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
+}

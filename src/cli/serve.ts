@@ -3,13 +3,13 @@ import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { createIngestServer } from '../ingest/server';
 import { ExitCode } from './cli-error';
+import { listenAddress } from './ports';
 
 export async function serveCommand(io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
   const config = loadConfig();
   const client = await KeelClient.connect();
   const app = createIngestServer({ client, maxBodyBytes: config.serve.maxBodyBytes, dedupeWindowMs: config.serve.dedupeWindowMs, ...(config.serve.secret ? { secret: config.serve.secret } : {}) });
-  const [host, port] = [config.serve.address.slice(0, config.serve.address.lastIndexOf(':')), Number(config.serve.address.split(':').pop())];
-  await app.listen({ host, port });
+  await app.listen(listenAddress(config.serve.address));
   io.err(
     `keel serve · POST http://${config.serve.address}/runs → task queue "${client.taskQueue}" on ${client.address} · ` +
       `${config.serve.secret ? 'signed bodies only (X-Keel-Signature)' : 'unsigned (set KEEL_WEBHOOK_SECRET to require a signature)'} · ` +

@@ -7,7 +7,7 @@ import { parseHistory } from '../replay';
 import { renderTimelineHtml } from '../trace/render-html';
 import { renderTimelineText } from '../trace/render-text';
 import { buildTimeline, type Timeline } from '../trace/timeline';
-import { blobStoreFor, resolveRefs, type BlobStore } from '../blobs';
+import { blobStoreFor, withStoredOutput, type BlobStore } from '../blobs';
 import { ExitCode } from './cli-error';
 
 export async function traceCommand(target: string, options: { html?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
@@ -25,7 +25,7 @@ export async function traceCommand(target: string, options: { html?: string }, i
   const config = loadConfig();
   let history = parseHistory(json, target);
   if (config.codecKeys) history = await decryptHistory(history, new AesGcmCodec(config.codecKeys));
-  const timeline = await withStoredOutput(buildTimeline(history), blobStoreFor({ home: config.home, databaseUrl: config.models.cache.databaseUrl }));
+  const timeline = await withStoredAnswer(buildTimeline(history), () => blobStoreFor({ home: config.home, databaseUrl: config.models.cache.databaseUrl }));
   io.out(renderTimelineText(timeline));
   if (options.html) {
     writeFileSync(options.html, renderTimelineHtml(timeline));
@@ -34,15 +34,12 @@ export async function traceCommand(target: string, options: { html?: string }, i
   return ExitCode.ok;
 }
 
-/** A final answer too large for history is read back from the blob store for the page. */
-export async function withStoredOutput(timeline: Timeline, store: BlobStore): Promise<Timeline> {
-  const ref = timeline.result?.outputRef;
-  if (!timeline.result || !ref) return timeline;
+/** The page shows the final answer; one too large for history is read back from the blob store. */
+export async function withStoredAnswer(timeline: Timeline, openStore: () => BlobStore): Promise<Timeline> {
+  if (!timeline.result?.outputRef) return timeline;
+  const store = openStore();
   try {
-    const output = await resolveRefs(ref, store);
-    return { ...timeline, result: { ...timeline.result, output: String(output) } };
-  } catch {
-    return timeline; // the reference stays; the page says nothing it cannot read
+    return { ...timeline, result: await withStoredOutput(timeline.result, store) };
   } finally {
     await store.close();
   }

@@ -2,7 +2,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { KeyCheck, ModelClient, ModelRequest, ModelResponse } from './model-client';
 import { KeelError } from '../shared';
-import { classifyProviderError, redact } from './provider-error';
+import { classifyProviderError, failedKeyCheck } from './provider-error';
 
 const outputTool = 'output';
 
@@ -20,8 +20,7 @@ export class AnthropicModel implements ModelClient {
       await this.client.models.list({}, { timeout: 10_000 });
       return { ok: true };
     } catch (error) {
-      const status = error instanceof Anthropic.APIError ? error.status : undefined;
-      return { ok: false, refused: status === 401 || status === 403, message: redact(`${status ? `HTTP ${status}: ` : ''}${(error as Error).message}`) };
+      return failedKeyCheck(error instanceof Anthropic.APIError ? error.status : undefined, error);
     }
   }
 

@@ -2,7 +2,7 @@
 import OpenAI from 'openai';
 import type { KeyCheck, ModelClient, ModelRequest, ModelResponse } from './model-client';
 import { KeelError } from '../shared';
-import { classifyProviderError, redact } from './provider-error';
+import { classifyProviderError, failedKeyCheck } from './provider-error';
 
 export interface OpenAIModelOptions {
   apiKey: string;
@@ -31,8 +31,7 @@ export class OpenAIModel implements ModelClient {
       await this.client.models.list({ timeout: 10_000 });
       return { ok: true };
     } catch (error) {
-      const status = error instanceof OpenAI.APIError ? error.status : undefined;
-      return { ok: false, refused: status === 401 || status === 403, message: redact(`${status ? `HTTP ${status}: ` : ''}${(error as Error).message}`) };
+      return failedKeyCheck(error instanceof OpenAI.APIError ? error.status : undefined, error);
     }
   }
 

@@ -46,3 +46,8 @@ export function retryAfter(headers: ProviderErrorFacts['headers']): number | und
 export function redact(text: string): string {
   return text.replace(/\b(sk-[A-Za-z0-9_-]{2})[A-Za-z0-9_*-]+/g, '$1…').replace(/(Bearer\s+)\S+/gi, '$1…');
 }
+
+/** A failed key check: refused when the provider said 401/403, otherwise it could not be asked. */
+export function failedKeyCheck(status: number | undefined, error: unknown): { ok: false; refused: boolean; message: string } {
+  return { ok: false, refused: status === 401 || status === 403, message: redact(`${status ? `HTTP ${status}: ` : ''}${(error as Error).message}`) };
+}

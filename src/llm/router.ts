@@ -152,6 +152,7 @@ export class ModelRouter {
     const passedOver: string[] = [];
     const failures: KeelError[] = [];
     let unaffordable = 0;
+    const inputTokens = estimateTokens(request.system + request.prompt);
     for (const entry of chain) {
       const label = `${entry.provider} ${entry.model}`;
       const breaker = this.breaker(entry);
@@ -159,7 +160,6 @@ export class ModelRouter {
         passedOver.push(`${label}: circuit open`);
         continue;
       }
-      const inputTokens = estimateTokens(request.system + request.prompt);
       const cap = Math.min(defaultMaxOutputTokens, outputTokenCap(entry.model, inputTokens, request.remainingBudgetUsd, this.prices));
       if (cap < minimumOutputTokens) {
         unaffordable += 1;

@@ -264,31 +264,27 @@ export class RunRecord {
       ...(isBlobRef(details.output) ? { outputRef: details.output } : {}),
       plans: this.plans.length,
       replans: this.replans,
-      tasks: this.entries.map((entry) => ({
-        id: entry.task.id,
-        kind: entry.task.kind,
-        plan: entry.plan,
-        status: entry.status === 'pending' || entry.status === 'running' ? 'cancelled' : entry.status,
-        attempts: entry.attempts,
-        costUsd: roundUsd(entry.costUsd),
-        ...(entry.task.tool ? { tool: entry.task.tool } : {}),
-        ...(entry.model ? { model: entry.model } : {}),
-        ...(entry.error ? { error: entry.error } : {}),
-        ...(entry.warning ? { warning: entry.warning } : {}),
-      })),
+      tasks: this.entries.map((entry) => ({ ...taskFigures(entry), status: entry.status === 'pending' || entry.status === 'running' ? 'cancelled' : entry.status })),
       escalations: this.escalations,
       planHistory: this.planHistory,
-      costUsd: this.ledger.spentUsd,
-      budgetUsd: this.ledger.budgetUsd,
-      tokens: { ...this.ledger.tokens },
-      cache: { ...this.ledger.cache },
-      ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
+      ...this.spending,
       ...(this.continuations > 0 ? { continuations: this.continuations } : {}),
     };
     this.setPhase(status);
     recordRunEnded(status);
     log.info('run ended', { status, ...(details.reason ? { reason: details.reason } : {}), costUsd: this.result.costUsd });
     return this.result;
+  }
+
+  /** Cost, budget, tokens, cache and breakers, as the result and the state report them. */
+  private get spending(): Pick<RunResult, 'costUsd' | 'budgetUsd' | 'tokens' | 'cache' | 'breakers'> {
+    return {
+      costUsd: this.ledger.spentUsd,
+      budgetUsd: this.ledger.budgetUsd,
+      tokens: { ...this.ledger.tokens },
+      cache: { ...this.ledger.cache },
+      ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
+    };
   }
 
   state(): RunState {
@@ -298,29 +294,27 @@ export class RunRecord {
       goal: this.goal,
       ...(this.plans.length > 0 ? { plan: this.plans[this.plans.length - 1] } : {}),
       plans: this.plans.length,
-      tasks: this.entries.map((entry) => ({
-        id: entry.task.id,
-        kind: entry.task.kind,
-        plan: entry.plan,
-        description: entry.task.description,
-        dependsOn: entry.task.dependsOn,
-        status: entry.status,
-        attempts: entry.attempts,
-        costUsd: roundUsd(entry.costUsd),
-        ...(entry.task.tool ? { tool: entry.task.tool } : {}),
-        ...(entry.model ? { model: entry.model } : {}),
-        ...(entry.error ? { error: entry.error } : {}),
-        ...(entry.warning ? { warning: entry.warning } : {}),
-      })),
+      tasks: this.entries.map((entry) => ({ ...taskFigures(entry), description: entry.task.description, dependsOn: entry.task.dependsOn, status: entry.status })),
       planHistory: this.planHistory,
       ignoredSignals: this.ignoredSignals,
-      costUsd: this.ledger.spentUsd,
-      budgetUsd: this.ledger.budgetUsd,
-      tokens: { ...this.ledger.tokens },
-      cache: { ...this.ledger.cache },
+      ...this.spending,
       reservedUsd: this.ledger.reservedUsd,
-      ...(this.ledger.breakers.size > 0 ? { breakers: [...this.ledger.breakers.values()] } : {}),
       ...(this.result ? { result: this.result } : {}),
     };
   }
+}
+
+/** What the result and the state both say of a task. */
+function taskFigures(entry: TaskEntry) {
+  return {
+    id: entry.task.id,
+    kind: entry.task.kind,
+    plan: entry.plan,
+    attempts: entry.attempts,
+    costUsd: roundUsd(entry.costUsd),
+    ...(entry.task.tool ? { tool: entry.task.tool } : {}),
+    ...(entry.model ? { model: entry.model } : {}),
+    ...(entry.error ? { error: entry.error } : {}),
+    ...(entry.warning ? { warning: entry.warning } : {}),
+  };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../src/activities';
-import { createKeelWorker, defaultDependencies } from '../../src/worker';
+import { createKeelWorker, defaultDependencies, type KeelWorkerOptions } from '../../src/worker';
 import { KeelClient } from '../../src/client';
 import type { AgentRequestInput, RunResult } from '../../src/shared';
 
@@ -23,6 +23,18 @@ export function testAddress(): string {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A Keel worker on the test server with the run's prebuilt bundle; `options` add to or replace the defaults. */
+export function createTestWorker(connection: NativeConnection, taskQueue: string, options: Partial<KeelWorkerOptions> = {}): Promise<Worker> {
+  return createKeelWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    dependencies: defaultDependencies({ home: `.keel/test/${taskQueue}` }),
+    workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! },
+    ...options,
+  });
 }
 
 export interface TestKit {
@@ -46,14 +58,7 @@ export async function createTestKit(options: { dependencies?: ActivityDependenci
   const client = new Client({ connection });
   const keel = await KeelClient.connect({ address, taskQueue });
   const dependencies = options.dependencies ?? defaultDependencies({ home: options.home ?? `.keel/test/${taskQueue}` });
-  const createWorker = () =>
-    createKeelWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      dependencies,
-      workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! },
-    });
+  const createWorker = () => createTestWorker(nativeConnection, taskQueue, { dependencies });
   return {
     taskQueue,
     client,

@@ -8,9 +8,8 @@ import { KeelClient } from '../../src/client';
 import { AesGcmCodec, decryptHistory, parseCodecKeys } from '../../src/codec';
 import { createCodecServer } from '../../src/codec-server';
 import { buildTimeline } from '../../src/trace/timeline';
-import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
-import { createTestKit, testAddress, uniqueName } from '../helpers/temporal';
+import { createTestKit, createTestWorker, testAddress, uniqueName } from '../helpers/temporal';
 
 const marker = 'PATIENT-4711-CONFIDENTIAL';
 const oldKey = { id: 'k1', key: randomBytes(32) };
@@ -43,14 +42,7 @@ test('a run with the codec on: no plaintext in the raw history; results, trace a
   const address = server.server.address();
   const codecUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   try {
-    const worker = await createKeelWorker({
-      connection,
-      namespace: 'default',
-      taskQueue,
-      dependencies: defaultDependencies({ home: `.keel/test/${taskQueue}` }),
-      workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! },
-      codec,
-    });
+    const worker = await createTestWorker(connection, taskQueue, { codec });
     const request = scriptedRequest({
       goal: `Summarize the chart of ${marker}`,
       tasks: [toolTask('fetch', 'records', [], { input: { patient: marker } }), llmTask('summary', ['fetch'])],

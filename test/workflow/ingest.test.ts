@@ -5,9 +5,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { KeelClient } from '../../src/client';
 import { createIngestServer, sign } from '../../src/ingest/server';
-import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { llmTask, scriptedRequest } from '../helpers/scenarios';
-import { createTestKit, testAddress, uniqueName, type TestKit } from '../helpers/temporal';
+import { createTestKit, createTestWorker, testAddress, uniqueName, type TestKit } from '../helpers/temporal';
 
 const secret = 'a-shared-secret-of-32-characters!';
 let kit: TestKit;
@@ -117,14 +116,7 @@ test('with a backlog and one workflow slot, the high-priority run starts first',
     }
     // Only now does a worker come, with room for one workflow task at a time.
     const connection = await NativeConnection.connect({ address: testAddress() });
-    const worker = await createKeelWorker({
-      connection,
-      namespace: 'default',
-      taskQueue,
-      dependencies: defaultDependencies({ home: `.keel/test/${taskQueue}` }),
-      workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! },
-      maxConcurrentWorkflowTasks: 1,
-    });
+    const worker = await createTestWorker(connection, taskQueue, { maxConcurrentWorkflowTasks: 1 });
     const firstTaskAt = await worker.runUntil(async () => {
       const starts: Array<{ priority: number; at: number }> = [];
       for (const { workflowId, priority } of ids) {

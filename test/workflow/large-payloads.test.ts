@@ -7,7 +7,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { plannerSystem, synthesizeSystem, taskSystem } from '../../src/activities/prompts';
 import { FileBlobStore } from '../../src/blobs';
-import { withStoredOutput } from '../../src/cli/trace';
+import { withStoredAnswer } from '../../src/cli/trace';
 import { renderTimelineHtml } from '../../src/trace/render-html';
 import { buildTimeline } from '../../src/trace/timeline';
 import { KeelClient } from '../../src/client';
@@ -69,7 +69,7 @@ test('a 3 MB model output runs through the plan by reference, and history stays 
   const inputs = (await activityInputs(kit.client, result.workflowId, 'runTask')) as Array<{ task: { id: string }; dependencies: Record<string, unknown> }>;
   expect(inputs.find((input) => input.task.id === 'count')!.dependencies.read).toMatchObject({ $keelBlob: expect.any(String), fields: ['summary', 'pages'] });
   // keel trace --html shows the final answer, read back from the store.
-  const timeline = await withStoredOutput(buildTimeline(await kit.client.workflow.getHandle(result.workflowId).fetchHistory()), new FileBlobStore(path.join(home, 'blobs')));
+  const timeline = await withStoredAnswer(buildTimeline(await kit.client.workflow.getHandle(result.workflowId).fetchHistory()), () => new FileBlobStore(path.join(home, 'blobs')));
   expect(renderTimelineHtml(timeline).includes(hugeAnswer.slice(0, 500))).toBe(true);
   expect(readdirSync(path.join(home, 'blobs')).filter((name) => name.endsWith('.json'))).toHaveLength(2); // read's output and the final answer
 });
