@@ -16,7 +16,7 @@ beforeAll(async () => {
     request.on('end', () => {
       // SDK 1.x sends the key as a bearer token; older versions used x-api-key.
       const key = (request.headers['x-api-key'] as string | undefined) ?? request.headers.authorization?.replace(/^Bearer /, '');
-      requests.push({ path: request.url ?? '', key, body: JSON.parse(raw) as Record<string, unknown> });
+      requests.push({ path: request.url ?? '', key, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} });
       response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       response.end(JSON.stringify(reply.body));
     });
@@ -78,4 +78,15 @@ test('a refusal is semantic: a replan, not a retry', async () => {
   reply = { status: 200, body: { ...message([]), stop_reason: 'refusal' } };
   const refused = (await new AnthropicModel({ apiKey, baseURL }).generate({ key: 'task:t1', tier: 'small', model: 'claude-3-5-haiku-latest', system: 's', prompt: 'p' }).catch((caught: unknown) => caught)) as KeelError;
   expect(refused).toMatchObject({ kind: 'semantic', message: 'anthropic: the model refused to answer' });
+});
+
+test('the key check at start: accepted, or refused with 401 (key redacted)', async () => {
+  const model = new AnthropicModel({ apiKey, baseURL });
+  reply = { status: 200, body: { data: [], has_more: false, first_id: null, last_id: null } };
+  expect(await model.checkKey()).toEqual({ ok: true });
+  expect(requests.at(-1)!.path).toMatch(/^\/v1\/models/);
+  reply = { status: 401, body: error('authentication_error', `invalid x-api-key ${apiKey}`) };
+  const refused = await model.checkKey();
+  expect(refused).toMatchObject({ ok: false, refused: true, message: expect.stringMatching(/^HTTP 401: /) });
+  expect(JSON.stringify(refused)).not.toContain('NEVERLEAK');
 });

@@ -46,6 +46,7 @@ test('a completion: structured output requested with the JSON schema, the output
 test.each([
   [{ status: 429, headers: { 'retry-after': '3' }, error: { message: 'Rate limit reached' } }, 'rate_limit', 3_000],
   [{ status: 429, headers: { 'retry-after-ms': '1500' }, error: { message: 'Rate limit reached' } }, 'rate_limit', 1_500],
+  [{ status: 429, error: { message: 'Rate limit reached' } }, 'rate_limit', undefined],
   [{ status: 429, error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }, 'budget', undefined],
   [{ status: 402, error: { message: 'payment required' } }, 'budget', undefined],
   [{ status: 503, error: { message: 'overloaded' } }, 'transient', undefined],
