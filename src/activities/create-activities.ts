@@ -168,10 +168,13 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   /** Runs an activity body and turns whatever it throws into a classified ApplicationFailure. */
   async function atBoundary<T>(body: (spent: Spent) => Promise<T>): Promise<T> {
     const spent: Spent = {};
+    const stopBeating = heartbeatWhileRunning(Context.current());
     try {
       return await body(spent);
     } catch (error) {
       throw toApplicationFailure(error, Context.current().info.attempt, spent.call, spent.breakers);
+    } finally {
+      stopBeating();
     }
   }
 
@@ -287,6 +290,18 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   }
 
   return { plan, runTask, synthesize, evaluate, signalSender };
+}
+
+/**
+ * Heartbeats while a call runs, so that when a worker dies Temporal retries its activities after
+ * the heartbeat timeout rather than the whole start-to-close timeout. Cheap: a call shorter than a
+ * third of the timeout sends none, and the SDK throttles the rest.
+ */
+export function heartbeatWhileRunning(context: Context): () => void {
+  const timeoutMs = context.info.heartbeatTimeoutMs;
+  if (!timeoutMs) return () => undefined;
+  const timer = setInterval(() => context.heartbeat(), Math.max(250, Math.floor(timeoutMs / 3)));
+  return () => clearInterval(timer);
 }
 
 async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {

@@ -5,6 +5,9 @@ import { attemptsByKind, nonRetryableFailureKinds, type KeelActivities, type Tas
 
 export const defaultTimeoutMs = { model: 30_000, tool: 60_000, plan: 60_000 } as const;
 
+/** Activities heartbeat while they run: a call on a worker that died is retried after this, not its whole timeout. */
+export const heartbeatTimeoutMs = 10_000;
+
 const retry = {
   initialInterval: '500ms',
   backoffCoefficient: 2,
@@ -14,7 +17,7 @@ const retry = {
 
 export function plannerActivities(): Pick<KeelActivities, 'plan' | 'synthesize' | 'evaluate'> & { attempts: number } {
   const attempts = 4;
-  const options: ActivityOptions = { startToCloseTimeout: defaultTimeoutMs.plan, retry: { ...retry, maximumAttempts: attempts } };
+  const options: ActivityOptions = { startToCloseTimeout: defaultTimeoutMs.plan, heartbeatTimeout: heartbeatTimeoutMs, retry: { ...retry, maximumAttempts: attempts } };
   const { plan } = proxyActivities<KeelActivities>({ ...options, summary: 'plan' });
   const { synthesize } = proxyActivities<KeelActivities>({ ...options, summary: 'synthesize' });
   const { evaluate } = proxyActivities<KeelActivities>({ ...options, summary: 'evaluate' });
@@ -26,6 +29,7 @@ export function taskActivity(task: Task): { runTask: KeelActivities['runTask']; 
   const timeout = task.timeoutMs ?? (task.kind === 'tool' ? defaultTimeoutMs.tool : defaultTimeoutMs.model);
   const { runTask } = proxyActivities<KeelActivities>({
     startToCloseTimeout: timeout,
+    heartbeatTimeout: Math.min(heartbeatTimeoutMs, timeout),
     retry: { ...retry, maximumAttempts: attempts },
     summary: task.kind === 'tool' ? `${task.id} · ${task.tool}` : `${task.id} · ${task.kind}`,
   });
