@@ -94,6 +94,8 @@ const EnvironmentSchema = z.object({
   KEEL_DEDUPE_WINDOW_MS: z.coerce.number().int().min(1_000).max(365 * 86_400_000).default(86_400_000),
   /** OpenTelemetry GenAI convention: `true` puts prompts and answers on model-call spans. */
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.enum(['true', 'false']).default('false'),
+  /** The worker's own tools: comma-separated JS modules, each exporting `tools` (defineTool() definitions). */
+  KEEL_TOOLS: z.string().min(1).optional(),
   /** Worker and SDK log level. */
   KEEL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
 });
@@ -122,6 +124,8 @@ export interface KeelConfig {
   codecAddress: string;
   /** Outputs over this many bytes of JSON go to the blob store. */
   blobThresholdBytes: number;
+  /** Modules with the user's tools (KEEL_TOOLS), resolved to absolute paths. */
+  toolModules: string[];
   /** `keel serve`. */
   serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
 }
@@ -147,6 +151,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(codecKeys ? { codecKeys } : {}),
     codecAddress: values.KEEL_CODEC_ADDRESS,
     blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
+    toolModules: (values.KEEL_TOOLS ?? '').split(',').map((module) => module.trim()).filter(Boolean).map((module) => path.resolve(module)),
     serve: {
       address: values.KEEL_SERVE_ADDRESS,
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,

@@ -12,7 +12,7 @@ import { OpenAIModel } from './llm/openai-model';
 import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from './llm/response-cache';
 import { ModelRouter } from './llm/router';
 import { telemetryFromEnvironment } from './telemetry';
-import { builtinTools, ToolRegistry } from './tools';
+import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry } from './tools';
 
 export interface KeelWorkerOptions {
   connection: NativeConnection;
@@ -32,7 +32,18 @@ export interface KeelWorkerOptions {
   plugins?: WorkerOptions['plugins'];
 }
 
-type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes'>>;
+type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules'>>;
+
+/** The built-in tools and the user's (KEEL_TOOLS); a module that cannot be used stops the worker, naming it. */
+function toolRegistry(config: DependencyConfig): ToolRegistry {
+  try {
+    return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? [])]);
+  } catch (error) {
+    if (error instanceof ToolModuleError) throw new ConfigurationError(error.message);
+    if (error instanceof TypeError) throw new ConfigurationError(`KEEL_TOOLS: ${error.message}`);
+    throw error;
+  }
+}
 
 /** The configured providers, by routing id (never the key in any name). */
 function configuredProviders(config: DependencyConfig): ModelClient[] {
@@ -52,7 +63,7 @@ export function responseCache(settings: ModelSettings['cache']): ResponseCache |
 export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache } = {}): ActivityDependencies {
   const settings = config.models ?? defaultModelSettings;
   const providers = configuredProviders(config);
-  const tools = new ToolRegistry(builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }));
+  const tools = toolRegistry(config);
   const captureContent = config.captureMessageContent === true;
   const blobs = { blobs: blobStoreFor({ home: config.home, databaseUrl: settings.cache.databaseUrl }), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
   if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
@@ -103,6 +114,7 @@ export async function createConfiguredWorker(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const dependencies = defaultDependencies(config);
+  log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
   if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
   const cache = dependencies.model?.cache;
   if (cache instanceof PostgresResponseCache) {

@@ -1,5 +1,6 @@
 export { defineTool, type ToolContext, type ToolDefinition } from './define-tool';
 export { ToolRegistry } from './registry';
+export { loadToolModules, ToolModuleError } from './load';
 export { createAccount, sendEmail, verifyDocument } from './builtin/onboarding';
 
 import type { ToolDefinition } from './define-tool';

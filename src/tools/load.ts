@@ -1,0 +1,39 @@
+// Tools from the user's own modules (KEEL_TOOLS): each module exports `tools`, an array of
+// defineTool() definitions (or exports that array as default). Anything else is refused by name.
+import path from 'node:path';
+import type { ToolDefinition } from './define-tool';
+
+export class ToolModuleError extends Error {
+  override readonly name = 'ToolModuleError';
+}
+
+/** Loads and checks the tools in each module (paths resolve against the working directory). */
+export function loadToolModules(modules: readonly string[], cwd = process.cwd()): Array<ToolDefinition<never>> {
+  return modules.flatMap((module) => {
+    const file = path.resolve(cwd, module);
+    let exported: Record<string, unknown>;
+    try {
+      // require() also loads ES modules on Node >= 20.19.
+      exported = require(file) as Record<string, unknown>;
+    } catch (error) {
+      throw new ToolModuleError(`KEEL_TOOLS: cannot load ${file}: ${(error as Error).message}`);
+    }
+    const list = exported.tools ?? exported.default;
+    if (!Array.isArray(list)) {
+      throw new ToolModuleError(`KEEL_TOOLS: ${file} must export \`tools\`, an array of defineTool() definitions (it exports: ${Object.keys(exported).join(', ') || 'nothing'})`);
+    }
+    return list.map((tool: unknown, index) => checkTool(tool, `${file} tools[${index}]`));
+  });
+}
+
+function checkTool(tool: unknown, where: string): ToolDefinition<never> {
+  const candidate = (tool ?? {}) as Partial<ToolDefinition<unknown>>;
+  const problems = [
+    typeof candidate.name === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(candidate.name) ? undefined : 'name must be snake_case (a-z, 0-9, _)',
+    typeof candidate.description === 'string' && candidate.description.length > 0 ? undefined : 'description must be a non-empty string',
+    typeof (candidate.input as { safeParse?: unknown } | undefined)?.safeParse === 'function' ? undefined : 'input must be a zod schema',
+    typeof candidate.run === 'function' ? undefined : 'run must be a function (input, context) => Promise<output>',
+  ].filter((problem) => problem !== undefined);
+  if (problems.length > 0) throw new ToolModuleError(`KEEL_TOOLS: ${where}${candidate.name ? ` ("${String(candidate.name)}")` : ''}: ${problems.join('; ')}`);
+  return candidate as ToolDefinition<never>;
+}
