@@ -27,13 +27,15 @@ export const ScriptedModelResponseSchema = z
   .catchall(z.unknown())
   .refine((entry) => !('fail' in entry), { message: 'not a valid failure entry' });
 
-export const ScriptedModelEntrySchema = z.union([ScriptedFailureSchema.strict(), ScriptedModelResponseSchema]);
+export const ScriptedModelEntrySchema = z.union([ScriptedFailureSchema.strict(), ScriptedModelResponseSchema], {
+  error: `a model entry is a response ({ "text" }, { "json" } or the structured object) or { "fail": "${failureKinds.join('|')}" } with optional message, retryAfterMs, delayMs`,
+});
 export type ScriptedModelEntry = z.output<typeof ScriptedModelEntrySchema>;
 
-export const ScriptedToolEntrySchema = z.union([
-  ScriptedFailureSchema.strict(),
-  z.object({ result: z.unknown(), delayMs: z.number().int().min(0).max(600_000).optional() }).strict(),
-]);
+export const ScriptedToolEntrySchema = z.union(
+  [ScriptedFailureSchema.strict(), z.object({ result: z.unknown(), delayMs: z.number().int().min(0).max(600_000).optional() }).strict()],
+  { error: `a tool entry is { "result": ..., "delayMs"? } or { "fail": "${failureKinds.join('|')}" } with optional message, retryAfterMs, delayMs` },
+);
 export type ScriptedToolEntry = z.output<typeof ScriptedToolEntrySchema>;
 
 const entryList = <T extends z.ZodType>(entry: T) => z.array(entry).min(1, 'give at least one entry');
