@@ -1,7 +1,7 @@
 // npm run bench [-- --quick]: Keel's overhead against the engine's floor, the critical path, replay
 // speed, and cost — ratios measured in one run, on a local dev server started here. Writes
 // bench/results/bench-<date>.json and .md. Absolute times depend on the machine; the ratios are the point.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,17 @@ import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { findTemporalCli } from '../dist/dev-server.js';
+import { devDynamicConfig, findTemporalCli } from '../dist/dev-server.js';
 import { KeelClient } from '../dist/client.js';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
 import { parseHistory, replayHistories } from '../dist/replay.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' } } });
+// --only 1,2: just those benchmarks, printed as JSON and not written to bench/results (for tuning).
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const wanted = (section) => !only || only.has(String(section));
 const runs = Number(values.runs ?? (values.quick ? 30 : 200));
 const concurrency = 20;
 
@@ -59,7 +62,7 @@ async function measure(label, count, once) {
 
 installRuntime({ logLevel: 'WARN', logFormat: 'text' });
 const binary = await findTemporalCli({ ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}) });
-const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error'] } });
+const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error', ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value])] } });
 const address = env.connection.options.address;
 const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}`, runs, concurrency };
 try {
@@ -68,8 +71,9 @@ try {
 
   // 1. Overhead: Keel vs the bare-workflow floor vs an in-process executor, same DAG, zero latency.
   const keelBundle = await bundleWorkflowCode({ workflowsPath: path.join(here, '../dist/workflows/index.js'), logger: quiet() });
-  const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
   const keel = await KeelClient.connect({ address, taskQueue: 'bench-keel' });
+  if (wanted(1)) {
+  const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
   const keelRun = () => keel.startRun(keelRequest()).then(({ workflowId }) => keel.getResult(workflowId)).then((result) => {
     if (result.status !== 'completed') throw new Error(`bench run ended ${result.status}: ${result.reason}`);
   });
@@ -90,8 +94,10 @@ try {
   );
   const memoryStats = await measure('in-process, no durability', runs, inProcess);
   results.overhead = { rows: [keelStats, floorStats, memoryStats], keelOverFloorP50: keelStats.p50Ms / floorStats.p50Ms, floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond };
+  }
 
   // 3. Critical path: a→b→d→e→f and a→g(600)→h both take 1,000 ms.
+  if (wanted(3)) {
   const ideal = 5 * 200;
   const pathWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
   const timed = await pathWorker.runUntil(async () => {
@@ -112,8 +118,10 @@ try {
   const millis = (t) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
   const spans = timed.map(({ first, last }) => millis(last.eventTime) - millis(first.eventTime)).sort((a, b) => a - b);
   results.criticalPath = { idealMs: ideal, measuredP50Ms: percentile(spans, 50), ratio: percentile(spans, 50) / ideal, sumOfWavesMs: 1_400 };
+  }
 
   // 4. Replay: the recorded histories, replayed against the current code.
+  if (wanted(4)) {
   const sources = readdirSync(path.join(here, '../test/histories')).filter((name) => name.endsWith('.json')).map((name) => {
     const history = parseHistory(readFileSync(path.join(here, '../test/histories', name), 'utf8'), name);
     return { source: name, workflowId: name, history };
@@ -125,6 +133,10 @@ try {
   const outcomes = await replayHistories(all, { workflowBundle: keelBundle, debugMode: false });
   const replaySeconds = (performance.now() - t0) / 1000;
   results.replay = { histories: all.length, events, ok: outcomes.filter((o) => o.ok).length, historiesPerSecond: all.length / replaySeconds, msPer1000Events: (replaySeconds * 1000 * 1000) / events };
+  }
+
+  // 2. Concurrency: N runs queued at once, then one `keel worker` process; model calls take 1-3 s.
+  if (wanted(2)) results.concurrency = await concurrencyBench(address, values.quick ? 200 : 2_000);
 
   await keel.close();
   await connection.close();
@@ -133,6 +145,10 @@ try {
 }
 
 // 5. Cost: bench/cost.mjs.
+if (only) {
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 results.cost = execFileSync(process.execPath, [path.join(here, 'cost.mjs'), '--runs', String(values.quick ? 40 : 200)], { encoding: 'utf8' }).trim();
 
 const o = results.overhead;
@@ -150,6 +166,18 @@ const md = [
   '',
   `Keel / floor p50 latency: **${fmt(o.keelOverFloorP50, 2)}×**; floor / Keel throughput: **${fmt(o.floorOverKeelThroughput, 2)}×** (Keel also plans and synthesizes: 10 activities a run to the floor's 8).`,
   '',
+  '## 2. Concurrency (model calls 1-3 s of scripted latency, one `keel worker` process)',
+  '',
+  `${results.concurrency.runs} runs queued before the worker started (${fmt(results.concurrency.queueSeconds)} s to start them), all ${results.concurrency.completed} completed in ${fmt(results.concurrency.totalSeconds)} s (${fmt(results.concurrency.runsPerSecond)} runs/s).`,
+  '',
+  '| | p50 | p95 |',
+  '|---|---|---|',
+  `| time from worker start to run end | ${fmt(results.concurrency.p50Ms / 1000)} s | ${fmt(results.concurrency.p95Ms / 1000)} s |`,
+  `| ideal (the run's critical path: plan + slower task + synthesis) | ${fmt(results.concurrency.idealP50Ms / 1000)} s | ${fmt(results.concurrency.idealP95Ms / 1000)} s |`,
+  `| measured / ideal, per run | ${fmt(results.concurrency.ratioP50, 2)}× | ${fmt(results.concurrency.ratioP95, 2)}× |`,
+  '',
+  `Worker RSS: ${fmt(results.concurrency.workerIdleRssMb)} MB idle (bundled, polling an empty queue), peak ${fmt(results.concurrency.workerPeakRssMb)} MB: **${fmt(results.concurrency.kbPerInFlightRun)} KB per in-flight run** (all ${results.concurrency.runs} were in flight when the worker started).`,
+  '',
   '## 3. Critical path (200 ms per tool call, g 600 ms)',
   '',
   `ideal (a→b→d→e→f = a→g→h) ${results.criticalPath.idealMs} ms · measured p50 ${results.criticalPath.measuredP50Ms} ms · ratio **${fmt(results.criticalPath.ratio, 2)}** (waves would give ${results.criticalPath.sumOfWavesMs} ms)`,
@@ -163,8 +191,7 @@ const md = [
   '```',
   results.cost,
   '```',
-  '',
-  'Not measured yet: 2,000-run concurrency and memory (benchmark 2).',
+
 ].join('\n');
 const outDirectory = path.join(here, 'results');
 mkdirSync(outDirectory, { recursive: true });
@@ -172,6 +199,111 @@ const stamp = values.quick ? 'quick' : results.date.slice(0, 10);
 writeFileSync(path.join(outDirectory, `bench-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(path.join(outDirectory, `bench-${stamp}.md`), `${md}\n`);
 console.log(md);
+
+/**
+ * Queues `count` runs (plan → two parallel model tasks → synthesis, each call 1-3 s of scripted
+ * latency) before any worker polls, then starts one real `keel worker` process and measures, per
+ * run, the time from the worker's start to the run's end against its ideal (its critical path:
+ * plan + the slower task + synthesis). Samples the worker's RSS from /proc as it goes.
+ */
+async function concurrencyBench(address, count) {
+  const taskQueue = 'bench-concurrency';
+  const keel = await KeelClient.connect({ address, taskQueue });
+  let seed = 11;
+  const latency = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 1_000 + Math.floor((seed / 2 ** 31) * 2_000);
+  };
+  const runs = Array.from({ length: count }, (_, i) => {
+    const [plan, a, b, synthesize] = [latency(), latency(), latency(), latency()];
+    const llm = (id) => ({ id, kind: 'llm', description: `part ${id}`, dependsOn: [] });
+    return {
+      idealMs: plan + Math.max(a, b) + synthesize,
+      request: {
+        goal: `concurrency ${i}`,
+        idempotencyKey: `concurrency-${Date.now()}-${i}`,
+        scenario: {
+          model: {
+            plan: [{ tasks: [llm('a'), llm('b')], delayMs: plan }],
+            'task:a': [{ text: 'a', delayMs: a }],
+            'task:b': [{ text: 'b', delayMs: b }],
+            synthesize: [{ text: 'done', delayMs: synthesize }],
+          },
+        },
+      },
+    };
+  });
+  const queuedAt = performance.now();
+  const started = [];
+  for (let i = 0; i < runs.length; i += 100) started.push(...(await Promise.all(runs.slice(i, i + 100).map((run) => keel.startRun(run.request)))));
+  const queueSeconds = (performance.now() - queuedAt) / 1000;
+
+  const startWorker = (queue) =>
+    spawn(process.execPath, [path.join(here, '../bin/keel.js'), 'worker'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: address, KEEL_TASK_QUEUE: queue, KEEL_MAX_CONCURRENT_ACTIVITIES: String(Math.max(100, 2 * count)), KEEL_LOG_LEVEL: 'ERROR', KEEL_HOME: '.keel/bench', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  const memory = (field, pid = worker.pid) => {
+    try {
+      const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+      return line ? Number(line.split(/\s+/)[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  // The same worker with nothing to do (bundled, connected, polling an empty queue): the baseline.
+  const idle = startWorker('bench-idle');
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  const idleRss = memory('VmRSS', idle.pid);
+  idle.kill('SIGTERM');
+  await new Promise((resolve) => idle.once('exit', resolve));
+
+  const worker = startWorker(taskQueue);
+  const workerStart = performance.now();
+  let open = count;
+  let peakRss = 0;
+  const samples = [];
+  const sampler = setInterval(() => {
+    const rss = memory('VmRSS');
+    peakRss = Math.max(peakRss, memory('VmHWM'), rss);
+    samples.push({ atMs: Math.round(performance.now() - workerStart), rss, open });
+  }, 250);
+  const elapsed = await Promise.all(
+    started.map(({ workflowId }, i) =>
+      keel.getResult(workflowId).then((result) => {
+        if (result.status !== 'completed') throw new Error(`concurrency run ${i} ended ${result.status}: ${result.reason}`);
+        open -= 1;
+        return { ms: performance.now() - workerStart, idealMs: runs[i].idealMs };
+      }),
+    ),
+  );
+  clearInterval(sampler);
+  const totalSeconds = (performance.now() - workerStart) / 1000;
+  peakRss = Math.max(peakRss, memory('VmHWM'));
+  worker.kill('SIGTERM');
+  await new Promise((resolve) => worker.once('exit', resolve));
+  await keel.close();
+  const times = elapsed.map((e) => e.ms).sort((a, b) => a - b);
+  const ratios = elapsed.map((e) => e.ms / e.idealMs).sort((a, b) => a - b);
+  const ideals = elapsed.map((e) => e.idealMs).sort((a, b) => a - b);
+  return {
+    runs: count,
+    completed: elapsed.length,
+    queueSeconds,
+    totalSeconds,
+    runsPerSecond: count / totalSeconds,
+    p50Ms: percentile(times, 50),
+    p95Ms: percentile(times, 95),
+    idealP50Ms: percentile(ideals, 50),
+    idealP95Ms: percentile(ideals, 95),
+    ratioP50: percentile(ratios, 50),
+    ratioP95: percentile(ratios, 95),
+    p95OverIdealP95: percentile(times, 95) / percentile(ideals, 95),
+    workerIdleRssMb: idleRss / 1_048_576,
+    workerPeakRssMb: peakRss / 1_048_576,
+    kbPerInFlightRun: (peakRss - idleRss) / 1024 / count,
+  };
+}
 
 function quiet() {
   return { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };

@@ -13,7 +13,8 @@ export function loadToolModules(modules: readonly string[], cwd = process.cwd())
     const file = path.resolve(cwd, module);
     let exported: Record<string, unknown>;
     try {
-      // require() also loads ES modules on Node >= 20.19.
+      // require() also loads ES modules on Node >= 20.19; a user's module path is only known at run time.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       exported = require(file) as Record<string, unknown>;
     } catch (error) {
       throw new ToolModuleError(`KEEL_TOOLS: cannot load ${file}: ${(error as Error).message}`);
