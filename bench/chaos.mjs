@@ -101,28 +101,20 @@ async function killWorker(signal = 'SIGKILL') {
 
 const keel = await KeelClient.connect({ address, taskQueue });
 
-/** Waits for a run's result through worker and server restarts; a run that does not end in time is lost. */
-async function settle(workflowId, deadline) {
+/** Tries again every 500 ms while the server or worker is away; past the deadline the last error stands. */
+async function untilDeadline(call, deadline) {
   for (;;) {
     try {
-      return await keel.getResult(workflowId);
-    } catch (error) {
-      if (Date.now() > deadline) return { status: 'lost', reason: (error).message };
-      await sleep(500);
-    }
-  }
-}
-
-async function startWithRetry(request, deadline) {
-  for (;;) {
-    try {
-      return await keel.startRun(request);
+      return await call();
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await sleep(500);
     }
   }
 }
+/** A run's result through worker and server restarts; a run that does not end in time is lost. */
+const settle = (workflowId, deadline) => untilDeadline(() => keel.getResult(workflowId), deadline).catch((error) => ({ status: 'lost', reason: error.message }));
+const startWithRetry = (request, deadline) => untilDeadline(() => keel.startRun(request), deadline);
 
 // Runs for suites 1 and 2: four ledger postings (debit → fee, credit → settle), each slow after its
 // effect, so kills land between an effect and its completion.
@@ -234,7 +226,7 @@ try {
     }
     const results = await settled;
     const outcome = await compare(prefix, sizes.killRuns, results);
-    record({ name: 'worker SIGKILL', ...outcome, kills, seconds: (Date.now() - startedAt) / 1000, duplicated: outcome.duplicated, note: `${kills.length} kills with runs in flight; ${outcome.redelivered} tool calls delivered again after a kill and absorbed by the idempotency key; ${outcome.mismatched} results differ from undisturbed runs` });
+    record({ name: 'worker SIGKILL', ...outcome, kills, seconds: (Date.now() - startedAt) / 1000, note: `${kills.length} kills with runs in flight; ${outcome.redelivered} tool calls delivered again after a kill and absorbed by the idempotency key; ${outcome.mismatched} results differ from undisturbed runs` });
   }
 
   // 2. Kill the dev server (SIGKILL) mid-run and start it again on the same SQLite file.

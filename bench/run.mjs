@@ -243,8 +243,7 @@ async function concurrencyBench(address, count) {
     };
   });
   const queuedAt = performance.now();
-  const started = [];
-  for (let i = 0; i < runs.length; i += 100) started.push(...(await Promise.all(runs.slice(i, i + 100).map((run) => keel.startRun(run.request)))));
+  for (let i = 0; i < runs.length; i += 100) await Promise.all(runs.slice(i, i + 100).map((run) => keel.startRun(run.request)));
   const queueSeconds = (performance.now() - queuedAt) / 1000;
 
   const startWorker = (queue) =>
@@ -252,7 +251,7 @@ async function concurrencyBench(address, count) {
       env: { ...process.env, TEMPORAL_ADDRESS: address, KEEL_TASK_QUEUE: queue, KEEL_MAX_CONCURRENT_ACTIVITIES: String(Math.max(100, 2 * count)), KEEL_LOG_LEVEL: 'ERROR', KEEL_HOME: '.keel/bench', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-  const memory = (field, pid = worker.pid) => {
+  const memory = (field, pid) => {
     try {
       const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
       return line ? Number(line.split(/\s+/)[1]) * 1024 : 0;
@@ -271,18 +270,14 @@ async function concurrencyBench(address, count) {
   // The clock starts when the worker polls (after it bundled the workflow code and connected).
   while (!(await keel.hasWorkers())) await new Promise((resolve) => setTimeout(resolve, 50));
   const workerStart = performance.now();
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, memory('VmHWM'), memory('VmRSS'));
-  }, 250);
   // Thousands of result() long polls would exceed the server's concurrent-poller limit: count the
   // open runs instead, then read each run's close time from visibility.
   const workerStartedAt = Date.now();
   const query = `TaskQueue = "${taskQueue}"`;
   while ((await keel.temporal.workflow.count(`${query} AND ExecutionStatus = "Running"`)).count > 0) await new Promise((resolve) => setTimeout(resolve, 250));
-  clearInterval(sampler);
   const totalSeconds = (performance.now() - workerStart) / 1000;
-  peakRss = Math.max(peakRss, memory('VmHWM'));
+  // The kernel's high-water mark: the worker's peak RSS over its whole life, no sampling needed.
+  const peakRss = memory('VmHWM', worker.pid);
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
   const ideal = new Map(runs.map((run) => [run.request.idempotencyKey, run.idealMs]));

@@ -16,12 +16,15 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   run(input: Input, context: ToolContext): Promise<Output>;
 }
 
+/** Tool names: snake_case, as models expect them in tool lists. */
+export const toolNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
 /**
  * Declares a tool. Its input is validated against `input` before `run` is called; a tool
  * signals how it failed by throwing `KeelError` (e.g. `semantic` for unexpected data).
  */
 export function defineTool<Input, Output>(definition: ToolDefinition<Input, Output>): ToolDefinition<Input, Output> {
-  if (!/^[a-z][a-z0-9_]{0,63}$/.test(definition.name)) {
+  if (!toolNamePattern.test(definition.name)) {
     throw new TypeError(`tool name "${definition.name}" must be snake_case: a-z, 0-9 and _, starting with a letter`);
   }
   return definition;

@@ -1,7 +1,7 @@
 // Tools from the user's own modules (KEEL_TOOLS): each module exports `tools`, an array of
 // defineTool() definitions (or exports that array as default). Anything else is refused by name.
 import path from 'node:path';
-import type { ToolDefinition } from './define-tool';
+import { toolNamePattern, type ToolDefinition } from './define-tool';
 
 export class ToolModuleError extends Error {
   override readonly name = 'ToolModuleError';
@@ -30,7 +30,7 @@ export function loadToolModules(modules: readonly string[], cwd = process.cwd())
 function checkTool(tool: unknown, where: string): ToolDefinition<never> {
   const candidate = (tool ?? {}) as Partial<ToolDefinition<unknown>>;
   const problems = [
-    typeof candidate.name === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(candidate.name) ? undefined : 'name must be snake_case (a-z, 0-9, _)',
+    typeof candidate.name === 'string' && toolNamePattern.test(candidate.name) ? undefined : 'name must be snake_case (a-z, 0-9, _)',
     typeof candidate.description === 'string' && candidate.description.length > 0 ? undefined : 'description must be a non-empty string',
     typeof (candidate.input as { safeParse?: unknown } | undefined)?.safeParse === 'function' ? undefined : 'input must be a zod schema',
     typeof candidate.run === 'function' ? undefined : 'run must be a function (input, context) => Promise<output>',
