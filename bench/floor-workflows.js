@@ -1,5 +1,7 @@
 // The engine's floor for bench/run.mjs: a bare Temporal workflow that runs the same DAG shape as
-// Keel's benchmark plan with no-op activities, and nothing else (no planning, ledger, evaluation).
+// Keel's benchmark plan with no-op activities, and nothing else (no ledger, evaluation, validation).
+// floorAgent also makes Keel's two other calls on the critical path, a plan before and a synthesis
+// after, so Keel/floorAgent is the cost of Keel's machinery alone.
 const { proxyActivities } = require('@temporalio/workflow');
 
 const { noop } = proxyActivities({ startToCloseTimeout: '30s' });
@@ -17,4 +19,12 @@ async function floorDag(tasks) {
   return tasks.length;
 }
 
-module.exports = { floorDag };
+/** @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorAgent(tasks) {
+  await noop('plan');
+  await floorDag(tasks);
+  await noop('synthesize');
+  return tasks.length;
+}
+
+module.exports = { floorDag, floorAgent };

@@ -13,6 +13,7 @@ import { devDynamicConfig, findTemporalCli } from '../dist/dev-server.js';
 import { KeelClient } from '../dist/client.js';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
 import { parseHistory, replayHistories } from '../dist/replay.js';
+import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,12 +43,28 @@ const keelRequest = (delayMs = 0) => ({
   },
 });
 
+// CPU a process has used, in ms: utime + stime from /proc/<pid>/stat (clock ticks of 10 ms).
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+// The dev server the test environment started: the process whose command line names its port.
+const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).find((pid) => {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('start-dev') && argv[argv.indexOf('--port') + 1] === port;
+  } catch {
+    return false;
+  }
+});
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function measure(label, count, once) {
+async function measure(label, count, once, server, lanes = concurrency) {
   const latencies = [];
+  const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0 };
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: lanes }, async () => {
     while (next < count) {
       next += 1;
       const t = performance.now();
@@ -57,7 +74,9 @@ async function measure(label, count, once) {
   }));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { label, runs: count, runsPerSecond: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95) };
+  // CPU per run: this process (client, worker, workflow thread) and the server's.
+  const cpu = server ? { workerCpuMsPerRun: (cpuMs('self') - cpuBefore.worker) / count, serverCpuMsPerRun: (cpuMs(server) - cpuBefore.server) / count } : {};
+  return { label, runs: count, runsPerSecond: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), ...cpu };
 }
 
 installRuntime({ logLevel: 'WARN', logFormat: 'text' });
@@ -70,7 +89,7 @@ try {
   const client = new Client({ connection: env.connection });
 
   // 1. Overhead: Keel vs the bare-workflow floor vs an in-process executor, same DAG, zero latency.
-  const keelBundle = await bundleWorkflowCode({ workflowsPath: path.join(here, '../dist/workflows/index.js'), logger: quiet() });
+  const keelBundle = await bundleKeelWorkflows({ logger: quiet() });
   const keel = await KeelClient.connect({ address, taskQueue: 'bench-keel' });
   if (wanted(1)) {
     const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
@@ -80,27 +99,45 @@ try {
     const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
+    const floorAgentRun = () => client.workflow.execute('floorAgent', { taskQueue: 'bench-floor', workflowId: `floor-agent-${id++}`, args: [dag] });
     const inProcess = async () => {
       const done = new Map();
       const start = (task) => done.get(task.id) ?? done.set(task.id, Promise.all(task.dependsOn.map((dep) => start(dag.find((t) => t.id === dep)))).then(() => undefined)).get(task.id);
       await Promise.all(dag.map(start));
     };
-    const [keelStats, floorStats, lastKeel] = await keelWorker.runUntil(() =>
+    const [[keelStats, floorStats, floorAgentStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
       floorWorker.runUntil(async () => {
         await measure('warm-up', 10, keelRun);
         await measure('warm-up', 10, floorRun);
-        const measured = [await measure('keel agentRun', runs, keelRun), await measure('bare Temporal workflow (floor)', runs, floorRun)];
+        const server = serverPid(address.split(':').at(-1));
+        const measured = [
+          await measure('keel agentRun', runs, keelRun, server),
+          await measure('bare Temporal workflow (floor)', runs, floorRun, server),
+          await measure('bare workflow + a plan and a synthesis call (floor + 2)', runs, floorAgentRun, server),
+        ];
+        // One run at a time: the latency a run sees when the machine is not saturated.
+        const alone = Math.max(10, Math.floor(runs / 5));
+        const unloaded = [await measure('keel agentRun, one at a time', alone, keelRun, server, 1), await measure('floor, one at a time', alone, floorRun, server, 1)];
         const { workflowId } = await keel.startRun(keelRequest());
         await keel.getResult(workflowId);
-        return [...measured, workflowId];
+        return [measured, unloaded, workflowId];
       }),
     );
     // Events per run: what the server writes for one run of each (the floor's and Keel's).
     const eventsOf = async (workflowId) => (await client.workflow.getHandle(workflowId).fetchHistory()).events.length;
-    const lastFloor = `floor-${id - 1}`;
-    const events = { keel: await eventsOf(lastKeel), floor: await eventsOf(lastFloor) };
+    const events = { keel: await eventsOf(lastKeel), floor: await eventsOf(`floor-${id - 1}`) };
     const memoryStats = await measure('in-process, no durability', runs, inProcess);
-    results.overhead = { rows: [keelStats, floorStats, memoryStats], keelOverFloorP50: keelStats.p50Ms / floorStats.p50Ms, floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond, eventsPerRun: events };
+    const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
+    results.overhead = {
+      rows: [keelStats, floorStats, floorAgentStats, memoryStats],
+      unloaded: [keelAlone, floorAlone],
+      keelOverFloorP50: keelStats.p50Ms / floorStats.p50Ms,
+      floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond,
+      keelOverFloorCpu: cpuPerRun(keelStats) / cpuPerRun(floorStats),
+      keelOverFloorPlus2P50: keelStats.p50Ms / floorAgentStats.p50Ms,
+      keelOverFloorUnloadedP50: keelAlone.p50Ms / floorAlone.p50Ms,
+      eventsPerRun: events,
+    };
   }
 
   // 3. Critical path: a→b→d→e→f and a→g(600)→h both take 1,000 ms.
@@ -167,11 +204,17 @@ const md = [
   '',
   '## 1. Overhead vs the floor (8-task DAG, zero-latency tools)',
   '',
-  '| executor | runs/s | p50 ms | p95 ms |',
-  '|---|---|---|---|',
-  ...o.rows.map((row) => `| ${row.label} | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} |`),
+  `| executor | runs/s | p50 ms | p95 ms | CPU ms a run: this process | server |`,
+  '|---|---|---|---|---|---|',
+  ...o.rows.map((row) => `| ${row.label} | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | ${row.workerCpuMsPerRun === undefined ? '' : fmt(row.workerCpuMsPerRun)} | ${row.serverCpuMsPerRun === undefined ? '' : fmt(row.serverCpuMsPerRun)} |`),
+  // CPU a run means little one at a time: the idle processes' own CPU is spread over few runs.
+  ...o.unloaded.map((row) => `| ${row.label} (${row.runs} runs) | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | | |`),
   '',
-  `Keel / floor p50 latency: **${fmt(o.keelOverFloorP50, 2)}×**; floor / Keel throughput: **${fmt(o.floorOverKeelThroughput, 2)}×** (Keel also plans and synthesizes: 10 activities a run to the floor's 8).`,
+  `Keel / floor p50 latency, ${concurrency} at a time: **${fmt(o.keelOverFloorP50, 2)}×**; floor / Keel throughput: **${fmt(o.floorOverKeelThroughput, 2)}×**. ` +
+    `With ${concurrency} at a time the machine is saturated, so latency follows CPU: Keel / floor CPU a run (this process + server) is **${fmt(o.keelOverFloorCpu, 2)}×**.`,
+  '',
+  `Keel / (floor + 2) p50: **${fmt(o.keelOverFloorPlus2P50, 2)}×**: Keel's machinery alone, against a bare workflow that also makes the plan and synthesis calls Keel has on its critical path (10 activities to Keel's 10). ` +
+    `One run at a time, Keel / floor p50: **${fmt(o.keelOverFloorUnloadedP50, 2)}×**.`,
   '',
   `Events per run: Keel ${o.eventsPerRun.keel}, floor ${o.eventsPerRun.floor} (${fmt(o.eventsPerRun.keel / o.eventsPerRun.floor, 2)}×).`,
   '',

@@ -13,6 +13,7 @@ import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from '
 import { ModelRouter } from './llm/router';
 import { telemetryFromEnvironment } from './telemetry';
 import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry } from './tools';
+import { keelWorkflowsPath } from './workflow-bundle';
 
 export interface KeelWorkerOptions {
   connection: NativeConnection;
@@ -20,7 +21,7 @@ export interface KeelWorkerOptions {
   taskQueue: string;
   /** Defaults to the built-in tools and no real model provider. */
   dependencies?: ActivityDependencies;
-  /** A prebuilt workflow bundle (tests build one per run); default: bundle src/workflows at start. */
+  /** A prebuilt workflow bundle (bundleKeelWorkflows; tests build one per run); default: bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
   /** Workflow tasks one worker runs at once (default: the SDK's). */
@@ -96,7 +97,7 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.dependencies ?? defaultDependencies(loadConfig())),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: keelWorkflowsPath }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
     ...(options.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks } : {}),
     // One workflow task at a time means one poll, and the SDK allows that only without a sticky cache.

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleKeelWorkflows } from '../src/workflow-bundle';
 import { devDynamicConfig, findTemporalCli } from '../src/dev-server';
 import { freePort } from './helpers/cli';
 import { keelStatusKey } from '../src/shared';
@@ -35,8 +35,7 @@ export default async function globalSetup(): Promise<void> {
       process.stderr.write(`the test dev server did not start (attempt ${attempt}); retrying: ${(error as Error).message}\n`);
     }
   }
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
+  const bundle = await bundleKeelWorkflows({
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
   });
   const bundlePath = path.join(stateDirectory, 'workflow-bundle.js');

@@ -5,6 +5,7 @@ import { AesGcmCodec } from '../codec';
 import { parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
+import { keelWorkflowsPath } from '../workflow-bundle';
 import { ExitCode } from './cli-error';
 
 export async function replayCommand(targets: string[], io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
@@ -27,7 +28,7 @@ export async function replayCommand(targets: string[], io: { out: (text: string)
   }
   const { codecKeys } = loadConfig();
   const outcomes = await replayHistories(sources, {
-    workflowsPath: require.resolve('../workflows'),
+    workflowsPath: keelWorkflowsPath,
     ...(codecKeys ? { dataConverter: { payloadCodecs: [new AesGcmCodec(codecKeys)] } } : {}),
   });
   for (const outcome of outcomes) {

@@ -1,17 +1,17 @@
 // A scenario run is one trace: workflow → activities → model and tool calls, with GenAI attributes.
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../../src/client';
 import { telemetryPlugin } from '../../src/telemetry';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
+import { bundleKeelWorkflows } from '../../src/workflow-bundle';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
 test('spans form one tree with GenAI attributes on model calls and the outcome on tool calls', async () => {
   const exporter = new InMemorySpanExporter();
   const plugin = telemetryPlugin(new SimpleSpanProcessor(exporter), 'keel-test');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
+  const bundle = await bundleKeelWorkflows({
     plugins: [plugin],
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
   });
