@@ -31,14 +31,23 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code cannot use Node builtins; do it in an activity.' })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code cannot use Node builtins; do it in an activity.' })),
+            { name: 'zod', message: 'The SDK evaluates workflow modules afresh for every run, and zod is costly: check input with src/workflows/contracts.ts.' },
+          ],
           patterns: [
             { group: ['openai', 'openai/*', '@anthropic-ai/*', 'pg', 'pg/*'], message: 'Provider SDKs and I/O belong in activities, not workflows.' },
             { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code imports only @temporalio/workflow.' },
             { group: ['**/activities/*', '**/llm/*', '**/tools/*', '**/cli/*', '**/config*'], message: 'Workflow code imports only src/shared and types.' },
+            {
+              regex: '(^|/)shared(/(index|task|request|scenario|scenario-file|decision))?$',
+              allowTypeImports: true,
+              message: 'These bring zod into every run: import types only, and values from the zod-free modules (../shared/messages, model-key, task-kinds, ...).',
+            },
           ],
         },
       ],

@@ -1,6 +1,7 @@
 import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
 import type { BlobRef } from './blob-ref';
-import type { ModelTier, Plan, Task } from './task';
+import type { Plan, Task } from './task';
+import type { ModelTier } from './task-kinds';
 import type { Verdict } from './decision';
 
 /**

@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Decision, DecisionReceipt, PendingEscalation, ReplanRequest } from './decision';
+import type { Decision, ReplanRequest } from './decision';
+import type { DecisionReceipt, PendingEscalation } from './escalation-types';
 import type { RunState } from './result';
 
 /** Live progress of a run. */

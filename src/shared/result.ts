@@ -1,7 +1,8 @@
 import type { FailureKind } from './failure-types';
 import type { BreakerSnapshot } from './activity-types';
 import type { BlobRef } from './blob-ref';
-import type { Plan, TaskKind } from './task';
+import type { Plan } from './task';
+import type { TaskKind } from './task-kinds';
 
 export const RunStatus = {
   completed: 'completed',

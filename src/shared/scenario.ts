@@ -47,14 +47,6 @@ export const ScriptSchema = z.object({
 });
 export type Script = z.output<typeof ScriptSchema>;
 
-/** The model keys a run asks for. */
-export const ModelKey = {
-  plan: 'plan',
-  synthesize: 'synthesize',
-  task: (taskId: string) => `task:${taskId}`,
-  evaluate: (taskId: string) => `evaluate:${taskId}`,
-} as const;
-
 export function isFailureEntry(entry: ScriptedModelEntry | ScriptedToolEntry): entry is ScriptedFailure {
   return 'fail' in entry && typeof entry.fail === 'string';
 }

@@ -1,7 +1,8 @@
 // Activity proxies with Keel's timeouts and retry policies. Retry or not is decided by the
 // activity (ApplicationFailure.nonRetryable); the list here is a second guard.
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import { attemptsByKind, nonRetryableFailureKinds, type KeelActivities, type Task } from '../shared';
+import type { KeelActivities, Task } from '../shared';
+import { attemptsByKind, nonRetryableFailureKinds } from '../shared/failure-types';
 
 export const defaultTimeoutMs = { model: 30_000, tool: 60_000, plan: 60_000 } as const;
 

@@ -1,6 +1,7 @@
 // Reads what an activity failure says: its kind, message, attempts and what the attempts cost.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { isFailureKind, type ActivityFailureDetails, type FailureKind } from '../shared';
+import type { ActivityFailureDetails, FailureKind } from '../shared';
+import { isFailureKind } from '../shared/failure-types';
 
 export interface FailureSummary {
   kind: FailureKind;

@@ -1,8 +1,11 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import { AgentRequestSchema, describeIssues, ModelKey, ReplanRequestSchema, replanSignal, stateQuery, type AgentRequest, type AgentRequestInput, type RunResult, type Task } from '../shared';
+import type { AgentRequest, AgentRequestInput, RunResult, Task } from '../shared';
+import { replanSignal, stateQuery } from '../shared/messages';
+import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
+import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
 import { makePlan, replanRemaining } from './planner';
 import type { ReplanTrigger, RunContext } from './run-context';
@@ -13,12 +16,12 @@ import { executePlan } from './scheduler';
 /** @param resume set when this run continues an earlier one of the same id (continue-as-new). */
 export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapshot): Promise<RunResult> {
   const { workflowId, runId } = workflowInfo();
-  const parsed = AgentRequestSchema.safeParse(rawRequest);
+  const parsed = checkAgentRequest(rawRequest);
   const goal = typeof rawRequest?.goal === 'string' ? rawRequest.goal : '';
   const record = new RunRecord(workflowId, runId, goal, parsed.data?.budgetUsd ?? 0, parsed.data?.scenario);
   setHandler(stateQuery, () => record.state(), { description: 'Live progress: phase, plans, tasks, cost.' });
   if (!parsed.success) {
-    return record.finish('rejected', { reason: `invalid request: ${describeIssues(parsed.error).join('; ')}` });
+    return record.finish('rejected', { reason: `invalid request: ${parsed.issues.join('; ')}` });
   }
   const request = parsed.data;
   const desk = new EscalationDesk(record, request.escalation);
@@ -27,9 +30,9 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
   setHandler(
     replanSignal,
     (payload: unknown) => {
-      const replan = ReplanRequestSchema.safeParse(payload);
+      const replan = checkReplanRequest(payload);
       if (!replan.success) {
-        record.ignoredSignals.push({ payload, reason: `invalid replan: ${describeIssues(replan.error).join('; ')}` });
+        record.ignoredSignals.push({ payload, reason: `invalid replan: ${replan.issues.join('; ')}` });
         return;
       }
       context.operatorReplan ??= { reason: `${replan.data.by ?? 'an operator'} asked for a replan`, guidance: replan.data.guidance };

@@ -1,18 +1,10 @@
 // Waiting for a human: KeelStatus, current details for the Web UI, the decide signal and update.
 import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import {
-  decideSignal,
-  decideUpdate,
-  escalationTimerPrefix,
-  DecisionSchema,
-  describeIssues,
-  pendingQuery,
-  type Decision,
-  type DecisionKind,
-  type EscalationKind,
-  type PendingEscalation,
-} from '../shared';
+import type { Decision, DecisionKind, EscalationKind, PendingEscalation } from '../shared';
+import { escalationTimerPrefix } from '../shared/escalation-types';
+import { decideSignal, decideUpdate, pendingQuery } from '../shared/messages';
 import { historyActivities } from './activities';
+import { checkDecision } from './contracts';
 import { recordEscalation } from './metrics';
 import type { RunRecord } from './run-record';
 
@@ -73,8 +65,8 @@ export class EscalationDesk {
 
   /** Why a decision cannot be taken now, or undefined if it can. */
   problemWith(payload: unknown): string | undefined {
-    const parsed = DecisionSchema.safeParse(payload);
-    if (!parsed.success) return `invalid decision: ${describeIssues(parsed.error).join('; ')}`;
+    const parsed = checkDecision(payload);
+    if (!parsed.success) return `invalid decision: ${parsed.issues.join('; ')}`;
     const pending = this.pending;
     if (!pending || pending.decision) return 'this run has no pending escalation to decide';
     const { decision, taskId } = parsed.data;

@@ -1,5 +1,7 @@
 // After a task succeeds: deterministic checks first, then the evaluator (model or scenario).
-import { isBlobRef, ModelKey, type AgentRequest, type Task, type Verdict } from '../shared';
+import type { AgentRequest, Task, Verdict } from '../shared';
+import { isBlobRef } from '../shared/blob-ref';
+import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { promptSize, reserveModelCall } from './reservation';

@@ -1,5 +1,7 @@
 // Pure plan checks and ordering. No Temporal imports: unit-tested directly and run in the workflow.
-import { describeIssues, PlanSchema, stableJson, type Plan, type Task } from '../shared';
+import type { Plan, Task } from '../shared';
+import { stableJson } from '../shared/stable-json';
+import { checkPlan } from './contracts';
 
 export interface PlanLimits {
   /** Tools the request allows the plan to use. */
@@ -26,8 +28,8 @@ export type PlanValidation =
 
 /** Checks a plan against the schema and the run's limits; every problem is listed, naming the culprit. */
 export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValidation {
-  const parsed = PlanSchema.safeParse(candidate);
-  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error).map((issue) => `plan schema: ${issue}`) };
+  const parsed = checkPlan(candidate);
+  if (!parsed.success) return { ok: false, problems: parsed.issues.map((issue) => `plan schema: ${issue}`) };
   const plan = parsed.data;
   const problems: string[] = [];
 

@@ -1,5 +1,6 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
-import { ModelKey, type ReplanContext } from '../shared';
+import type { ReplanContext } from '../shared';
+import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { recordReplan } from './metrics';

@@ -1,25 +1,25 @@
 // Everything the run knows, in one place: what the state query shows and what the result reports.
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
-import {
-  isBlobRef,
-  keelStatusKey,
-  type BlobRef,
-  type EscalationRecord,
-  type KeelPhase,
-  type ModelTier,
-  type Plan,
-  type PlanRecord,
-  type RunResult,
-  type RunState,
-  type RunStatus,
-  type Script,
-  type ScriptedModelEntry,
-  type ScriptedToolEntry,
-  type ScriptSlice,
-  type Task,
-  type TaskError,
-  type TaskStatus,
-  type TierCeiling,
+import { isBlobRef } from '../shared/blob-ref';
+import { keelStatusKey } from '../shared/messages';
+import type {
+  BlobRef,
+  EscalationRecord,
+  KeelPhase,
+  ModelTier,
+  Plan,
+  PlanRecord,
+  RunResult,
+  RunState,
+  RunStatus,
+  Script,
+  ScriptedModelEntry,
+  ScriptedToolEntry,
+  ScriptSlice,
+  Task,
+  TaskError,
+  TaskStatus,
+  TierCeiling,
 } from '../shared';
 import { BudgetLedger, roundUsd, type LedgerSnapshot } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';

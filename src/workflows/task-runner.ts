@@ -1,6 +1,8 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
 import { isCancellation, log } from '@temporalio/workflow';
-import { effectiveTier, ModelKey, type ConsensusReport, type FailureKind, type Task } from '../shared';
+import type { ConsensusReport, FailureKind, Task } from '../shared';
+import { ModelKey } from '../shared/model-key';
+import { effectiveTier } from '../shared/task-kinds';
 import { taskActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { evaluateTask } from './evaluation';
