@@ -4,12 +4,11 @@ import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMa
 /** The workflow functions' entry module. */
 export const keelWorkflowsPath = require.resolve('./workflows');
 
-// Not preloaded (bundler option preloadModules), though it is the biggest per-run cost we measured:
-// the SDK evaluates the bundle's modules afresh for every run, and src/shared (zod and the schemas
-// built with it) is about 12 ms of worker CPU a run. Preloaded modules are deep-frozen, and zod
-// installs members on its schemas on first use, so every run failed ("Cannot define property
-// safeParse, object is not extensible"). The way to that cut is validation without zod in the
-// workflow room.
+// The SDK evaluates a bundle's modules afresh for every run. zod and Keel's schemas were the bulk
+// of that (~12 ms of worker CPU a run), so workflow code checks its input without zod
+// (workflows/contracts.ts). Preloading them instead (bundler option preloadModules) does not work:
+// the SDK deep-freezes preloaded modules, and zod installs members on its schemas on first use, so
+// every run failed ("Cannot define property safeParse, object is not extensible").
 export function bundleKeelWorkflows(options: Pick<BundleOptions, 'logger' | 'plugins'> = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: keelWorkflowsPath, ...options });
 }
