@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
-import { devSearchAttributes } from '../../src/dev-server';
+import { devDynamicConfig, devSearchAttributes } from '../../src/dev-server';
 
 const root = path.resolve(__dirname, '../..');
 interface Service {
@@ -14,6 +14,7 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  volumes?: string[];
   deploy?: { replicas?: number };
 }
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
@@ -31,6 +32,15 @@ test('Temporal persists to the PostgreSQL service with matching credentials', ()
   expect(temporal.environment!.POSTGRES_USER).toBe(postgresql.environment!.POSTGRES_USER);
   expect(temporal.environment!.POSTGRES_PWD).toBe(postgresql.environment!.POSTGRES_PASSWORD);
   expect(temporal.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+});
+
+test("Temporal runs with the dynamic config Keel's dev servers use (eager activities, priorities)", () => {
+  const temporal = services.temporal!;
+  const mount = temporal.volumes!.map((volume) => volume.split(':')).find(([, target]) => target === `/etc/temporal/${temporal.environment!.DYNAMIC_CONFIG_FILE_PATH}`);
+  expect(mount).toBeDefined();
+  const file = parse(readFileSync(path.join(root, mount![0]!), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+  const asDevFlags = Object.entries(file).map(([key, [entry]]) => `${key}=${String(entry!.value)}`);
+  expect(asDevFlags.sort()).toEqual([...devDynamicConfig].sort());
 });
 
 test('the Web UI and the workers point at the Temporal frontend', () => {
