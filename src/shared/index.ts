@@ -1,5 +1,6 @@
 // Workflow-safe exports: used by workflows, activities, the client and the CLI.
 export * from './failure-types';
+export * from './limits';
 export * from './task-kinds';
 export * from './task';
 export * from './model-key';

@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { idempotencyKeyPattern, requestDefaults } from './limits';
 import { ScriptSchema } from './scenario';
 
-/** Workflow ids are derived from idempotency keys, so keys must be safe in one. */
-const idempotencyKeyPattern = /^[A-Za-z0-9_.:@-]{1,200}$/;
-
-export const requestDefaults = { budgetUsd: 1, maxTasks: 20 } as const;
 
 /** What a user asks Keel to do. Validated by the client before start and by the workflow again. */
 export const AgentRequestSchema = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { failureKinds } from './failure-types';
+import { scriptedEntryMessages } from './limits';
 
 /** `{ "fail": KIND }`: the scripted call fails the way a real provider or tool would. */
 export const ScriptedFailureSchema = z.object({
@@ -28,13 +29,13 @@ export const ScriptedModelResponseSchema = z
   .refine((entry) => !('fail' in entry), { message: 'not a valid failure entry' });
 
 export const ScriptedModelEntrySchema = z.union([ScriptedFailureSchema.strict(), ScriptedModelResponseSchema], {
-  error: `a model entry is a response ({ "text" }, { "json" } or the structured object) or { "fail": "${failureKinds.join('|')}" } with optional message, retryAfterMs, delayMs`,
+  error: scriptedEntryMessages.model,
 });
 export type ScriptedModelEntry = z.output<typeof ScriptedModelEntrySchema>;
 
 export const ScriptedToolEntrySchema = z.union(
   [ScriptedFailureSchema.strict(), z.object({ result: z.unknown(), delayMs: z.number().int().min(0).max(600_000).optional() }).strict()],
-  { error: `a tool entry is { "result": ..., "delayMs"? } or { "fail": "${failureKinds.join('|')}" } with optional message, retryAfterMs, delayMs` },
+  { error: scriptedEntryMessages.tool },
 );
 export type ScriptedToolEntry = z.output<typeof ScriptedToolEntrySchema>;
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { taskIdPattern } from './limits';
 import { taskPurposes } from './task-kinds';
-
-const taskIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** One node of a plan. The planner model produces these; the workflow validates them. */
 export const TaskSchema = z

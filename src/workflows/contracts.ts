@@ -6,6 +6,7 @@
 import type { AgentRequest, Decision, Plan, ReplanRequest, Script, Task } from '../shared';
 import { decisionKinds } from '../shared/escalation-types';
 import { failureKinds } from '../shared/failure-types';
+import { idempotencyKeyPattern, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
 import { taskPurposes } from '../shared/task-kinds';
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: string[]; data?: undefined };
@@ -56,9 +57,11 @@ function string(rules: { min?: number; max?: number; trim?: boolean; pattern?: R
 function number(rules: { int?: boolean; min?: number; max?: number; above?: number; message?: string } = {}): Check<number> {
   return (value, path, issues) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) return typeError(issues, path, `Invalid input: expected number, received ${received(value)}`);
-    if (rules.int && !Number.isInteger(value)) return typeError(issues, path, 'Invalid input: expected int, received number');
-    if (rules.int && value < Number.MIN_SAFE_INTEGER) return failedCheck(issues, path, `Too small: expected int to be >=${Number.MIN_SAFE_INTEGER}`);
-    if (rules.int && value > Number.MAX_SAFE_INTEGER) return failedCheck(issues, path, `Too big: expected int to be <=${Number.MAX_SAFE_INTEGER}`);
+    if (rules.int) {
+      if (!Number.isInteger(value)) return typeError(issues, path, 'Invalid input: expected int, received number');
+      if (value < Number.MIN_SAFE_INTEGER) return failedCheck(issues, path, `Too small: expected int to be >=${Number.MIN_SAFE_INTEGER}`);
+      if (value > Number.MAX_SAFE_INTEGER) return failedCheck(issues, path, `Too big: expected int to be <=${Number.MAX_SAFE_INTEGER}`);
+    }
     if (rules.above !== undefined && !(value > rules.above)) return failedCheck(issues, path, rules.message ?? `Too small: expected number to be >${rules.above}`);
     if (rules.min !== undefined && value < rules.min) return failedCheck(issues, path, `Too small: expected number to be >=${rules.min}`);
     if (rules.max !== undefined && value > rules.max) return failedCheck(issues, path, `Too big: expected number to be <=${rules.max}`);
@@ -179,9 +182,8 @@ const usage = object({ inputTokens: required(number({ int: true, min: 0 })), out
 const scriptedResponse = object<Record<string, unknown>>({ usage: optional(usage), model: optional(string()), delayMs }, 'keep', (entry, path, issues) =>
   'fail' in entry ? failedCheck(issues, path, 'not a valid failure entry') !== bad : true,
 );
-const failureShape = `{ "fail": "${failureKinds.join('|')}" } with optional message, retryAfterMs, delayMs`;
-const modelEntry = firstOf([scriptedFailure, scriptedResponse], `a model entry is a response ({ "text" }, { "json" } or the structured object) or ${failureShape}`);
-const toolEntry = firstOf([scriptedFailure, object({ result: required(unknownValue), delayMs }, 'strict')], `a tool entry is { "result": ..., "delayMs"? } or ${failureShape}`);
+const modelEntry = firstOf([scriptedFailure, scriptedResponse], scriptedEntryMessages.model);
+const toolEntry = firstOf([scriptedFailure, object({ result: required(unknownValue), delayMs }, 'strict')], scriptedEntryMessages.tool);
 const entryList = <T>(entry: Check<T>) => array(entry, { min: 1, message: 'give at least one entry' });
 const script = object<Script>({ model: withDefault(record(entryList(modelEntry)), () => ({})), tools: withDefault(record(entryList(toolEntry)), () => ({})) }, 'strip');
 
@@ -196,10 +198,10 @@ const agentRequest = object<AgentRequest>(
     goal: required(string({ trim: true, min: 1, message: 'goal is required: say what the agent should achieve' })),
     input: withDefault(record(unknownValue), () => ({})),
     tools: withDefault(array(string({ min: 1 })), () => []),
-    budgetUsd: withDefault(number({ above: 0, max: 10_000, message: 'budgetUsd must be more than 0' }), () => 1),
-    maxTasks: withDefault(number({ int: true, min: 1, max: 500 }), () => 20),
+    budgetUsd: withDefault(number({ above: 0, max: 10_000, message: 'budgetUsd must be more than 0' }), () => requestDefaults.budgetUsd),
+    maxTasks: withDefault(number({ int: true, min: 1, max: 500 }), () => requestDefaults.maxTasks),
     deadline: optional(string({ pattern: dateTimePattern, message: 'deadline must be an ISO-8601 date-time such as 2026-12-01T12:00:00Z' })),
-    idempotencyKey: optional(string({ pattern: /^[A-Za-z0-9_.:@-]{1,200}$/, message: 'idempotencyKey is 1-200 letters, digits or _ . : @ -' })),
+    idempotencyKey: optional(string({ pattern: idempotencyKeyPattern, message: 'idempotencyKey is 1-200 letters, digits or _ . : @ -' })),
     maxReplans: withDefault(number({ int: true, min: 0, max: 10 }), () => 2),
     escalation: withDefault(
       object(
@@ -221,7 +223,7 @@ const agentRequest = object<AgentRequest>(
 
 const task = object<Task>(
   {
-    id: required(string({ pattern: /^[A-Za-z0-9_.-]{1,64}$/, message: 'task ids are 1-64 letters, digits, "_", "." or "-"' })),
+    id: required(string({ pattern: taskIdPattern, message: 'task ids are 1-64 letters, digits, "_", "." or "-"' })),
     kind: required(oneOf(['llm', 'tool', 'human_review'] as const)),
     description: required(string({ min: 1, message: 'a task needs a description' })),
     tool: optional(string({ min: 1 })),
