@@ -2,14 +2,16 @@
 // speed, and cost — ratios measured in one run, on a local dev server started here. Writes
 // bench/results/bench-<date>.json and .md. Absolute times depend on the machine; the ratios are the point.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { devDynamicConfig, findTemporalCli } from '../dist/dev-server.js';
+import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/dev-server.js';
+import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client.js';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
 import { parseHistory, replayHistories } from '../dist/replay.js';
@@ -59,8 +61,7 @@ const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(
 });
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function measure(label, count, once, server, lanes = concurrency) {
-  const latencies = [];
+async function measure(label, count, once, server, lanes = concurrency, latencies = []) {
   const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0 };
   const started = performance.now();
   let next = 0;
@@ -179,6 +180,9 @@ try {
     results.replay = { histories: all.length, events, ok: outcomes.filter((o) => o.ok).length, historiesPerSecond: all.length / replaySeconds, msPer1000Events: (replaySeconds * 1000 * 1000) / events };
   }
 
+  // 6. Tuning: each knob A/B on the same Keel workload, in alternating rounds.
+  if (wanted(6)) results.tuning = await tuningBench({ binary, connection, address, bundle: keelBundle, quick: values.quick });
+
   // 2. Concurrency: N runs queued at once, then one `keel worker` process; model calls take 1-3 s.
   if (wanted(2)) results.inFlight = await concurrencyBench(address, values.quick ? 200 : 2_000);
 
@@ -243,6 +247,12 @@ const md = [
   '```',
   results.cost,
   '```',
+  '',
+  `## 6. Tuning (Keel's workload, ${results.tuning.rounds} alternating rounds of ${results.tuning.runsPerRound} runs a side, ${concurrency} at a time)`,
+  '',
+  '| knob | before | after | runs/s before → after | p50 ms before → after | after / before p50 |',
+  '|---|---|---|---|---|---|',
+  ...results.tuning.rows.map((row) => `| ${row.knob} | ${row.before.label} | ${row.after.label} | ${fmt(row.before.runsPerSecond)} → ${fmt(row.after.runsPerSecond)} | ${fmt(row.before.p50Ms)} → ${fmt(row.after.p50Ms)} | **${fmt(row.after.p50Ms / row.before.p50Ms, 2)}×** |`),
 
 ].join('\n');
 const outDirectory = path.join(here, 'results');
@@ -352,6 +362,70 @@ async function concurrencyBench(address, count) {
     workerPeakRssMb: peakRss / 1_048_576,
     kbPerInFlightRun: (peakRss - idleRss) / 1024 / count,
   };
+}
+
+/**
+ * Each knob measured both ways on the same Keel workload (benchmark 1's request), in alternating
+ * rounds so that the machine's drift falls on both sides: the dev server's SQLite pragmas (a
+ * file-backed server, as `keel dev` runs), workflow threads, and a workflow cache smaller than the
+ * runs in flight (evicted runs replay their history on their next task).
+ */
+async function tuningBench({ binary, connection, address, bundle, quick }) {
+  const rounds = quick ? 1 : 3;
+  const perRound = quick ? 20 : 60;
+  const dependencies = defaultDependencies({ home: '.keel/bench' });
+  const side = async (label, target, workerOptions = {}) => {
+    const taskQueue = `bench-tune-${Math.random().toString(36).slice(2, 8)}`;
+    const workerConnection = target.address === address ? connection : await NativeConnection.connect({ address: target.address });
+    const worker = await createKeelWorker({ connection: workerConnection, namespace: 'default', taskQueue, dependencies, workflowBundle: bundle, ...workerOptions });
+    const client = await KeelClient.connect({ address: target.address, taskQueue });
+    const run = () => client.startRun(keelRequest()).then(({ workflowId }) => client.getResult(workflowId)).then((result) => {
+      if (result.status !== 'completed') throw new Error(`tuning run (${label}) ended ${result.status}: ${result.reason}`);
+    });
+    return { label, worker, client, run, latencies: [], seconds: 0, runs: 0, close: async () => { await client.close(); if (workerConnection !== connection) await workerConnection.close(); } };
+  };
+  const compare = async (knob, before, after) => {
+    const sides = [before, after];
+    const running = sides.map((each) => each.worker.run());
+    try {
+      for (const each of sides) await measure('warm-up', 10, each.run);
+      for (let round = 0; round < rounds; round++) {
+        // Alternate which side goes first, so neither always follows the other.
+        for (const each of round % 2 === 0 ? sides : [...sides].reverse()) {
+          const row = await measure(each.label, perRound, each.run, undefined, concurrency, each.latencies);
+          each.seconds += perRound / row.runsPerSecond;
+          each.runs += perRound;
+        }
+      }
+    } finally {
+      for (const each of sides) each.worker.shutdown();
+      await Promise.all(running);
+      for (const each of sides) await each.close();
+    }
+    const figures = (each) => {
+      const sorted = [...each.latencies].sort((a, b) => a - b);
+      return { label: each.label, runs: each.runs, runsPerSecond: each.runs / each.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95) };
+    };
+    return { knob, before: figures(before), after: figures(after) };
+  };
+
+  const rows = [];
+  // keel dev's server keeps runs in a SQLite file: SQLite's own defaults vs Keel's pragmas.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'keel-bench-sqlite-'));
+  const servers = [];
+  try {
+    for (const [name, sqlitePragmas] of [['defaults', []], ['keel', devSqlitePragmas]]) {
+      servers.push(await startDevServer({ binary, databaseFile: path.join(scratch, `${name}.db`), port: await freeLoopbackPort(), uiPort: await freeLoopbackPort(), sqlitePragmas }));
+    }
+    rows.push(await compare('dev server SQLite file', await side("SQLite's defaults (rollback journal, full sync)", servers[0]), await side(devSqlitePragmas.join(', '), servers[1])));
+  } finally {
+    for (const server of servers) await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const memory = { address };
+  rows.push(await compare('workflow threads', await side('1 (SDK default)', memory), await side('2', memory, { workflowThreadPoolSize: 2 })));
+  rows.push(await compare('workflow cache', await side('SDK default (all runs cached)', memory), await side(`${concurrency / 2} runs (half of those in flight)`, memory, { maxCachedWorkflows: concurrency / 2 })));
+  return { rounds, runsPerRound: perRound, rows };
 }
 
 function quiet() {

@@ -102,6 +102,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** The Web UI decodes encrypted payloads through this codec server. */
   codecEndpoint?: string;
+  /** SQLite pragmas for the database file, as `name=value` (default: devSqlitePragmas). */
+  sqlitePragmas?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -125,8 +127,19 @@ export const devDynamicConfig = [
   'system.enableActivityEagerExecution=true',
 ];
 
+/**
+ * SQLite pragmas for the dev server's file. SQLite's defaults (a rollback journal, a sync on every
+ * commit) make each of the server's writes wait for the disk; write-ahead logging with NORMAL sync
+ * still survives a killed server process (the chaos suite kills one and restarts it on the same
+ * file), and only risks the last commits if the machine itself loses power. Measured in
+ * bench/run.mjs (tuning): see README, "Benchmarks".
+ */
+export const devSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'] as const;
+
 /** Arguments for `temporal server start-dev` that Keel relies on. */
-export function devServerArguments(options: Required<Pick<DevServerOptions, 'databaseFile' | 'port' | 'uiPort' | 'namespace'>>): string[] {
+export function devServerArguments(
+  options: Required<Pick<DevServerOptions, 'databaseFile' | 'port' | 'uiPort' | 'namespace'>> & Pick<DevServerOptions, 'sqlitePragmas'>,
+): string[] {
   return [
     'server', 'start-dev',
     '--db-filename', options.databaseFile,
@@ -135,6 +148,7 @@ export function devServerArguments(options: Required<Pick<DevServerOptions, 'dat
     '--namespace', options.namespace,
     '--ip', '127.0.0.1',
     '--log-level', 'warn',
+    ...(options.sqlitePragmas ?? devSqlitePragmas).flatMap((pragma) => ['--sqlite-pragma', pragma]),
     // Task queue priorities (webhooks' X-Keel-Priority) need the new matcher on this server version.
     ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
     ...Object.entries(devSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
@@ -150,7 +164,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   mkdirSync(path.dirname(options.databaseFile), { recursive: true });
   const args = [
-    ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default' }),
+    ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default', ...(options.sqlitePragmas ? { sqlitePragmas: options.sqlitePragmas } : {}) }),
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -31,6 +31,10 @@ export interface KeelWorkerOptions {
   codec?: PayloadCodec;
   /** Worker plugins, e.g. OpenTelemetry (default: from the OTEL_* environment). */
   plugins?: WorkerOptions['plugins'];
+  /** Runs kept in memory between workflow tasks (default: the SDK's, sized from the heap); one evicted replays its history. */
+  maxCachedWorkflows?: number;
+  /** Threads that run workflow code (default: the SDK's, 1). */
+  workflowThreadPoolSize?: number;
 }
 
 type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules'>>;
@@ -102,6 +106,8 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     ...(options.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks } : {}),
     // One workflow task at a time means one poll, and the SDK allows that only without a sticky cache.
     ...(options.maxConcurrentWorkflowTasks === 1 ? { maxCachedWorkflows: 0, maxConcurrentWorkflowTaskPolls: 1 } : {}),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.workflowThreadPoolSize !== undefined ? { workflowThreadPoolSize: options.workflowThreadPoolSize } : {}),
     ...(options.plugins && options.plugins.length > 0 ? { plugins: options.plugins } : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     ...(options.identity ? { identity: options.identity } : {}),

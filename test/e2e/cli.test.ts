@@ -96,7 +96,11 @@ test('`keel dev --run` starts a server and a worker, runs the example with a pla
   dev.child.kill('SIGINT');
   expect(await dev.exited).toBe(0);
   await expect(fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).rejects.toThrow();
-  expect(readFileSync(path.join(home, 'temporal.db')).length).toBeGreaterThan(0);
+  const database = readFileSync(path.join(home, 'temporal.db'));
+  expect(database.length).toBeGreaterThan(0);
+  // The server ran with Keel's pragmas: a database in write-ahead-log mode says so in its header
+  // (file format write and read versions, bytes 18 and 19: 2 for WAL, 1 for a rollback journal).
+  expect([database[18], database[19]]).toEqual([2, 2]);
 }, 120_000);
 
 describe('deciding from the CLI', () => {

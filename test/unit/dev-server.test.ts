@@ -50,3 +50,9 @@ test('the dev server keeps history in a SQLite file and registers KeelStatus', (
   expect(args.join(' ')).toContain('server start-dev --db-filename .keel/temporal.db --port 7233 --ui-port 8233');
   expect(args.join(' ')).toContain('--search-attribute KeelStatus=Keyword');
 });
+
+test("the dev server's SQLite file runs with write-ahead logging, unless told otherwise", () => {
+  const base = { databaseFile: '.keel/temporal.db', port: 7233, uiPort: 8233, namespace: 'default' };
+  expect(devServerArguments(base).join(' ')).toContain('--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal');
+  expect(devServerArguments({ ...base, sqlitePragmas: [] })).not.toContain('--sqlite-pragma');
+});
