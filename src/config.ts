@@ -64,6 +64,14 @@ const EnvironmentSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   /** Activities a worker runs at once. */
   KEEL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Runs a worker keeps in memory between their workflow tasks; an evicted run replays its history. */
+  KEEL_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .refine((count) => count !== 1, 'use 0 (no cache) or at least 2 (the runs one worker has in flight)')
+    .optional(),
   /** host:port where the worker serves Prometheus metrics; unset = off. */
   KEEL_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:9464').optional(),
   /** Real model calls go to OpenAI (or OPENAI_BASE_URL) when set; without it only scenario runs work. */
@@ -108,6 +116,8 @@ export interface KeelConfig {
   uiPort: number;
   temporalCliPath?: string;
   maxConcurrentActivities: number;
+  /** Default: the SDK's, sized from the worker's heap. */
+  maxCachedWorkflows?: number;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   metricsAddress?: string;
   logFormat: 'text' | 'json';
@@ -166,6 +176,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     uiPort: values.KEEL_UI_PORT,
     ...(values.TEMPORAL_CLI_PATH ? { temporalCliPath: values.TEMPORAL_CLI_PATH } : {}),
     maxConcurrentActivities: values.KEEL_MAX_CONCURRENT_ACTIVITIES,
+    ...(values.KEEL_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: values.KEEL_MAX_CACHED_WORKFLOWS } : {}),
     logLevel: values.KEEL_LOG_LEVEL,
     logFormat: values.KEEL_LOG_FORMAT,
     ...(values.ANTHROPIC_API_KEY ? { anthropic: { apiKey: values.ANTHROPIC_API_KEY } } : {}),

@@ -119,6 +119,7 @@ export async function createConfiguredWorker(
   connection: NativeConnection,
   config: KeelConfig,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  prebuilt: Pick<KeelWorkerOptions, 'workflowBundle'> = {},
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const dependencies = defaultDependencies(config);
   log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
@@ -135,6 +136,8 @@ export async function createConfiguredWorker(
     taskQueue: config.taskQueue,
     dependencies,
     maxConcurrentActivities: config.maxConcurrentActivities,
+    ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+    ...prebuilt,
     plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
     ...(config.codecKeys ? { codec: new AesGcmCodec(config.codecKeys) } : {}),
   });

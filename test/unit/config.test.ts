@@ -96,3 +96,11 @@ test('routing that needs a provider without a key is refused at worker start, na
     'no configured provider serves tier large: routing names large → anthropic, but the providers with a key are openai: set the missing key or change routing in the config file',
   );
 });
+
+test('KEEL_MAX_CACHED_WORKFLOWS: a count of runs, 0 for none; 1 is refused with what to use instead', () => {
+  expect(loadConfig({ KEEL_CONFIG: '' }).maxCachedWorkflows).toBeUndefined();
+  expect(loadConfig({ KEEL_CONFIG: '', KEEL_MAX_CACHED_WORKFLOWS: '2000' }).maxCachedWorkflows).toBe(2000);
+  expect(loadConfig({ KEEL_CONFIG: '', KEEL_MAX_CACHED_WORKFLOWS: '0' }).maxCachedWorkflows).toBe(0);
+  expect(() => loadConfig({ KEEL_CONFIG: '', KEEL_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/KEEL_MAX_CACHED_WORKFLOWS: use 0 \(no cache\) or at least 2/);
+  expect(() => loadConfig({ KEEL_CONFIG: '', KEEL_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/KEEL_MAX_CACHED_WORKFLOWS/);
+});
