@@ -42,7 +42,24 @@ export function parseScenario(text: string, source: string): { name: string; req
     throw new InvalidScenarioError(source, [`not valid JSON: ${(error as Error).message}`]);
   }
   const parsed = ScenarioFileSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidScenarioError(source, describeIssues(parsed.error));
+  if (!parsed.success) {
+    const nested = parsed.error.issues.filter(isNestedScript);
+    const others = describeIssues(new z.ZodError(parsed.error.issues.filter((issue) => !isNestedScript(issue))));
+    throw new InvalidScenarioError(source, [...nested.map(nestedScriptProblem), ...others]);
+  }
   const { name, request, model, tools, expect } = parsed.data;
   return { name, request: { ...request, scenario: { model, tools } }, ...(expect ? { expect } : {}) };
+}
+
+
+// A request's `scenario` (as the SDK and webhooks take it) pasted into a file, where the script
+// lives at the top level: say where it goes, not zod's bare "Unrecognized key".
+function isNestedScript(issue: z.core.$ZodIssue): issue is z.core.$ZodIssueUnrecognizedKeys {
+  return issue.code === 'unrecognized_keys' && issue.path.length === 1 && issue.path[0] === 'request' && issue.keys.includes('scenario');
+}
+
+function nestedScriptProblem(issue: z.core.$ZodIssueUnrecognizedKeys): string {
+  const others = issue.keys.filter((key) => key !== 'scenario');
+  const alsoUnknown = others.length > 0 ? `; request also has unknown key(s) ${others.map((key) => `"${key}"`).join(', ')}` : '';
+  return `request.scenario: a scenario file keeps its script at the top level: move request.scenario.model to "model" and request.scenario.tools to "tools"${alsoUnknown}`;
 }

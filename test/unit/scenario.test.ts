@@ -36,3 +36,13 @@ test('a broken scenario file is rejected with every reason and the file name', (
   }
   expect(() => parseScenario('{ nope', 'broken.json')).toThrow(/not valid JSON/);
 });
+
+test('a script nested in the file\'s request is refused with where it goes instead', () => {
+  const file = (request: Record<string, unknown>) => JSON.stringify({ name: 'nested', request: { goal: 'g', ...request }, model: { plan: [{ tasks: [] }] } });
+  const scenario = { model: { plan: [{ tasks: [] }] }, tools: {} };
+  expect(() => parseScenario(file({ scenario }), 'nested.json')).toThrow(
+    'scenario nested.json is not valid:\n  - request.scenario: a scenario file keeps its script at the top level: move request.scenario.model to "model" and request.scenario.tools to "tools"',
+  );
+  // Other unknown keys are still named, and other problems still listed.
+  expect(() => parseScenario(file({ scenario, colour: 'red', budgetUsd: -1 }), 'nested.json')).toThrow(/request also has unknown key\(s\) "colour"[\s\S]*request\.budgetUsd/);
+});
