@@ -25,6 +25,7 @@ const only = values.only ? new Set(values.only.split(',')) : undefined;
 const wanted = (section) => !only || only.has(String(section));
 const runs = Number(values.runs ?? (values.quick ? 30 : 200));
 const concurrency = 20;
+const overheadRounds = values.quick ? 1 : 4;
 
 // 8 tasks: a diamond (a → b, c → d) then a chain (d → e → f) and a side chain (a → g → h).
 const dag = [
@@ -59,6 +60,32 @@ const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(
     return false;
   }
 });
+
+/**
+ * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
+ * that none always runs first or after the same one, and merges each executor's rounds into one row.
+ */
+async function interleaved(executors, { rounds, perRound, server }) {
+  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (let turn = 0; turn < executors.length; turn++) {
+      const index = (turn + round) % executors.length;
+      const total = totals[index];
+      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies);
+      total.runs += perRound;
+      total.seconds += perRound / row.runsPerSecond;
+      if (server) {
+        total.workerCpuMs += row.workerCpuMsPerRun * perRound;
+        total.serverCpuMs += row.serverCpuMsPerRun * perRound;
+      }
+    }
+  }
+  return totals.map((total) => {
+    const sorted = [...total.latencies].sort((a, b) => a - b);
+    const cpu = server ? { workerCpuMsPerRun: total.workerCpuMs / total.runs, serverCpuMsPerRun: total.serverCpuMs / total.runs } : {};
+    return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), ...cpu };
+  });
+}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 async function measure(label, count, once, server, lanes = concurrency, latencies = []) {
@@ -111,11 +138,15 @@ try {
         await measure('warm-up', 10, keelRun);
         await measure('warm-up', 10, floorRun);
         const server = serverPid(address.split(':').at(-1));
-        const measured = [
-          await measure('keel agentRun', runs, keelRun, server),
-          await measure('bare Temporal workflow (floor)', runs, floorRun, server),
-          await measure('bare workflow + a plan and a synthesis call (floor + 2)', runs, floorAgentRun, server),
-        ];
+        // In alternating rounds, so that the machine's drift over the minutes falls on all three.
+        const measured = await interleaved(
+          [
+            { label: 'keel agentRun', run: keelRun },
+            { label: 'bare Temporal workflow (floor)', run: floorRun },
+            { label: 'bare workflow + a plan and a synthesis call (floor + 2)', run: floorAgentRun },
+          ],
+          { rounds: overheadRounds, perRound: runs / overheadRounds, server },
+        );
         // One run at a time: the latency a run sees when the machine is not saturated.
         const alone = Math.max(10, Math.floor(runs / 5));
         const unloaded = [await measure('keel agentRun, one at a time', alone, keelRun, server, 1), await measure('floor, one at a time', alone, floorRun, server, 1)];
@@ -204,7 +235,7 @@ const fmt = (n, d = 1) => n.toFixed(d);
 const md = [
   `# Keel benchmarks · ${results.date}`,
   '',
-  `${results.machine} · ${runs} runs each, ${concurrency} at a time · local dev server (SQLite)`,
+  `${results.machine} · ${runs} runs each (in ${overheadRounds} alternating round${overheadRounds > 1 ? 's' : ''}), ${concurrency} at a time · local dev server (SQLite)`,
   '',
   '## 1. Overhead vs the floor (8-task DAG, zero-latency tools)',
   '',
@@ -382,31 +413,20 @@ async function tuningBench({ binary, connection, address, bundle, quick }) {
     const run = () => client.startRun(keelRequest()).then(({ workflowId }) => client.getResult(workflowId)).then((result) => {
       if (result.status !== 'completed') throw new Error(`tuning run (${label}) ended ${result.status}: ${result.reason}`);
     });
-    return { label, worker, client, run, latencies: [], seconds: 0, runs: 0, close: async () => { await client.close(); if (workerConnection !== connection) await workerConnection.close(); } };
+    return { label, worker, run, close: async () => { await client.close(); if (workerConnection !== connection) await workerConnection.close(); } };
   };
   const compare = async (knob, before, after) => {
     const sides = [before, after];
     const running = sides.map((each) => each.worker.run());
     try {
       for (const each of sides) await measure('warm-up', 10, each.run);
-      for (let round = 0; round < rounds; round++) {
-        // Alternate which side goes first, so neither always follows the other.
-        for (const each of round % 2 === 0 ? sides : [...sides].reverse()) {
-          const row = await measure(each.label, perRound, each.run, undefined, concurrency, each.latencies);
-          each.seconds += perRound / row.runsPerSecond;
-          each.runs += perRound;
-        }
-      }
+      const [beforeRow, afterRow] = await interleaved(sides, { rounds, perRound });
+      return { knob, before: beforeRow, after: afterRow };
     } finally {
       for (const each of sides) each.worker.shutdown();
       await Promise.all(running);
       for (const each of sides) await each.close();
     }
-    const figures = (each) => {
-      const sorted = [...each.latencies].sort((a, b) => a - b);
-      return { label: each.label, runs: each.runs, runsPerSecond: each.runs / each.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95) };
-    };
-    return { knob, before: figures(before), after: figures(after) };
   };
 
   const rows = [];
