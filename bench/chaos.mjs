@@ -522,7 +522,7 @@ async function badInput() {
     fc.string().filter((text) => { try { JSON.parse(text); return false; } catch { return true; } }).map((text) => ({ text, names: 'not valid JSON' })),
     fc.anything().filter((value) => value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))).map((value) => ({ text: JSON.stringify(value), names: '(root)' })),
     fc
-      .constantFrom([['name'], undefined], [['request', 'goal'], ''], [['request'], undefined], [['request', 'budgetUsd'], -5], [['request', 'maxTasks'], 'many'], [['model', 'plan'], []], [['model', 'plan', 0], { fail: 'explode' }], [['model', 'plan', 0], { fail: 'transient', delayMs: -1 }], [['tools', 'x'], []], [['tools', 'x', 0], { result: 1, extra: true }], [['expect'], { status: 'happy' }], [['request', 'scenario'], {}, 'Unrecognized key: "scenario"'])
+      .constantFrom([['name'], undefined], [['request', 'goal'], ''], [['request'], undefined], [['request', 'budgetUsd'], -5], [['request', 'maxTasks'], 'many'], [['model', 'plan'], []], [['model', 'plan', 0], { fail: 'explode' }], [['model', 'plan', 0], { fail: 'transient', delayMs: -1 }], [['tools', 'x'], []], [['tools', 'x', 0], { result: 1, extra: true }], [['expect'], { status: 'happy' }], [['request', 'scenario'], {}, 'move request.scenario.model to "model"'])
       .map(([path, value, names]) => ({ text: withPart(path, value), names: names ?? path.join('.') })),
   );
   for (const { text, names } of fc.sample(badScenarios, { numRuns: counts.scenarios, seed: Number(values.seed) + 3 })) {
