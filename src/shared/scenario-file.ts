@@ -51,7 +51,6 @@ export function parseScenario(text: string, source: string): { name: string; req
   return { name, request: { ...request, scenario: { model, tools } }, ...(expect ? { expect } : {}) };
 }
 
-
 // A request's `scenario` (as the SDK and webhooks take it) pasted into a file, where the script
 // lives at the top level: say where it goes, not zod's bare "Unrecognized key".
 function isNestedScript(issue: z.core.$ZodIssue): issue is z.core.$ZodIssueUnrecognizedKeys {
