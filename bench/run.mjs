@@ -61,6 +61,13 @@ const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(
   }
 });
 
+/** One run of benchmark 1's request, start to result; anything but `completed` stops the bench. */
+async function runToCompletion(keel, what) {
+  const { workflowId } = await keel.startRun(keelRequest());
+  const result = await keel.getResult(workflowId);
+  if (result.status !== 'completed') throw new Error(`${what} ended ${result.status}: ${result.reason}`);
+}
+
 /**
  * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
  * that none always runs first or after the same one, and merges each executor's rounds into one row.
@@ -121,9 +128,7 @@ try {
   const keel = await KeelClient.connect({ address, taskQueue: 'bench-keel' });
   if (wanted(1)) {
     const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
-    const keelRun = () => keel.startRun(keelRequest()).then(({ workflowId }) => keel.getResult(workflowId)).then((result) => {
-      if (result.status !== 'completed') throw new Error(`bench run ended ${result.status}: ${result.reason}`);
-    });
+    const keelRun = () => runToCompletion(keel, 'bench run');
     const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
@@ -410,9 +415,7 @@ async function tuningBench({ binary, connection, address, bundle, quick }) {
     const workerConnection = target.address === address ? connection : await NativeConnection.connect({ address: target.address });
     const worker = await createKeelWorker({ connection: workerConnection, namespace: 'default', taskQueue, dependencies, workflowBundle: bundle, ...workerOptions });
     const client = await KeelClient.connect({ address: target.address, taskQueue });
-    const run = () => client.startRun(keelRequest()).then(({ workflowId }) => client.getResult(workflowId)).then((result) => {
-      if (result.status !== 'completed') throw new Error(`tuning run (${label}) ended ${result.status}: ${result.reason}`);
-    });
+    const run = () => runToCompletion(client, `tuning run (${label})`);
     return { label, worker, run, close: async () => { await client.close(); if (workerConnection !== connection) await workerConnection.close(); } };
   };
   const compare = async (knob, before, after) => {

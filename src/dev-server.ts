@@ -164,7 +164,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   mkdirSync(path.dirname(options.databaseFile), { recursive: true });
   const args = [
-    ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default', ...(options.sqlitePragmas ? { sqlitePragmas: options.sqlitePragmas } : {}) }),
+    ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default', sqlitePragmas: options.sqlitePragmas }),
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
