@@ -108,7 +108,9 @@ export async function withStoredOutput(result: RunResult, store: BlobStore): Pro
   if (!result.outputRef) return result;
   try {
     const { outputRef, ...rest } = result;
-    return { ...rest, output: String(await resolveRefs(outputRef, store)) };
+    const output = await resolveRefs(outputRef, store);
+    // A synthesis stored text; a task named by outputFrom may have stored a structure.
+    return { ...rest, output: typeof output === 'string' ? output : JSON.stringify(output) };
   } catch (error) {
     return { ...result, reason: `${result.reason ? `${result.reason}; ` : ''}the output could not be read: ${(error as Error).message}` };
   }

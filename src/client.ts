@@ -16,6 +16,7 @@ import {
   keelStatusKey,
   pendingQuery,
   replanSignal,
+  requestProblems,
   stateQuery,
   workflowIdPrefix,
   type AgentRequestInput,
@@ -99,6 +100,8 @@ export class KeelClient {
   async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number } = {}): Promise<StartedRun> {
     const parsed = AgentRequestSchema.safeParse(request);
     if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error));
+    const problems = requestProblems(parsed.data);
+    if (problems.length > 0) throw new InvalidRequestError(problems);
     const workflowId = parsed.data.idempotencyKey ?? `${workflowIdPrefix}${randomUUID()}`;
     if (options.dedupeWindowMs !== undefined) {
       const earlier = await this.recentRun(workflowId, options.dedupeWindowMs);
@@ -129,7 +132,7 @@ export class KeelClient {
    */
   async createSchedule(scheduleId: string, when: { cron?: string; every?: string }, request: AgentRequestInput): Promise<ScheduleInfo> {
     const parsed = AgentRequestSchema.safeParse(request);
-    const problems = parsed.success ? [] : describeIssues(parsed.error);
+    const problems = parsed.success ? requestProblems(parsed.data) : describeIssues(parsed.error);
     if (parsed.data?.idempotencyKey) problems.push('idempotencyKey: a schedule starts a new run each time; remove the key');
     if (!when.cron === !when.every) problems.push('give exactly one of --cron "MIN HOUR DOM MON DOW" or --every DURATION (e.g. 1h)');
     if (problems.length > 0 || !parsed.success) throw new InvalidRequestError(problems);

@@ -25,6 +25,8 @@ import {
   type SynthesizeInput,
   type TierCeiling,
   type RunTaskInput,
+  type WorkerFacts,
+  type WorkerFactsInput,
   type RunTaskOutput,
 } from '../shared';
 import type { ModelRequest } from '../llm/model-client';
@@ -193,6 +195,10 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     });
   }
 
+  async function workerFacts(input: WorkerFactsInput): Promise<WorkerFacts> {
+    return { knownTools: [...new Set([...deps.tools.names, ...input.scriptedTools])], ceilings: tierCeilings(input.scripted) };
+  }
+
   async function runTask(stored: RunTaskInput): Promise<RunTaskOutput> {
     return atBoundary(async (spent) => {
       const input = { ...stored, dependencies: await resolveRefs(stored.dependencies, deps.blobs) };
@@ -289,7 +295,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     return signals.at(-1)?.workflowExecutionSignaledEventAttributes?.identity ?? undefined;
   }
 
-  return { plan, runTask, synthesize, evaluate, signalSender };
+  return { plan, runTask, synthesize, evaluate, signalSender, workerFacts };
 }
 
 /**

@@ -80,6 +80,20 @@ export interface PlanOutput {
   ceilings?: Record<ModelTier, TierCeiling>;
 }
 
+/** What a supplied plan is checked against, without a planner call: asked of the worker itself. */
+export interface WorkerFactsInput {
+  /** Tool names the scenario scripts; known to this run even if the worker has no such tool. */
+  scriptedTools: string[];
+  /** A scripted run: ceilings are priced as scripted calls are. */
+  scripted: boolean;
+}
+
+export interface WorkerFacts {
+  /** Tool names this worker or the scenario can run. */
+  knownTools: string[];
+  ceilings: Record<ModelTier, TierCeiling>;
+}
+
 export interface RunTaskInput {
   goal: string;
   runInput: Record<string, unknown>;
@@ -148,6 +162,8 @@ export interface KeelActivities {
   runTask(input: RunTaskInput): Promise<RunTaskOutput>;
   synthesize(input: SynthesizeInput): Promise<SynthesizeOutput>;
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
+  /** The worker's tools and call ceilings, for a plan the request brought (a local activity: no I/O). */
+  workerFacts(input: WorkerFactsInput): Promise<WorkerFacts>;
   /** The client identity that sent the run's latest signal of this name (from its history). */
   signalSender(input: { workflowId: string; signalName: string }): Promise<string | undefined>;
 }

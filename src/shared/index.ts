@@ -15,3 +15,4 @@ export * from './stable-json';
 export * from './activity-types';
 export * from './keel-error';
 export * from './blob-ref';
+export * from './supplied-plan';

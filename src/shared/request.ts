@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { idempotencyKeyPattern, requestDefaults } from './limits';
+import { idempotencyKeyPattern, requestDefaults, taskIdPattern } from './limits';
 import { ScriptSchema } from './scenario';
-
+import { SuppliedPlanSchema } from './task';
 
 /** What a user asks Keel to do. Validated by the client before start and by the workflow again. */
 export const AgentRequestSchema = z
@@ -42,6 +42,14 @@ export const AgentRequestSchema = z
      * this many events. Default: when Temporal suggests it.
      */
     maxHistoryEvents: z.number().int().min(10).max(50_000).optional(),
+    /**
+     * The first plan, written by you: the run makes no planner call for it, and checks it as it
+     * checks a model's (tools known and allowed, dependencies, cycles, budget). Replans, after a
+     * semantic failure or an operator's request, still ask the planner model.
+     */
+    plan: SuppliedPlanSchema.optional(),
+    /** The run's output is this task's output, and the run makes no synthesis call. */
+    outputFrom: z.string().regex(taskIdPattern, 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"').optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

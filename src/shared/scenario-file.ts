@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AgentRequestSchema, describeIssues, type AgentRequest } from './request';
 import { DecisionSchema } from './decision';
 import { ScriptSchema } from './scenario';
+import { requestProblems } from './supplied-plan';
 
 /** A scenario file: a request plus a scripted model and scripted tools (ARCHITECTURE.md). */
 export const ScenarioFileSchema = z
@@ -48,6 +49,8 @@ export function parseScenario(text: string, source: string): { name: string; req
     throw new InvalidScenarioError(source, [...nested.map(nestedScriptProblem), ...others]);
   }
   const { name, request, model, tools, expect } = parsed.data;
+  const problems = requestProblems(request);
+  if (problems.length > 0) throw new InvalidScenarioError(source, problems.map((problem) => `request.${problem}`));
   return { name, request: { ...request, scenario: { model, tools } }, ...(expect ? { expect } : {}) };
 }
 

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { taskIdPattern } from './limits';
 import { taskPurposes } from './task-kinds';
 
-/** One node of a plan. The planner model produces these; the workflow validates them. */
-export const TaskSchema = z
-  .object({
+const taskFields = {
     id: z.string().regex(taskIdPattern, 'task ids are 1-64 letters, digits, "_", "." or "-"'),
     kind: z.enum(['llm', 'tool', 'human_review']),
     description: z.string().min(1, 'a task needs a description'),
@@ -23,12 +21,16 @@ export const TaskSchema = z
     consensus: z.number().int().min(2).max(5).optional(),
     /** Fields the task's output must have (checked before any evaluator). */
     requiredFields: z.array(z.string().min(1)).optional(),
-  })
-  .superRefine((task, context) => {
-    if (task.kind === 'tool' && !task.tool) {
-      context.addIssue({ code: 'custom', path: ['tool'], message: `task ${task.id} is a tool task but names no tool` });
-    }
-  });
+};
+
+function namesItsTool(task: { id: string; kind: string; tool?: string | undefined }, context: z.RefinementCtx): void {
+  if (task.kind === 'tool' && !task.tool) {
+    context.addIssue({ code: 'custom', path: ['tool'], message: `task ${task.id} is a tool task but names no tool` });
+  }
+}
+
+/** One node of a plan. The planner model produces these; the workflow validates them. */
+export const TaskSchema = z.object(taskFields).superRefine(namesItsTool);
 
 export type Task = z.output<typeof TaskSchema>;
 /** A task as written by a planner or a scenario author, before defaults are applied. */
@@ -39,3 +41,14 @@ export const PlanSchema = z.object({
   rationale: z.string().optional(),
 });
 export type Plan = z.output<typeof PlanSchema>;
+
+/**
+ * A plan a request brings with it (`request.plan`), written by a person: the same tasks, but an
+ * unknown key is an error ("dependson" is a typo to report, not a field a model made up).
+ */
+export const SuppliedPlanSchema = z
+  .object({
+    tasks: z.array(z.object(taskFields).strict().superRefine(namesItsTool)).min(1, 'a plan needs at least one task'),
+    rationale: z.string().optional(),
+  })
+  .strict();

@@ -1,6 +1,6 @@
 // Activity proxies with Keel's timeouts and retry policies. Retry or not is decided by the
 // activity (ApplicationFailure.nonRetryable); the list here is a second guard.
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { KeelActivities, Task } from '../shared';
 import { attemptsByKind, nonRetryableFailureKinds } from '../shared/failure-types';
 
@@ -40,4 +40,12 @@ export function taskActivity(task: Task): { runTask: KeelActivities['runTask']; 
 /** Reads the history: cheap, and retried like any read. */
 export function historyActivities(): Pick<KeelActivities, 'signalSender'> {
   return proxyActivities<KeelActivities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 3 }, summary: 'who decided' });
+}
+
+/**
+ * What this worker can run, for a plan the request brought. A local activity: it only reads the
+ * worker's own registry and prices, so it needs no task queue round trip, only a marker in history.
+ */
+export function workerFactsActivity(): Pick<KeelActivities, 'workerFacts'> {
+  return proxyLocalActivities<KeelActivities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 3 }, summary: 'worker facts' });
 }

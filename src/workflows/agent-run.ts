@@ -1,13 +1,14 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AgentRequest, AgentRequestInput, RunResult, Task } from '../shared';
+import { isBlobRef } from '../shared/blob-ref';
 import { replanSignal, stateQuery } from '../shared/messages';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
-import { makePlan, replanRemaining } from './planner';
+import { adoptSuppliedPlan, makePlan, replanRemaining } from './planner';
 import type { ReplanTrigger, RunContext } from './run-context';
 import { RunRecord, type Halt, type RunSnapshot as RecordSnapshot } from './run-record';
 import { promptSize, reserveModelCall } from './reservation';
@@ -49,7 +50,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
     order = replanned.order;
   } else {
     record.setPhase('planning');
-    const planning = await makePlan(context, 'initial plan');
+    const planning = request.plan ? await adoptSuppliedPlan(context, request.plan) : await makePlan(context, 'initial plan');
     if (!planning.ok) {
       if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
       return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
@@ -77,7 +78,21 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
   if (unfinished.length > 0) {
     return record.finish('failed', { reason: `critical task(s) did not complete: ${unfinished.map((entry) => `${entry.task.id} (${entry.status})`).join(', ')}` });
   }
-  return synthesize(context);
+  return request.outputFrom === undefined ? synthesize(context) : answerFrom(request.outputFrom, record);
+}
+
+/** The run's answer is one task's output, as it is: no synthesis call. */
+function answerFrom(taskId: string, record: RunRecord): RunResult {
+  const entry = record.currentEntries.find((candidate) => candidate.task.id === taskId);
+  if (!entry) return record.finish('failed', { reason: `outputFrom names task ${taskId}, which the final plan does not have: a replan dropped it` });
+  if (entry.status !== 'completed') {
+    return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry.error?.message ?? entry.status}` });
+  }
+  // RunResult.output is text: a structured output is its JSON; one stored outside history stays a reference.
+  const output = typeof entry.output === 'string' || isBlobRef(entry.output) ? entry.output : JSON.stringify(entry.output);
+  const skipped = record.skippedEntries;
+  if (skipped.length === 0) return record.finish('completed', { output });
+  return record.finish('partial', { output, reason: `skipped: ${skipped.map((skip) => `${skip.task.id} (${skip.error?.message ?? 'skipped'})`).join('; ')}` });
 }
 
 /** A continuation: the earlier run's record and what it was about to replan. */

@@ -193,6 +193,33 @@ const datePart =
   '(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))';
 const dateTimePattern = new RegExp(`^${datePart}T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d)))$`);
 
+const taskFields: Record<string, Field<unknown>> = {
+  id: required(string({ pattern: taskIdPattern, message: 'task ids are 1-64 letters, digits, "_", "." or "-"' })),
+  kind: required(oneOf(['llm', 'tool', 'human_review'] as const)),
+  description: required(string({ min: 1, message: 'a task needs a description' })),
+  tool: optional(string({ min: 1 })),
+  input: optional(record(unknownValue)),
+  dependsOn: withDefault(array(string()), () => []),
+  critical: withDefault(boolean, () => true),
+  tier: optional(tier),
+  purpose: optional(oneOf(taskPurposes)),
+  timeoutMs: optional(number({ int: true, above: 0, max: 3_600_000 })),
+  maxAttempts: optional(number({ int: true, min: 1, max: 20 })),
+  successCriteria: optional(string()),
+  estimatedCostUsd: optional(number({ min: 0 })),
+  fallbackTool: optional(string({ min: 1 })),
+  consensus: optional(number({ int: true, min: 2, max: 5 })),
+  requiredFields: optional(array(string({ min: 1 }))),
+};
+const namesItsTool = (checked: Task, path: Path, issues: Issue[]): boolean =>
+  checked.kind === 'tool' && !checked.tool ? failedCheck(issues, [...path, 'tool'], `task ${checked.id} is a tool task but names no tool`) !== bad : true;
+const task = object<Task>(taskFields, 'strip', namesItsTool);
+
+const planTasks = (check: Check<Task>) => required(array(check, { min: 1, message: 'a plan needs at least one task' }));
+const plan = object<Plan>({ tasks: planTasks(task), rationale: optional(string()) }, 'strip');
+/** A request's own plan (SuppliedPlanSchema): written by a person, so an unknown key is an error. */
+const suppliedPlan = object<Plan>({ tasks: planTasks(object<Task>(taskFields, 'strict', namesItsTool)), rationale: optional(string()) }, 'strict');
+
 const agentRequest = object<AgentRequest>(
   {
     goal: required(string({ trim: true, min: 1, message: 'goal is required: say what the agent should achieve' })),
@@ -216,35 +243,12 @@ const agentRequest = object<AgentRequest>(
     cache: withDefault(boolean, () => true),
     tiers: withDefault(record(tier, string({ min: 1 })), () => ({})),
     maxHistoryEvents: optional(number({ int: true, min: 10, max: 50_000 })),
+    plan: optional(suppliedPlan),
+    outputFrom: optional(string({ pattern: taskIdPattern, message: 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"' })),
     scenario: optional(script),
   },
   'strict',
 );
-
-const task = object<Task>(
-  {
-    id: required(string({ pattern: taskIdPattern, message: 'task ids are 1-64 letters, digits, "_", "." or "-"' })),
-    kind: required(oneOf(['llm', 'tool', 'human_review'] as const)),
-    description: required(string({ min: 1, message: 'a task needs a description' })),
-    tool: optional(string({ min: 1 })),
-    input: optional(record(unknownValue)),
-    dependsOn: withDefault(array(string()), () => []),
-    critical: withDefault(boolean, () => true),
-    tier: optional(tier),
-    purpose: optional(oneOf(taskPurposes)),
-    timeoutMs: optional(number({ int: true, above: 0, max: 3_600_000 })),
-    maxAttempts: optional(number({ int: true, min: 1, max: 20 })),
-    successCriteria: optional(string()),
-    estimatedCostUsd: optional(number({ min: 0 })),
-    fallbackTool: optional(string({ min: 1 })),
-    consensus: optional(number({ int: true, min: 2, max: 5 })),
-    requiredFields: optional(array(string({ min: 1 }))),
-  },
-  'strip',
-  (checked, path, issues) => (checked.kind === 'tool' && !checked.tool ? failedCheck(issues, [...path, 'tool'], `task ${checked.id} is a tool task but names no tool`) !== bad : true),
-);
-
-const plan = object<Plan>({ tasks: required(array(task, { min: 1, message: 'a plan needs at least one task' })), rationale: optional(string()) }, 'strip');
 
 const decision = object<Decision>(
   {

@@ -1,7 +1,8 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
-import type { ReplanContext } from '../shared';
+import type { Plan, ReplanContext } from '../shared';
+import { requestProblems } from '../shared/supplied-plan';
 import { ModelKey } from '../shared/model-key';
-import { plannerActivities } from './activities';
+import { plannerActivities, workerFactsActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
 import { recordReplan } from './metrics';
 import { reservePlanning } from './reservation';
@@ -65,6 +66,27 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
     }
   }
   return { ok: false, failed: `planning failed: the planner returned malformed output ${maxPlanAttempts} times; last: ${feedback}` };
+}
+
+/**
+ * The plan the request brought, checked as a model's plan is (tools known and allowed, dependencies,
+ * cycles, budget), with no planner call: the worker says what it can run. Rejected means rejected:
+ * there is no planner to ask for another.
+ */
+export async function adoptSuppliedPlan(context: RunContext, supplied: Plan): Promise<PlanValidation> {
+  const { request, record } = context;
+  const facts = await workerFactsActivity().workerFacts({ scriptedTools: record.scriptedTools, scripted: record.isScripted });
+  record.ceilings = facts.ceilings;
+  const validation = validatePlan(supplied, {
+    allowedTools: request.tools,
+    knownTools: facts.knownTools,
+    maxTasks: request.maxTasks,
+    remainingBudgetUsd: record.ledger.remainingUsd,
+  });
+  const problems = [...requestProblems(request), ...(validation.ok ? [] : validation.problems)];
+  const outcome: PlanValidation = problems.length === 0 ? validation : { ok: false, problems };
+  record.recordPlan(supplied, 'supplied by the request', outcome.ok ? { accepted: true, order: outcome.order } : { accepted: false, problems: outcome.problems });
+  return outcome;
 }
 
 /**

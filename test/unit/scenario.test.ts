@@ -7,7 +7,20 @@ const examples = path.resolve(__dirname, '../../examples');
 test.each(readdirSync(examples).filter((file) => file.endsWith('.json')))('example %s is a valid scenario', (file) => {
   const { request } = parseScenario(readFileSync(path.join(examples, file), 'utf8'), file);
   expect(request.goal.length).toBeGreaterThan(0);
-  expect(request.scenario?.model.plan?.length).toBeGreaterThan(0);
+  // A plan comes from the scripted planner or with the request itself.
+  expect((request.scenario?.model.plan?.length ?? 0) + (request.plan?.tasks.length ?? 0)).toBeGreaterThan(0);
+});
+
+test('a scenario whose outputFrom names no task of its plan is refused, naming the tasks it has', () => {
+  const text = JSON.stringify({
+    name: 'pipeline',
+    request: { goal: 'g', plan: { tasks: [{ id: 'fetch', kind: 'llm', description: 'fetch it' }] }, outputFrom: 'answer' },
+    model: {},
+  });
+  expect(() => parseScenario(text, 'pipeline.json')).toThrow(
+    'scenario pipeline.json is not valid:\n  - request.outputFrom: the plan has no task "answer" (its tasks: fetch): name the task whose output is the run\'s answer',
+  );
+  expect(parseScenario(text.replace('"answer"', '"fetch"'), 'pipeline.json').request.outputFrom).toBe('fetch');
 });
 
 test('entries are consumed in order and the last one repeats', () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { AgentRequestSchema, DecisionSchema, failureKinds, PlanSchema, ReplanRequestSchema } from '../../src/shared';
+import { AgentRequestSchema, DecisionSchema, describeIssues, failureKinds, PlanSchema, ReplanRequestSchema } from '../../src/shared';
 import { checkAgentRequest, checkDecision, checkPlan, checkReplanRequest, type Checked } from '../../src/workflows/contracts';
 
 const runs = 3_000;
@@ -51,24 +51,6 @@ const deadlines = fc.oneof(
   fc.date({ noInvalidDate: true, min: new Date('1000-01-01'), max: new Date('9999-12-31') }).map((date) => date.toISOString()),
 );
 const tiers = field(fc.constantFrom('small', 'medium', 'large'), fc.constant('huge'));
-const request = shape(
-  {
-    goal: text(fc.constantFrom('answer', '  padded  ')),
-    input: field(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })),
-    tools: field(fc.array(fc.constantFrom('crm', 'search'), { maxLength: 3 }), fc.array(strings, { maxLength: 2 })),
-    budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers),
-    maxTasks: int(1, 500),
-    deadline: field(deadlines),
-    idempotencyKey: field(fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,8}$/), fc.constantFrom('k'.repeat(200), 'k'.repeat(201), 'has space', '')),
-    maxReplans: int(0, 10),
-    escalation: field(shape({ timeoutMs: int(1_000, 2_592_000_000), defaultAction: field(fc.constantFrom('approve', 'reject', 'skip'), fc.constant('retry')) }, [])),
-    cache: field(fc.boolean()),
-    tiers: field(fc.dictionary(fc.constantFrom('a', 'analysis'), tiers, { maxKeys: 2 }), fc.constant({ '': 'small' })),
-    maxHistoryEvents: int(10, 50_000),
-    scenario: field(script),
-  },
-  ['goal'],
-);
 const task = shape(
   {
     id: field(fc.constantFrom('a', 'b.c', 'd-e', 'x'.repeat(64)), fc.constantFrom('x'.repeat(65), 'has space', '')),
@@ -91,6 +73,27 @@ const task = shape(
   ['id', 'kind', 'description'],
 );
 const plan = shape({ tasks: field(fc.array(task, { minLength: 1, maxLength: 3 }), fc.constant([])), rationale: text() }, ['tasks']);
+const request = shape(
+  {
+    goal: text(fc.constantFrom('answer', '  padded  ')),
+    input: field(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })),
+    tools: field(fc.array(fc.constantFrom('crm', 'search'), { maxLength: 3 }), fc.array(strings, { maxLength: 2 })),
+    budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers),
+    maxTasks: int(1, 500),
+    deadline: field(deadlines),
+    idempotencyKey: field(fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,8}$/), fc.constantFrom('k'.repeat(200), 'k'.repeat(201), 'has space', '')),
+    maxReplans: int(0, 10),
+    escalation: field(shape({ timeoutMs: int(1_000, 2_592_000_000), defaultAction: field(fc.constantFrom('approve', 'reject', 'skip'), fc.constant('retry')) }, [])),
+    cache: field(fc.boolean()),
+    tiers: field(fc.dictionary(fc.constantFrom('a', 'analysis'), tiers, { maxKeys: 2 }), fc.constant({ '': 'small' })),
+    maxHistoryEvents: int(10, 50_000),
+    // Seldom there: a random plan is mostly invalid, and would leave too few valid requests.
+    plan: fc.oneof({ weight: 1, arbitrary: field(plan) }, { weight: 4, arbitrary: fc.constant(undefined) }),
+    outputFrom: text(fc.constantFrom('a', 'b.c')),
+    scenario: field(script),
+  },
+  ['goal'],
+);
 const decision = shape(
   { decision: field(fc.constantFrom('approve', 'reject', 'replan', 'retry', 'skip'), fc.constant('maybe')), taskId: text(), note: text(), guidance: text(), by: text() },
   ['decision'],
@@ -145,6 +148,12 @@ test('the messages a user reads are the schema messages', () => {
   expect(rejected(checkAgentRequest({ goal: 'g', request: {} }))).toEqual(['(root): Unrecognized key: "request"']);
   expect(rejected(checkPlan({ tasks: [] }))).toEqual(['tasks: a plan needs at least one task']);
   expect(rejected(checkPlan({ tasks: [{ id: 'a', kind: 'tool', description: 'd' }] }))).toEqual(['tasks.0.tool: task a is a tool task but names no tool']);
+  // A request's own plan is written by a person: a misspelt key is reported, where a model's extra keys are dropped.
+  const typo = { goal: 'g', plan: { tasks: [{ id: 'a', kind: 'llm', description: 'd', dependson: ['b'] }] } };
+  expect(rejected(checkAgentRequest(typo))).toEqual(['plan.tasks.0: Unrecognized key: "dependson"']);
+  expect(describeIssues(AgentRequestSchema.safeParse(typo).error!)).toEqual(['plan.tasks.0: Unrecognized key: "dependson"']);
+  expect(checkPlan(typo.plan).success).toBe(true);
+  expect(rejected(checkAgentRequest({ goal: 'g', outputFrom: 'has space' }))).toEqual(['outputFrom: outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"']);
   expect(rejected(checkDecision({ decision: 'maybe' }))).toEqual(['decision: Invalid option: expected one of "approve"|"reject"|"replan"|"retry"|"skip"']);
   expect(rejected(checkAgentRequest({ goal: 'g', scenario: { tools: { x: [{ fail: 'kaboom' }] } } }))[0]).toMatch(/^scenario\.tools\.x\.0: a tool entry is/);
 });
