@@ -19,6 +19,7 @@ import {
   requestProblems,
   stateQuery,
   workflowIdPrefix,
+  type AgentRequest,
   type AgentRequestInput,
   type Decision,
   type DecisionReceipt,
@@ -114,7 +115,7 @@ export class KeelClient {
         args: [parsed.data],
         // Inside a window the check above decided; without one, a key is used once.
         workflowIdReusePolicy: options.dedupeWindowMs !== undefined ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [{ key: keelStatusKey, value: 'planning' }],
+        typedSearchAttributes: [{ key: keelStatusKey, value: startStatus(parsed.data) }],
         staticSummary: `keel · ${truncate(parsed.data.goal, 80)}`,
         ...(options.priority !== undefined ? { priority: { priorityKey: options.priority } } : {}),
       });
@@ -146,7 +147,7 @@ export class KeelClient {
           workflowId: scheduleId,
           taskQueue: this.taskQueue,
           args: [parsed.data],
-          typedSearchAttributes: [{ key: keelStatusKey, value: 'planning' }],
+          typedSearchAttributes: [{ key: keelStatusKey, value: startStatus(parsed.data) }],
           staticSummary: `keel · ${truncate(parsed.data.goal, 80)} (schedule ${scheduleId})`,
         },
         // The server turns cron into calendars; keep what the user wrote, to show it back.
@@ -361,4 +362,9 @@ function stateFromResult(result: RunResult): RunState {
 
 function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+/** KeelStatus at start: a run that brings its plan goes straight to its tasks. */
+function startStatus(request: AgentRequest): KeelPhase {
+  return request.plan ? KeelPhase.running : KeelPhase.planning;
 }

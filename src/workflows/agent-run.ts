@@ -2,7 +2,7 @@
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AgentRequest, AgentRequestInput, RunResult, Task } from '../shared';
 import { isBlobRef } from '../shared/blob-ref';
-import { replanSignal, stateQuery } from '../shared/messages';
+import { keelStatusKey, replanSignal, stateQuery } from '../shared/messages';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
 import { summarizeFailure } from './activity-failure';
@@ -49,7 +49,9 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
     if (!replanned) return finishHalted(record);
     order = replanned.order;
   } else {
-    record.setPhase('planning');
+    // A supplied plan has no planning phase: the client started the run as `running`, which stands.
+    if (request.plan) record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
+    else record.setPhase('planning');
     const planning = request.plan ? await adoptSuppliedPlan(context, request.plan) : await makePlan(context, 'initial plan');
     if (!planning.ok) {
       if ('failed' in planning) return record.finish('failed', { reason: planning.failed });

@@ -2,10 +2,10 @@
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import { isBlobRef } from '../shared/blob-ref';
 import { keelStatusKey } from '../shared/messages';
+import { KeelPhase } from '../shared/result';
 import type {
   BlobRef,
   EscalationRecord,
-  KeelPhase,
   ModelTier,
   Plan,
   PlanRecord,
@@ -106,6 +106,15 @@ export class RunRecord {
   endWaiting(): void {
     this.waiting -= 1;
     this.publishPhase();
+  }
+
+  /**
+   * KeelStatus as the run's start set it: a phase equal to it needs no upsert. Only runs with a
+   * supplied plan trust it (their start says `running`); agent runs keep the first upsert that
+   * histories recorded before rely on.
+   */
+  trustStartStatus(status: string | undefined): void {
+    if (status !== undefined && (Object.values(KeelPhase) as string[]).includes(status)) this.published = status as KeelPhase;
   }
 
   private published: KeelPhase | undefined;

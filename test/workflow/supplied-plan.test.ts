@@ -40,7 +40,21 @@ test('a supplied plan runs with no planner call, and outputFrom makes the answer
   expect(timeline.types).toEqual(['runTask', 'runTask', 'runTask']);
   const history = await kit.client.workflow.getHandle(result.workflowId).fetchHistory();
   expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(1);
+  // KeelStatus: `running` from the start (there is no planning phase), then one upsert, at the end.
+  const keelStatus = (fields: temporal.api.common.v1.ISearchAttributes | null | undefined) => JSON.parse(new TextDecoder().decode(fields!.indexedFields!.KeelStatus!.data!)) as string;
+  expect(keelStatus(history.events![0]!.workflowExecutionStartedEventAttributes!.searchAttributes)).toBe('running');
+  const upserts = history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  expect(upserts.map((event) => keelStatus(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes))).toEqual(['completed']);
   expect(result.planHistory).toEqual([expect.objectContaining({ number: 1, reason: 'supplied by the request', accepted: true })]);
+});
+
+test('a supplied plan started without the client, so without KeelStatus, still publishes running', async () => {
+  const workflowId = uniqueName('supplied-raw');
+  const result = await kit.withWorker(() => kit.client.workflow.execute('agentRun', { workflowId, taskQueue: kit.taskQueue, args: [pipeline()] }));
+  expect(result).toMatchObject({ status: 'completed' });
+  const history = await kit.client.workflow.getHandle(workflowId).fetchHistory();
+  const upserts = history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  expect(upserts.map((event) => JSON.parse(new TextDecoder().decode(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!.KeelStatus!.data!)))).toEqual(['running', 'completed']);
 });
 
 test('without outputFrom, a supplied plan still ends with the synthesis call', async () => {
