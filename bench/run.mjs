@@ -46,6 +46,13 @@ const keelRequest = (delayMs = 0) => ({
   },
 });
 
+// The same DAG as a pipeline: the request brings the plan and takes its answer from the last task,
+// so the run makes exactly the floor's eight activity calls (Keel's machinery against the floor alone).
+const pipelineRequest = () => {
+  const { scenario, ...request } = keelRequest();
+  return { ...request, plan: scenario.model.plan[0], outputFrom: 'f', scenario: { model: {}, tools: scenario.tools } };
+};
+
 // CPU a process has used, in ms: utime + stime from /proc/<pid>/stat (clock ticks of 10 ms).
 const cpuMs = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -62,8 +69,8 @@ const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(
 });
 
 /** One run of benchmark 1's request, start to result; anything but `completed` stops the bench. */
-async function runToCompletion(keel, what) {
-  const { workflowId } = await keel.startRun(keelRequest());
+async function runToCompletion(keel, what, request = keelRequest()) {
+  const { workflowId } = await keel.startRun(request);
   const result = await keel.getResult(workflowId);
   if (result.status !== 'completed') throw new Error(`${what} ended ${result.status}: ${result.reason}`);
 }
@@ -129,6 +136,7 @@ try {
   if (wanted(1)) {
     const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
     const keelRun = () => runToCompletion(keel, 'bench run');
+    const pipelineRun = () => runToCompletion(keel, 'bench pipeline run', pipelineRequest());
     const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
@@ -138,9 +146,10 @@ try {
       const start = (task) => done.get(task.id) ?? done.set(task.id, Promise.all(task.dependsOn.map((dep) => start(dag.find((t) => t.id === dep)))).then(() => undefined)).get(task.id);
       await Promise.all(dag.map(start));
     };
-    const [[keelStats, floorStats, floorAgentStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
+    const [[keelStats, floorStats, floorAgentStats, pipelineStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
       floorWorker.runUntil(async () => {
         await measure('warm-up', 10, keelRun);
+        await measure('warm-up', 10, pipelineRun);
         await measure('warm-up', 10, floorRun);
         const server = serverPid(address.split(':').at(-1));
         // In alternating rounds, so that the machine's drift over the minutes falls on all three.
@@ -149,6 +158,7 @@ try {
             { label: 'keel agentRun', run: keelRun },
             { label: 'bare Temporal workflow (floor)', run: floorRun },
             { label: 'bare workflow + a plan and a synthesis call (floor + 2)', run: floorAgentRun },
+            { label: 'keel agentRun, plan in the request, answer from task f (no plan or synthesis call)', run: pipelineRun },
           ],
           { rounds: overheadRounds, perRound: runs / overheadRounds, server },
         );
@@ -166,13 +176,15 @@ try {
     const memoryStats = await measure('in-process, no durability', runs, inProcess);
     const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
     results.overhead = {
-      rows: [keelStats, floorStats, floorAgentStats, memoryStats],
+      rows: [keelStats, floorStats, floorAgentStats, pipelineStats, memoryStats],
       unloaded: [keelAlone, floorAlone],
       keelOverFloorP50: keelStats.p50Ms / floorStats.p50Ms,
       floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond,
       keelOverFloorCpu: cpuPerRun(keelStats) / cpuPerRun(floorStats),
       keelOverFloorPlus2P50: keelStats.p50Ms / floorAgentStats.p50Ms,
       keelOverFloorUnloadedP50: keelAlone.p50Ms / floorAlone.p50Ms,
+      pipelineOverFloorP50: pipelineStats.p50Ms / floorStats.p50Ms,
+      pipelineOverFloorCpu: cpuPerRun(pipelineStats) / cpuPerRun(floorStats),
       eventsPerRun: events,
     };
   }
@@ -255,6 +267,8 @@ const md = [
   '',
   `Keel / (floor + 2) p50: **${fmt(o.keelOverFloorPlus2P50, 2)}×**: Keel's machinery alone, against a bare workflow that also makes the plan and synthesis calls Keel has on its critical path (10 activities to Keel's 10). ` +
     `One run at a time, Keel / floor p50: **${fmt(o.keelOverFloorUnloadedP50, 2)}×**.`,
+  '',
+  `Keel with the plan in the request and its answer from task f / floor p50: **${fmt(o.pipelineOverFloorP50, 2)}×** (CPU a run **${fmt(o.pipelineOverFloorCpu, 2)}×**): the same eight activity calls as the floor, with Keel's validation, ledger, evaluation, run record, search attribute and worker-facts local activity around them.`,
   '',
   `Events per run: Keel ${o.eventsPerRun.keel}, floor ${o.eventsPerRun.floor} (${fmt(o.eventsPerRun.keel / o.eventsPerRun.floor, 2)}×).`,
   '',
