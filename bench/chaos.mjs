@@ -3,7 +3,7 @@
 //   1. kills the worker with SIGKILL at random moments while runs are in flight, and restarts it;
 //   2. kills and restarts the dev server on the same SQLite file mid-run;
 //   3. a model fault storm (30% transient, 10% rate-limited, 5% malformed) against predicted outcomes;
-//   4. adversarial plans (cycles, unknown tools, 10,000 tasks, self-referencing replans);
+//   4. adversarial plans (cycles, unknown tools, 10,000 tasks, self-referencing replans; a cycle, an unknown tool and a missing dependency also as a request's own plan);
 //   5. random and malformed requests, decisions and scenario files (fast-check).
 // Prints "N tried, N survived, N lost, N duplicated" for each; writes bench/results/chaos-<date>.{json,md}.
 // Exit 1 when anything was lost, duplicated or crashed the worker.
@@ -380,6 +380,14 @@ async function adversarialPlans() {
     expect,
     request: { goal: `adversarial ${name}`, idempotencyKey: `adversarial-${i}`, tools: ['ledger_write'], escalation: { timeoutMs: 1_000, defaultAction: 'reject' }, scenario: { model: { plan: [{ tasks: plan }] } } },
   }));
+  // The same checks for a plan the request brings itself (no planner call).
+  for (const { name, plan, expect } of plans.filter((entry) => ['cycle', 'unknown tool', 'missing dependency'].includes(entry.name))) {
+    cases.push({
+      name: `${name}, supplied in the request`,
+      expect,
+      request: { goal: `adversarial supplied ${name}`, idempotencyKey: `adversarial-supplied-${cases.length}`, tools: ['ledger_write'], plan: { tasks: plan }, outputFrom: 'a', escalation: { timeoutMs: 1_000, defaultAction: 'reject' }, scenario: { model: {} } },
+    });
+  }
   // A critical tool that fails semantically, and a planner that answers every replan with the same call.
   cases.push({
     name: 'self-referencing replans',
