@@ -10,6 +10,9 @@ export interface RunCommandOptions {
   input?: string;
   /** false with --no-cache. */
   cache?: boolean;
+  /** A JSON file with the run's own plan, `{ "tasks": [...] }`. */
+  plan?: string;
+  outputFrom?: string;
 }
 
 /** The request `keel run` starts: the scenario's, or one built from GOAL, with flags applied on top. */
@@ -28,6 +31,13 @@ export function loadRequest(goal: string | undefined, options: RunCommandOptions
     if (!goal) throw new CliError('say what to do: `keel run "GOAL"`, or run a scenario with `keel run --scenario FILE`');
     request = { goal };
   }
+  if (options.plan) {
+    const plan = readPlan(options.plan);
+    request = { ...request, plan };
+    // The plan's author is the one starting it: its tools are allowed unless --tools says otherwise.
+    if (!options.tools && (request.tools ?? []).length === 0) request = { ...request, tools: toolsOf(plan) };
+  }
+  if (options.outputFrom) request = { ...request, outputFrom: options.outputFrom };
   if (options.budget !== undefined) {
     const budgetUsd = Number(options.budget);
     if (!Number.isFinite(budgetUsd)) throw new CliError(`--budget must be a number of US dollars, e.g. 0.50 (got "${options.budget}")`);
@@ -44,4 +54,26 @@ export function loadRequest(goal: string | undefined, options: RunCommandOptions
     }
   }
   return request;
+}
+
+function readPlan(file: string): NonNullable<AgentRequestInput['plan']> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} — check the path`);
+  }
+  try {
+    // Its shape is checked with the rest of the request, so every problem is listed at once.
+    return JSON.parse(text) as NonNullable<AgentRequestInput['plan']>;
+  } catch (error) {
+    throw new CliError(`plan ${file} is not valid JSON (${(error as Error).message}): it holds { "tasks": [ ... ] }`);
+  }
+}
+
+function toolsOf(plan: unknown): string[] {
+  const tasks = (plan as { tasks?: unknown } | null)?.tasks;
+  if (!Array.isArray(tasks)) return [];
+  const names = tasks.flatMap((task: { tool?: unknown; fallbackTool?: unknown } | null) => [task?.tool, task?.fallbackTool]);
+  return [...new Set(names.filter((name): name is string => typeof name === 'string' && name.length > 0))];
 }

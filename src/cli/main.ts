@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--id <id>', 'idempotency key: the same id starts one run, later starts attach to it')
     .option('--tools <names>', 'comma-separated tools the plan may use')
     .option('--input <json>', 'the run input, a JSON object')
+    .option('--plan <file>', 'your own plan, { "tasks": [...] }: no planner call (--tools defaults to the tools it names)')
+    .option('--output-from <task>', "the run's answer is this task's output: no synthesis call")
     .option('--no-cache', 'no model call of this run reads or writes the response cache')
     .option('--wait', 'wait for the result (exit 0 when completed or partial)')
     .option('--json', 'print JSON only (with --wait: exactly the RunResult)')
@@ -147,6 +149,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--budget <usd>', 'hard cap on model spend per run, in US dollars')
     .option('--tools <names>', 'comma-separated tools the plan may use')
     .option('--input <json>', 'the run input, a JSON object')
+    .option('--plan <file>', 'your own plan, { "tasks": [...] }: no planner call (--tools defaults to the tools it names)')
+    .option('--output-from <task>', "each run's answer is this task's output: no synthesis call")
     .option('--id <name>', 'the schedule name (default: generated)')
     .option('--json', 'print JSON')
     .action(async (goal: string | undefined, options) => {

@@ -52,6 +52,26 @@ describe('against a running worker', () => {
     expect(result.reason).toContain('only scenario runs can execute');
   });
 
+  test('`keel run --plan --output-from` runs your own pipeline on the real tools with no model: the answer is the account task\'s output', async () => {
+    const input = { ...(JSON.parse(readFileSync('examples/onboarding.json', 'utf8')) as { request: { input: object } }).request.input, customer: 'Pipeline Co' };
+    const outcome = await runKeel(['run', 'Onboard Pipeline Co', '--plan', 'examples/plans/onboarding.json', '--output-from', 'account', '--input', JSON.stringify(input), '--wait', '--json'], env);
+    expect(outcome.code).toBe(0);
+    const result = JSON.parse(outcome.stdout) as RunResult;
+    expect(result).toMatchObject({ status: 'completed', plans: 1, costUsd: 0, tokens: { input: 0, output: 0 } });
+    expect(result.planHistory).toEqual([expect.objectContaining({ reason: 'supplied by the request', accepted: true })]);
+    const account = JSON.parse(result.output!) as { accountId: string; customer: string };
+    expect(account).toMatchObject({ customer: 'Pipeline Co', accountId: expect.stringMatching(/^acct_/) });
+    // --tools defaulted to the plan's tools, and the real send_email delivered, with the account id interpolated.
+    expect(readFileSync(path.join(home, 'outbox', 'outbox.jsonl'), 'utf8')).toContain(`Your account ${account.accountId} is ready.`);
+
+    const wrong = await runKeel(['run', 'Onboard', '--plan', 'examples/plans/onboarding.json', '--output-from', 'acount'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('outputFrom: the plan has no task "acount" (its tasks: verify, account, send)');
+    const notJson = await runKeel(['run', 'Onboard', '--plan', 'README.md'], env);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toContain('plan README.md is not valid JSON');
+  });
+
   test('bad input is refused with the reason and exit code 2', async () => {
     const invalid = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--budget', '-3'], env);
     expect(invalid.code).toBe(2);
