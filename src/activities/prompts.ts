@@ -13,6 +13,7 @@ export function plannerPrompt(input: PlanInput, tools: unknown): string {
     `Input: ${JSON.stringify(input.input)}`,
     `Tools: ${JSON.stringify(tools)}`,
     `At most ${input.maxTasks} tasks; budget left $${input.budgetUsd}.`,
+    ...(input.answerTaskId ? [`The run's answer is the output of the task with id "${input.answerTaskId}": the plan must have a task with that id, and its output must be the answer.`] : []),
     ...(input.replan
       ? [
           `This is a REPLAN. Why: ${input.replan.reason}`,

@@ -45,6 +45,8 @@ export interface PlanInput {
   callBudgetUsd: number;
   /** Why the previous planner output was refused; fed back so the model can correct itself. */
   feedback?: string;
+  /** The request's outputFrom, not yet completed: the plan must have a task of this id. */
+  answerTaskId?: string;
   /** Set when this is a replan: what is done, what failed and why, what was tried. */
   replan?: ReplanContext;
   script?: ScriptSlice<ScriptedModelEntry>;

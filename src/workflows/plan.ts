@@ -15,6 +15,8 @@ export interface PlanLimits {
   completedTaskIds?: readonly string[];
   /** Tool calls that already failed (stableJson of { tool, input }): a replan may not repeat them. */
   failedCalls?: readonly string[];
+  /** The request's outputFrom: the plan must have this task, unless an earlier plan completed it. */
+  answerTaskId?: string;
 }
 
 export type PlanValidation =
@@ -63,6 +65,10 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
         problems.push(`task "${task.id}" uses tool "${tool}", which the request does not allow (allowed: ${listOrNone(limits.allowedTools)})`);
       }
     }
+  }
+
+  if (limits.answerTaskId !== undefined && !seen.has(limits.answerTaskId) && !completed.has(limits.answerTaskId)) {
+    problems.push(`the plan has no task "${limits.answerTaskId}", whose output is the run's answer (outputFrom): add it`);
   }
 
   const cycle = findCycle(plan.tasks);

@@ -19,6 +19,7 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
   const planner = plannerActivities();
   let feedback: string | undefined;
   let askedForCheaper = false;
+  const answerTaskId = request.outputFrom !== undefined && !record.completedTaskIds.includes(request.outputFrom) ? request.outputFrom : undefined;
   for (let attempt = 1; attempt <= maxPlanAttempts; attempt++) {
     const script = record.modelScript(ModelKey.plan);
     const reservation = reservePlanning(record);
@@ -32,6 +33,7 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
         callBudgetUsd: reservation.amountUsd,
         scriptedTools: record.scriptedTools,
         ...(feedback ? { feedback } : {}),
+        ...(answerTaskId ? { answerTaskId } : {}),
         ...(replan ? { replan } : {}),
         ...(script ? { script } : {}),
       });
@@ -45,6 +47,7 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
         remainingBudgetUsd: record.ledger.remainingUsd,
         completedTaskIds: record.completedTaskIds,
         failedCalls: record.failedCalls,
+        ...(answerTaskId ? { answerTaskId } : {}),
       });
       record.recordPlan(output.plan, reason, validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
       if (!validation.ok && validation.overBudget && !askedForCheaper) {

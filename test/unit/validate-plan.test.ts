@@ -77,3 +77,9 @@ test('findCycle and topologicalOrder agree on acyclic plans', () => {
   expect(findCycle(tasks)).toBeUndefined();
   expect(topologicalOrder(tasks).map((task) => task.id)).toEqual(['a', 'b']);
 });
+
+test('with outputFrom, a plan must have the answer task, unless an earlier plan completed it', () => {
+  expect(problemsOf([tool('a', 'search')], { answerTaskId: 'report' })).toEqual([`the plan has no task "report", whose output is the run's answer (outputFrom): add it`]);
+  expect(problemsOf([tool('a', 'search'), tool('report', 'email', ['a'])], { answerTaskId: 'report' })).toEqual([]);
+  expect(problemsOf([tool('b', 'search', ['report'])], { answerTaskId: 'report', completedTaskIds: ['report'] })).toEqual([]);
+});

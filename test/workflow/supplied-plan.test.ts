@@ -87,6 +87,23 @@ test('a semantic failure in a supplied plan is replanned by the planner model, a
   expect((await activityTimeline(kit.client, result.workflowId)).types.filter((type) => type === 'plan')).toHaveLength(1);
 });
 
+test('a replan without the task outputFrom names is rejected with that reason, and the planner asked again', async () => {
+  const request = pipeline({}, undefined, {
+    plan: [
+      { tasks: [toolTask('score2', 'score', ['fetch'], { input: { model: 'v2' } })] },
+      { tasks: [toolTask('score2', 'score', ['fetch'], { input: { model: 'v2' } }), toolTask('report', 'report', ['score2'])] },
+    ],
+  });
+  request.scenario!.tools = { ...request.scenario!.tools, score: [{ fail: 'semantic', message: 'lead has no industry' }, { result: { score: 0.7 } }] };
+  const result = await kit.run(request);
+  expect(result).toMatchObject({ status: 'completed', replans: 2, output: '{"lead":"ACME","verdict":"hot"}' });
+  expect(result.planHistory.map((plan) => [plan.accepted, plan.problems])).toEqual([
+    [true, undefined],
+    [false, [`the plan has no task "report", whose output is the run's answer (outputFrom): add it`]],
+    [true, undefined],
+  ]);
+});
+
 test('when the task named by outputFrom is skipped, the run fails and says which task and why', async () => {
   const tasks = [toolTask('fetch', 'fetch'), toolTask('report', 'report', ['fetch'], { critical: false })];
   const request = pipeline({}, tasks);

@@ -1,0 +1,10 @@
+// What the planner is told: with outputFrom, that the plan must carry the answer task.
+import { plannerPrompt } from '../../src/activities/prompts';
+import type { PlanInput } from '../../src/shared';
+
+const input: PlanInput = { goal: 'score the lead', input: {}, allowedTools: ['score'], maxTasks: 5, budgetUsd: 1, callBudgetUsd: 0.5, scriptedTools: [] };
+
+test('the planner is told which task id must hold the answer, and only when the request names one', () => {
+  expect(plannerPrompt({ ...input, answerTaskId: 'report' }, [])).toContain('The run\'s answer is the output of the task with id "report"');
+  expect(plannerPrompt(input, [])).not.toContain("The run's answer");
+});
