@@ -59,6 +59,10 @@ export function buildTimeline(history: History): Timeline {
   let status = 'running';
   let endMs = millis(events[events.length - 1]?.eventTime);
 
+  // A plan the request brought is in the run's input; a model's plans are in the plan activities' results.
+  const request = decode(first?.workflowExecutionStartedEventAttributes?.input) as { plan?: { tasks?: Task[] } } | undefined;
+  for (const task of request?.plan?.tasks ?? []) dependencies.set(task.id, task.dependsOn ?? []);
+
   for (const event of events) {
     const at = millis(event.eventTime);
     const id = Number(event.eventId);

@@ -50,3 +50,9 @@ test('the HTML page is self-contained: an SVG Gantt chart, no scripts, nothing f
   expect(html).toContain('semantic: &#39;Globex&#39; matched Globex Ltd (UK)');
   expect((html.match(/<rect /g) ?? []).length).toBe(timeline.spans.length + timeline.waits.length);
 });
+
+test('a run that brought its own plan has no plan activity: the critical path comes from the plan in its input', () => {
+  const pipeline = buildTimeline(parseHistory(readFileSync(path.resolve(__dirname, '../histories/pipeline.json'), 'utf8'), 'pipeline.json'));
+  expect(pipeline.spans.map((span) => span.activityType)).toEqual(['runTask', 'runTask', 'runTask', 'runTask']);
+  expect(pipeline.criticalPath).toEqual(['verify', 'account', 'welcome', 'send']);
+});
