@@ -180,9 +180,12 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     }
   }
 
+  /** Tools a run can use: the worker's, and those its scenario scripts. */
+  const knownToolsWith = (scriptedTools: string[]): string[] => [...new Set([...deps.tools.names, ...scriptedTools])];
+
   async function plan(input: PlanInput) {
     return atBoundary(async (spent) => {
-      const knownTools = [...new Set([...deps.tools.names, ...input.scriptedTools])];
+      const knownTools = knownToolsWith(input.scriptedTools);
       const usable = input.allowedTools.filter((name) => knownTools.includes(name));
       const text = await callModel(
         { key: ModelKey.plan, tier: 'large', system: plannerSystem, prompt: plannerPrompt(input, deps.tools.describe(usable)), jsonSchema: planJsonSchema },
@@ -196,7 +199,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   }
 
   async function workerFacts(input: WorkerFactsInput): Promise<WorkerFacts> {
-    return { knownTools: [...new Set([...deps.tools.names, ...input.scriptedTools])], ceilings: tierCeilings(input.scripted) };
+    return { knownTools: knownToolsWith(input.scriptedTools), ceilings: tierCeilings(input.scripted) };
   }
 
   async function runTask(stored: RunTaskInput): Promise<RunTaskOutput> {

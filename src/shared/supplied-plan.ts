@@ -1,5 +1,6 @@
-// Checks on a request that zod's schema cannot make (it would lose .omit()): shared by the client,
-// the ingest server and the workflow, so each refuses the same requests with the same words.
+// Checks on a request that zod's schema cannot make (it would lose .omit()), made before a run
+// starts: by the client (and so the ingest server) and by scenario files. The workflow checks the
+// same through validatePlan's answerTaskId, for runs started without the client.
 import type { AgentRequest } from './request';
 
 /** Problems with how the request's `plan` and `outputFrom` fit together; none when they do. */

@@ -1,6 +1,6 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { AgentRequest, AgentRequestInput, RunResult, Task } from '../shared';
+import type { AgentRequest, AgentRequestInput, BlobRef, RunResult, Task } from '../shared';
 import { isBlobRef } from '../shared/blob-ref';
 import { keelStatusKey, replanSignal, stateQuery } from '../shared/messages';
 import { ModelKey } from '../shared/model-key';
@@ -49,10 +49,15 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
     if (!replanned) return finishHalted(record);
     order = replanned.order;
   } else {
-    // A supplied plan has no planning phase: the client started the run as `running`, which stands.
-    if (request.plan) record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
-    else record.setPhase('planning');
-    const planning = request.plan ? await adoptSuppliedPlan(context, request.plan) : await makePlan(context, 'initial plan');
+    let planning;
+    if (request.plan) {
+      // A supplied plan has no planning phase: the client started the run as `running`, which stands.
+      record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
+      planning = await adoptSuppliedPlan(context, request.plan);
+    } else {
+      record.setPhase('planning');
+      planning = await makePlan(context, 'initial plan');
+    }
     if (!planning.ok) {
       if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
       return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
@@ -85,16 +90,21 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
 
 /** The run's answer is one task's output, as it is: no synthesis call. */
 function answerFrom(taskId: string, record: RunRecord): RunResult {
+  // Every plan must hold the task until it completes (validatePlan), so it is here unless it failed or was skipped.
   const entry = record.currentEntries.find((candidate) => candidate.task.id === taskId);
-  if (!entry) return record.finish('failed', { reason: `outputFrom names task ${taskId}, which the final plan does not have: a replan dropped it` });
-  if (entry.status !== 'completed') {
-    return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry.error?.message ?? entry.status}` });
+  if (entry?.status !== 'completed') {
+    return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry?.error?.message ?? entry?.status ?? 'not in the plan'}` });
   }
   // RunResult.output is text: a structured output is its JSON; one stored outside history stays a reference.
-  const output = typeof entry.output === 'string' || isBlobRef(entry.output) ? entry.output : JSON.stringify(entry.output);
+  return finishWithAnswer(record, typeof entry.output === 'string' || isBlobRef(entry.output) ? entry.output : JSON.stringify(entry.output));
+}
+
+/** completed, or partial when non-critical tasks were skipped on the way. */
+function finishWithAnswer(record: RunRecord, output: string | BlobRef): RunResult {
   const skipped = record.skippedEntries;
   if (skipped.length === 0) return record.finish('completed', { output });
-  return record.finish('partial', { output, reason: `skipped: ${skipped.map((skip) => `${skip.task.id} (${skip.error?.message ?? 'skipped'})`).join('; ')}` });
+  const why = skipped.map((entry) => `${entry.task.id} (${entry.error?.message ?? 'skipped'})`).join('; ');
+  return record.finish('partial', { output, reason: `skipped: ${why}` });
 }
 
 /** A continuation: the earlier run's record and what it was about to replan. */
@@ -131,10 +141,7 @@ async function synthesize(context: RunContext): Promise<RunResult> {
     });
     record.consume(script?.key, synthesis.attempt);
     record.ledger.settle(reservation, synthesis.call);
-    const skipped = record.skippedEntries;
-    if (skipped.length === 0) return record.finish('completed', { output: synthesis.output });
-    const why = skipped.map((entry) => `${entry.task.id} (${entry.error?.message ?? 'skipped'})`).join('; ');
-    return record.finish('partial', { output: synthesis.output, reason: `skipped: ${why}` });
+    return finishWithAnswer(record, synthesis.output);
   } catch (error) {
     const failure = summarizeFailure(error, attempts);
     record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);

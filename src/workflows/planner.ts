@@ -1,6 +1,5 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
 import type { Plan, ReplanContext } from '../shared';
-import { requestProblems } from '../shared/supplied-plan';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities, workerFactsActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
@@ -85,11 +84,10 @@ export async function adoptSuppliedPlan(context: RunContext, supplied: Plan): Pr
     knownTools: facts.knownTools,
     maxTasks: request.maxTasks,
     remainingBudgetUsd: record.ledger.remainingUsd,
+    ...(request.outputFrom !== undefined ? { answerTaskId: request.outputFrom } : {}),
   });
-  const problems = [...requestProblems(request), ...(validation.ok ? [] : validation.problems)];
-  const outcome: PlanValidation = problems.length === 0 ? validation : { ok: false, problems };
-  record.recordPlan(supplied, 'supplied by the request', outcome.ok ? { accepted: true, order: outcome.order } : { accepted: false, problems: outcome.problems });
-  return outcome;
+  record.recordPlan(supplied, 'supplied by the request', validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
+  return validation;
 }
 
 /**
