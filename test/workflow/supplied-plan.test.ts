@@ -14,6 +14,7 @@ beforeAll(async () => {
 afterAll(async () => kit.close());
 
 const EventType = temporal.api.enums.v1.EventType;
+const keelStatus = (fields: temporal.api.common.v1.ISearchAttributes | null | undefined) => JSON.parse(new TextDecoder().decode(fields!.indexedFields!.KeelStatus!.data!)) as string;
 
 /** A pipeline: fetch → score → report, with scripted tools and no scripted plan or synthesis. */
 function pipeline(extra: Partial<AgentRequestInput> = {}, tasks?: TaskDraft[], model: Record<string, unknown[]> = {}): AgentRequestInput {
@@ -41,7 +42,6 @@ test('a supplied plan runs with no planner call, and outputFrom makes the answer
   const history = await kit.client.workflow.getHandle(result.workflowId).fetchHistory();
   expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(1);
   // KeelStatus: `running` from the start (there is no planning phase), then one upsert, at the end.
-  const keelStatus = (fields: temporal.api.common.v1.ISearchAttributes | null | undefined) => JSON.parse(new TextDecoder().decode(fields!.indexedFields!.KeelStatus!.data!)) as string;
   expect(keelStatus(history.events![0]!.workflowExecutionStartedEventAttributes!.searchAttributes)).toBe('running');
   const upserts = history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
   expect(upserts.map((event) => keelStatus(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes))).toEqual(['completed']);
@@ -54,7 +54,7 @@ test('a supplied plan started without the client, so without KeelStatus, still p
   expect(result).toMatchObject({ status: 'completed' });
   const history = await kit.client.workflow.getHandle(workflowId).fetchHistory();
   const upserts = history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
-  expect(upserts.map((event) => JSON.parse(new TextDecoder().decode(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!.KeelStatus!.data!)))).toEqual(['running', 'completed']);
+  expect(upserts.map((event) => keelStatus(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes))).toEqual(['running', 'completed']);
 });
 
 test('without outputFrom, a supplied plan still ends with the synthesis call', async () => {
