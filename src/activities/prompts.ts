@@ -5,6 +5,8 @@ export const plannerSystem = [
   'Each task: id, kind ("llm" | "tool" | "human_review"), description, dependsOn (ids), critical, tier ("small" | "medium" | "large"),',
   'for tool tasks the tool name and its input. A tool input may reference a dependency output as "{{taskId.field}}" or the run input as "{{input.field}}".',
   'Use only the tools listed. Keep the plan within the task limit and the budget. Answer with JSON only, matching the schema.',
+  'When one task\'s output, as it is, answers the goal, set "outputFrom" to that task\'s id: the run ends with it and makes no final call.',
+  'Leave "outputFrom" out when the answer must be written from several results.',
 ].join('\n');
 
 export function plannerPrompt(input: PlanInput, tools: unknown): string {
@@ -13,7 +15,7 @@ export function plannerPrompt(input: PlanInput, tools: unknown): string {
     `Input: ${JSON.stringify(input.input)}`,
     `Tools: ${JSON.stringify(tools)}`,
     `At most ${input.maxTasks} tasks; budget left $${input.budgetUsd}.`,
-    ...(input.answerTaskId ? [`The run's answer is the output of the task with id "${input.answerTaskId}": the plan must have a task with that id, and its output must be the answer.`] : []),
+    ...(input.answerTaskId ? [`The run's answer is the output of the task with id "${input.answerTaskId}": the plan must have a task with that id, its output must be the answer, and "outputFrom" may name no other task.`] : []),
     ...(input.replan
       ? [
           `This is a REPLAN. Why: ${input.replan.reason}`,

@@ -22,7 +22,7 @@ export function renderPlanTree(plan: Plan): string {
       const last = index === children.length - 1;
       const what = task.kind === 'tool' ? `tool ${task.tool}` : task.kind;
       const others = task.dependsOn.filter((dependency) => dependency !== parentOf.get(task.id));
-      const flags = [task.critical ? '' : 'non-critical', task.tier ?? '', others.length > 0 ? `also after ${others.join(', ')}` : '']
+      const flags = [task.critical ? '' : 'non-critical', task.tier ?? '', others.length > 0 ? `also after ${others.join(', ')}` : '', task.id === plan.outputFrom ? "the run's answer" : '']
         .filter(Boolean)
         .join(', ');
       lines.push(`${prefix}${last ? '└─' : '├─'} ${task.id}  ${what}  ${task.description}${flags ? `  (${flags})` : ''}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { idempotencyKeyPattern, requestDefaults, taskIdPattern } from './limits';
+import { idempotencyKeyPattern, requestDefaults } from './limits';
 import { ScriptSchema } from './scenario';
-import { SuppliedPlanSchema } from './task';
+import { OutputFromSchema, SuppliedPlanSchema } from './task';
 
 /** What a user asks Keel to do. Validated by the client before start and by the workflow again. */
 export const AgentRequestSchema = z
@@ -49,7 +49,7 @@ export const AgentRequestSchema = z
      */
     plan: SuppliedPlanSchema.optional(),
     /** The run's output is this task's output, and the run makes no synthesis call. */
-    outputFrom: z.string().regex(taskIdPattern, 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"').optional(),
+    outputFrom: OutputFromSchema.optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

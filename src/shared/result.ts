@@ -68,6 +68,8 @@ export interface PlanRecord {
   accepted: boolean;
   taskIds: string[];
   rationale?: string;
+  /** The task this plan names as the run's answer, when it names one. */
+  outputFrom?: string;
   problems?: string[];
 }
 

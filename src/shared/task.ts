@@ -36,9 +36,13 @@ export type Task = z.output<typeof TaskSchema>;
 /** A task as written by a planner or a scenario author, before defaults are applied. */
 export type TaskDraft = z.input<typeof TaskSchema>;
 
+/** The task whose output is the run's answer, as it is: then the run makes no synthesis call. */
+export const OutputFromSchema = z.string().regex(taskIdPattern, 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"');
+
 export const PlanSchema = z.object({
   tasks: z.array(TaskSchema).min(1, 'a plan needs at least one task'),
   rationale: z.string().optional(),
+  outputFrom: OutputFromSchema.optional(),
 });
 export type Plan = z.output<typeof PlanSchema>;
 
@@ -50,5 +54,6 @@ export const SuppliedPlanSchema = z
   .object({
     tasks: z.array(z.object(taskFields).strict().superRefine(namesItsTool)).min(1, 'a plan needs at least one task'),
     rationale: z.string().optional(),
+    outputFrom: OutputFromSchema.optional(),
   })
   .strict();

@@ -85,12 +85,14 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
   if (unfinished.length > 0) {
     return record.finish('failed', { reason: `critical task(s) did not complete: ${unfinished.map((entry) => `${entry.task.id} (${entry.status})`).join(', ')}` });
   }
-  return request.outputFrom === undefined ? synthesize(context) : answerFrom(request.outputFrom, record);
+  // The request's outputFrom, else the current plan's; with neither, a model writes the answer from all results.
+  const answerTask = request.outputFrom ?? record.answerTask;
+  return answerTask === undefined ? synthesize(context) : answerFrom(answerTask, record);
 }
 
 /** The run's answer is one task's output, as it is: no synthesis call. */
 function answerFrom(taskId: string, record: RunRecord): RunResult {
-  // Every plan must hold the task until it completes (validatePlan), so it is here unless it failed or was skipped.
+  // validatePlan holds every plan to its answer task, so it is here unless it failed or was skipped.
   const entry = record.currentEntries.find((candidate) => candidate.task.id === taskId);
   if (entry?.status !== 'completed') {
     return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry?.error?.message ?? entry?.status ?? 'not in the plan'}` });

@@ -216,9 +216,10 @@ const namesItsTool = (checked: Task, path: Path, issues: Issue[]): boolean =>
 const task = object<Task>(taskFields, 'strip', namesItsTool);
 
 const planTasks = (check: Check<Task>) => required(array(check, { min: 1, message: 'a plan needs at least one task' }));
-const plan = object<Plan>({ tasks: planTasks(task), rationale: optional(string()) }, 'strip');
+const outputFrom = optional(string({ pattern: taskIdPattern, message: 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"' }));
+const plan = object<Plan>({ tasks: planTasks(task), rationale: optional(string()), outputFrom }, 'strip');
 /** A request's own plan (SuppliedPlanSchema): written by a person, so an unknown key is an error. */
-const suppliedPlan = object<Plan>({ tasks: planTasks(object<Task>(taskFields, 'strict', namesItsTool)), rationale: optional(string()) }, 'strict');
+const suppliedPlan = object<Plan>({ tasks: planTasks(object<Task>(taskFields, 'strict', namesItsTool)), rationale: optional(string()), outputFrom }, 'strict');
 
 const agentRequest = object<AgentRequest>(
   {
@@ -244,7 +245,7 @@ const agentRequest = object<AgentRequest>(
     tiers: withDefault(record(tier, string({ min: 1 })), () => ({})),
     maxHistoryEvents: optional(number({ int: true, min: 10, max: 50_000 })),
     plan: optional(suppliedPlan),
-    outputFrom: optional(string({ pattern: taskIdPattern, message: 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"' })),
+    outputFrom,
     scenario: optional(script),
   },
   'strict',

@@ -70,6 +70,13 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
   if (limits.answerTaskId !== undefined && !seen.has(limits.answerTaskId) && !completed.has(limits.answerTaskId)) {
     problems.push(`the plan has no task "${limits.answerTaskId}", whose output is the run's answer (outputFrom): add it`);
   }
+  if (plan.outputFrom !== undefined) {
+    if (limits.answerTaskId !== undefined && plan.outputFrom !== limits.answerTaskId) {
+      problems.push(`outputFrom names task "${plan.outputFrom}", but the run's answer is task "${limits.answerTaskId}" (the request's outputFrom): leave outputFrom out`);
+    } else if (!seen.has(plan.outputFrom) && !completed.has(plan.outputFrom)) {
+      problems.push(`outputFrom names task "${plan.outputFrom}", which the plan does not have: name one of its tasks, or leave outputFrom out to have the answer written from all results`);
+    }
+  }
 
   const cycle = findCycle(plan.tasks);
   if (cycle) problems.push(`dependency cycle: ${cycle.join(' → ')}`);

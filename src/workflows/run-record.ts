@@ -47,6 +47,8 @@ export interface RunSnapshot {
   failedCalls: string[];
   replans: number;
   ceilings?: Record<ModelTier, TierCeiling>;
+  /** The current plan's outputFrom. */
+  answerTask?: string;
   entries: TaskEntry[];
   /** Indexes into `entries` of the current plan's tasks, by id order. */
   current: number[];
@@ -75,6 +77,8 @@ export class RunRecord {
   halt?: Halt;
   /** What one call of each tier can cost at most, as the worker that planned said. */
   ceilings?: Record<ModelTier, TierCeiling>;
+  /** The task the current plan names as the run's answer (its outputFrom); none means a synthesis call. */
+  answerTask?: string;
   private readonly entries: TaskEntry[] = [];
   private readonly current = new Map<string, TaskEntry>();
   private readonly consumed = new Map<string, number>();
@@ -170,9 +174,11 @@ export class RunRecord {
       accepted: outcome.accepted,
       taskIds: plan.tasks.map((task) => task.id),
       ...(plan.rationale ? { rationale: plan.rationale } : {}),
+      ...(plan.outputFrom !== undefined ? { outputFrom: plan.outputFrom } : {}),
       ...(outcome.accepted ? {} : { problems: outcome.problems }),
     });
     if (!outcome.accepted) return;
+    this.answerTask = plan.outputFrom;
     for (const previous of this.entries) {
       if (previous.status === 'pending') {
         previous.status = 'cancelled';
@@ -199,6 +205,7 @@ export class RunRecord {
       failedCalls: this.failedCalls,
       replans: this.replans,
       ...(this.ceilings ? { ceilings: this.ceilings } : {}),
+      ...(this.answerTask !== undefined ? { answerTask: this.answerTask } : {}),
       entries: this.entries,
       current: [...this.current.values()].map((entry) => this.entries.indexOf(entry)),
       consumed: Object.fromEntries(this.consumed),
@@ -215,6 +222,7 @@ export class RunRecord {
     this.failedCalls.push(...snapshot.failedCalls);
     this.replans = snapshot.replans;
     if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
+    this.answerTask = snapshot.answerTask;
     this.entries.push(...snapshot.entries);
     for (const index of snapshot.current) {
       const entry = this.entries[index];

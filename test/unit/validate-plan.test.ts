@@ -83,3 +83,21 @@ test('with outputFrom, a plan must have the answer task, unless an earlier plan 
   expect(problemsOf([tool('a', 'search'), tool('report', 'email', ['a'])], { answerTaskId: 'report' })).toEqual([]);
   expect(problemsOf([tool('b', 'search', ['report'])], { answerTaskId: 'report', completedTaskIds: ['report'] })).toEqual([]);
 });
+
+test("a plan's own outputFrom must name one of its tasks (or a completed one), and no other than the request's", () => {
+  const plan = (outputFrom: string, overrides: Partial<PlanLimits> = {}) => {
+    const validation = validatePlan({ tasks: [tool('a', 'search'), tool('report', 'email', ['a'])], outputFrom }, { ...limits, ...overrides });
+    return validation.ok ? validation.plan.outputFrom : validation.problems;
+  };
+  expect(plan('report')).toBe('report');
+  expect(plan('earlier', { completedTaskIds: ['earlier'] })).toBe('earlier');
+  expect(plan('summary')).toEqual([
+    'outputFrom names task "summary", which the plan does not have: name one of its tasks, or leave outputFrom out to have the answer written from all results',
+  ]);
+  expect(plan('report', { answerTaskId: 'report' })).toBe('report');
+  expect(plan('a', { answerTaskId: 'report' })).toEqual([`outputFrom names task "a", but the run's answer is task "report" (the request's outputFrom): leave outputFrom out`]);
+  expect(validatePlan({ tasks: [tool('a', 'search')], outputFrom: 'has space' }, limits)).toEqual({
+    ok: false,
+    problems: ['plan schema: outputFrom: outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"'],
+  });
+});

@@ -72,7 +72,8 @@ const task = shape(
   },
   ['id', 'kind', 'description'],
 );
-const plan = shape({ tasks: field(fc.array(task, { minLength: 1, maxLength: 3 }), fc.constant([])), rationale: text() }, ['tasks']);
+const outputFrom = field(fc.constantFrom('a', 'b.c'), fc.constantFrom('x'.repeat(65), 'has space', ''));
+const plan = shape({ tasks: field(fc.array(task, { minLength: 1, maxLength: 3 }), fc.constant([])), rationale: text(), outputFrom }, ['tasks']);
 const request = shape(
   {
     goal: text(fc.constantFrom('answer', '  padded  ')),
@@ -89,7 +90,7 @@ const request = shape(
     maxHistoryEvents: int(10, 50_000),
     // Seldom there: a random plan is mostly invalid, and would leave too few valid requests.
     plan: fc.oneof({ weight: 1, arbitrary: field(plan) }, { weight: 4, arbitrary: fc.constant(undefined) }),
-    outputFrom: text(fc.constantFrom('a', 'b.c')),
+    outputFrom,
     scenario: field(script),
   },
   ['goal'],
