@@ -388,6 +388,12 @@ async function adversarialPlans() {
       request: { goal: `adversarial supplied ${name}`, idempotencyKey: `adversarial-supplied-${cases.length}`, tools: ['ledger_write'], plan: { tasks: plan }, outputFrom: 'a', escalation: { timeoutMs: 1_000, defaultAction: 'reject' }, scenario: { model: {} } },
     });
   }
+  // A plan that names, as the run's answer (outputFrom), a task it does not have.
+  cases.push({
+    name: 'an answer task the plan lacks',
+    expect: /ghost-answer/,
+    request: { goal: 'adversarial answer task', idempotencyKey: `adversarial-answer-${cases.length}`, tools: ['ledger_write'], escalation: { timeoutMs: 1_000, defaultAction: 'reject' }, scenario: { model: { plan: [{ tasks: [tool('a')], outputFrom: 'ghost-answer' }] } } },
+  });
   // A critical tool that fails semantically, and a planner that answers every replan with the same call.
   cases.push({
     name: 'self-referencing replans',

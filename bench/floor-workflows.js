@@ -1,7 +1,8 @@
 // The engine's floor for bench/run.mjs: a bare Temporal workflow that runs the same DAG shape as
 // Keel's benchmark plan with no-op activities, and nothing else (no ledger, evaluation, validation).
 // floorAgent also makes Keel's two other calls on the critical path, a plan before and a synthesis
-// after, so Keel/floorAgent is the cost of Keel's machinery alone.
+// after, so Keel/floorAgent is the cost of Keel's machinery alone. floorPlanned makes only the plan
+// call: the floor of a Keel run whose plan names its answer task (no synthesis call).
 const { proxyActivities } = require('@temporalio/workflow');
 
 const { noop } = proxyActivities({ startToCloseTimeout: '30s' });
@@ -27,4 +28,11 @@ async function floorAgent(tasks) {
   return tasks.length;
 }
 
-module.exports = { floorDag, floorAgent };
+/** @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorPlanned(tasks) {
+  await noop('plan');
+  await floorDag(tasks);
+  return tasks.length;
+}
+
+module.exports = { floorDag, floorAgent, floorPlanned };

@@ -46,6 +46,13 @@ const keelRequest = (delayMs = 0) => ({
   },
 });
 
+// The same DAG, planned by the model, whose plan names task f as the answer: no synthesis call.
+const answerTaskRequest = () => {
+  const request = keelRequest();
+  request.scenario.model = { plan: [{ ...request.scenario.model.plan[0], outputFrom: 'f' }] };
+  return request;
+};
+
 // The same DAG as a pipeline: the request brings the plan and takes its answer from the last task,
 // so the run makes exactly the floor's eight activity calls (Keel's machinery against the floor alone).
 const pipelineRequest = () => {
@@ -137,19 +144,22 @@ try {
     const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
     const keelRun = () => runToCompletion(keel, 'bench run');
     const pipelineRun = () => runToCompletion(keel, 'bench pipeline run', pipelineRequest());
+    const answerTaskRun = () => runToCompletion(keel, 'bench answer-task run', answerTaskRequest());
     const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
     const floorAgentRun = () => client.workflow.execute('floorAgent', { taskQueue: 'bench-floor', workflowId: `floor-agent-${id++}`, args: [dag] });
+    const floorPlannedRun = () => client.workflow.execute('floorPlanned', { taskQueue: 'bench-floor', workflowId: `floor-planned-${id++}`, args: [dag] });
     const inProcess = async () => {
       const done = new Map();
       const start = (task) => done.get(task.id) ?? done.set(task.id, Promise.all(task.dependsOn.map((dep) => start(dag.find((t) => t.id === dep)))).then(() => undefined)).get(task.id);
       await Promise.all(dag.map(start));
     };
-    const [[keelStats, floorStats, floorAgentStats, pipelineStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
+    const [[keelStats, floorStats, floorAgentStats, pipelineStats, answerTaskStats, floorPlannedStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
       floorWorker.runUntil(async () => {
         await measure('warm-up', 10, keelRun);
         await measure('warm-up', 10, pipelineRun);
+        await measure('warm-up', 10, answerTaskRun);
         await measure('warm-up', 10, floorRun);
         const server = serverPid(address.split(':').at(-1));
         // In alternating rounds, so that the machine's drift over the minutes falls on all three.
@@ -159,6 +169,8 @@ try {
             { label: 'bare Temporal workflow (floor)', run: floorRun },
             { label: 'bare workflow + a plan and a synthesis call (floor + 2)', run: floorAgentRun },
             { label: 'keel agentRun, plan in the request, answer from task f (no plan or synthesis call)', run: pipelineRun },
+            { label: 'keel agentRun, planned, the plan names task f as the answer (no synthesis call)', run: answerTaskRun },
+            { label: 'bare workflow + a plan call (floor + 1)', run: floorPlannedRun },
           ],
           { rounds: overheadRounds, perRound: runs / overheadRounds, server },
         );
@@ -176,7 +188,7 @@ try {
     const memoryStats = await measure('in-process, no durability', runs, inProcess);
     const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
     results.overhead = {
-      rows: [keelStats, floorStats, floorAgentStats, pipelineStats, memoryStats],
+      rows: [keelStats, floorStats, floorAgentStats, pipelineStats, answerTaskStats, floorPlannedStats, memoryStats],
       unloaded: [keelAlone, floorAlone],
       keelOverFloorP50: keelStats.p50Ms / floorStats.p50Ms,
       floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond,
@@ -185,6 +197,10 @@ try {
       keelOverFloorUnloadedP50: keelAlone.p50Ms / floorAlone.p50Ms,
       pipelineOverFloorP50: pipelineStats.p50Ms / floorStats.p50Ms,
       pipelineOverFloorCpu: cpuPerRun(pipelineStats) / cpuPerRun(floorStats),
+      answerTaskOverFloorP50: answerTaskStats.p50Ms / floorStats.p50Ms,
+      answerTaskOverFloorCpu: cpuPerRun(answerTaskStats) / cpuPerRun(floorStats),
+      answerTaskOverFloorPlus1P50: answerTaskStats.p50Ms / floorPlannedStats.p50Ms,
+      floorPlus1OverFloorP50: floorPlannedStats.p50Ms / floorStats.p50Ms,
       eventsPerRun: events,
     };
   }
@@ -269,6 +285,9 @@ const md = [
     `One run at a time, Keel / floor p50: **${fmt(o.keelOverFloorUnloadedP50, 2)}×**.`,
   '',
   `Keel with the plan in the request and its answer from task f / floor p50: **${fmt(o.pipelineOverFloorP50, 2)}×** (CPU a run **${fmt(o.pipelineOverFloorCpu, 2)}×**): the same eight activity calls as the floor, with Keel's validation, ledger, evaluation, run record, search attribute and worker-facts local activity around them.`,
+  '',
+  `Keel planned by the model, the plan naming task f as the answer / floor p50: **${fmt(o.answerTaskOverFloorP50, 2)}×** (CPU a run **${fmt(o.answerTaskOverFloorCpu, 2)}×**); ` +
+    `against a bare workflow that also makes the plan call (floor + 1): **${fmt(o.answerTaskOverFloorPlus1P50, 2)}×**; floor + 1 / floor: ${fmt(o.floorPlus1OverFloorP50, 2)}×.`,
   '',
   `Events per run: Keel ${o.eventsPerRun.keel}, floor ${o.eventsPerRun.floor} (${fmt(o.eventsPerRun.keel / o.eventsPerRun.floor, 2)}×).`,
   '',
