@@ -12,6 +12,7 @@ export const EscalationKind = {
   replansExhausted: 'replans_exhausted',
   budgetExhausted: 'budget_exhausted',
   noConsensus: 'no_consensus',
+  planningFailed: 'planning_failed',
 } as const;
 export type EscalationKind = (typeof EscalationKind)[keyof typeof EscalationKind];
 

@@ -1,5 +1,6 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
-import type { Plan, ReplanContext } from '../shared';
+import { patched } from '@temporalio/workflow';
+import type { FailureKind, Plan, ReplanContext } from '../shared';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities, workerFactsActivity } from './activities';
 import { summarizeFailure } from './activity-failure';
@@ -11,7 +12,10 @@ import type { ReplanTrigger, RunContext } from './run-context';
 /** Planner outputs that are not JSON or not the schema are re-asked this many times in all. */
 export const maxPlanAttempts = 3;
 
-export type PlanningOutcome = PlanValidation | { ok: false; failed: string };
+export type PlanningOutcome = PlanValidation | { ok: false; failed: string; kind: FailureKind };
+
+/** Runs recorded before a replan the planner could not make went to a human ended `failed` there. */
+export const escalateFailedReplanPatch = 'keel-escalate-failed-replan';
 
 export async function makePlan(context: RunContext, reason: string, replan?: ReplanContext): Promise<PlanningOutcome> {
   const { request, record } = context;
@@ -63,11 +67,11 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
       const failure = summarizeFailure(error, planner.attempts);
       record.consume(script?.key, failure.attempts);
       record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
-      if (failure.kind !== 'malformed') return { ok: false, failed: `planning failed: ${failure.kind}: ${failure.message}` };
+      if (failure.kind !== 'malformed') return { ok: false, failed: `planning failed: ${failure.kind}: ${failure.message}`, kind: failure.kind };
       feedback = failure.message;
     }
   }
-  return { ok: false, failed: `planning failed: the planner returned malformed output ${maxPlanAttempts} times; last: ${feedback}` };
+  return { ok: false, failed: `planning failed: the planner returned malformed output ${maxPlanAttempts} times; last: ${feedback}`, kind: 'malformed' };
 }
 
 /**
@@ -122,7 +126,7 @@ export async function replanRemaining(trigger: ReplanTrigger, context: RunContex
     record.replans += 1;
     recordReplan();
     record.setPhase('planning');
-    const planning = await makePlan(context, `replan: ${current.reason}`, {
+    const planning = await replanOrAsk(context, current, {
       reason: current.reason,
       completed: record.currentEntries
         .filter((entry) => entry.status === 'completed')
@@ -138,5 +142,30 @@ export async function replanRemaining(trigger: ReplanTrigger, context: RunContex
     }
     tried.push(`replan ${record.replans} was rejected: ${planning.problems.join('; ')}`);
     current = { ...current, reason: `${trigger.reason}; replan ${record.replans} was rejected (${planning.problems.join('; ')})` };
+  }
+}
+
+/**
+ * Asks the planner for a replan. When it cannot answer (no model provider on the worker, a provider
+ * down past its retries, malformed output every time), the work done so far is not thrown away: a
+ * human may have the planner asked again once what failed is fixed, or end the run. A budget that
+ * ran out still ends it, as nothing can pay for another call.
+ */
+async function replanOrAsk(context: RunContext, trigger: ReplanTrigger, replan: ReplanContext): Promise<PlanningOutcome> {
+  for (;;) {
+    const planning = await makePlan(context, `replan: ${trigger.reason}`, replan);
+    if (!('failed' in planning) || planning.kind === 'budget' || !patched(escalateFailedReplanPatch)) return planning;
+    const decision = await context.desk.escalate({
+      kind: 'planning_failed',
+      reason: `the run must replan (${trigger.reason}), but ${planning.failed}`,
+      attempted: replan.tried,
+      choices: [
+        { decision: 'retry', effect: 'ask the planner again, once what failed is fixed (a model provider on the worker, the provider back up)' },
+        { decision: 'replan', effect: 'ask the planner again, with your guidance' },
+        { decision: 'reject', effect: 'end the run as failed' },
+      ],
+    });
+    if (decision.decision === 'reject') return { ...planning, failed: `${planning.failed}; ${decision.by} ended the run${decision.note ? `: ${decision.note}` : ''}` };
+    if (decision.guidance) replan = { ...replan, guidance: decision.guidance };
   }
 }
