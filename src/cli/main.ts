@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = await decideCommand(id, 'replan', options, io);
   });
   for (const decision of ['retry', 'skip'] as const) {
-    decisionOptions(program.command(decision).description(`${decision} the task a pending escalation is about`).argument('<id>', 'the run id').option('--note <text>', 'why')).action(
+    decisionOptions(program.command(decision).description(decision === 'retry' ? 'retry the task a pending escalation is about, or the planner call that failed' : 'skip the task a pending escalation is about').argument('<id>', 'the run id').option('--note <text>', 'why')).action(
       async (id: string, options) => {
         exitCode = await decideCommand(id, decision, options, io);
       },
