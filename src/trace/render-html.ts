@@ -37,6 +37,7 @@ export function renderTimelineHtml(timeline: Timeline): string {
       span.failure ? `${span.failure.kind}: ${span.failure.message}` : '',
       span.model ? `${span.model}: ${span.tokens?.input ?? 0} in / ${span.tokens?.output ?? 0} out tokens, $${(span.costUsd ?? 0).toFixed(6)}` : '',
       span.planReason ?? '',
+      span.answerTask ? `answer from ${span.answerTask}` : '',
       onPath ? 'on the critical path' : '',
     ].filter(Boolean).join('\n');
     const note = [span.attempts > 1 ? `×${span.attempts}` : '', span.failure ? span.failure.kind : '', span.planReason && span.planReason !== 'initial plan' ? 'replan' : ''].filter(Boolean).join(' ');

@@ -37,6 +37,7 @@ function spanLine(span: TimelineSpan, bar: (from: number, to: number, mark: stri
     span.attempts > 1 ? `${span.attempts} attempts` : '',
     span.model ? `${span.model} ${span.tokens?.input ?? 0}/${span.tokens?.output ?? 0} tok $${(span.costUsd ?? 0).toFixed(6)}` : '',
     span.planReason ?? '',
+    span.answerTask ? `answer from ${span.answerTask}` : '',
   ].filter(Boolean);
   const failure = span.failure ? `\n${' '.repeat(31)}↳ ${span.failure.kind}: ${span.failure.message}` : '';
   return `${`${star}${span.label}`.padEnd(28).slice(0, 28)} │${bar(span.startMs, span.endMs, marks[span.status])}│ ${seconds(span.endMs - span.startMs).padStart(7)}  ${facts.join(' · ')}${failure}`;

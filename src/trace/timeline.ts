@@ -22,6 +22,8 @@ export interface TimelineSpan {
   costUsd?: number;
   /** For plan activities: why this plan was asked for. */
   planReason?: string;
+  /** For plan activities: the task the plan named as the run's answer (its outputFrom). */
+  answerTask?: string;
 }
 
 export interface TimelineWait {
@@ -95,9 +97,9 @@ export function buildTimeline(history: History): Timeline {
         const attributes = event.activityTaskCompletedEventAttributes!;
         const span = spans.get(Number(attributes.scheduledEventId));
         if (!span) break;
-        const output = decode(attributes.result) as { attempt?: number; call?: ModelCallReport; plan?: { tasks?: Task[] } } | undefined;
+        const output = decode(attributes.result) as { attempt?: number; call?: ModelCallReport; plan?: { tasks?: Task[]; outputFrom?: string } } | undefined;
         for (const task of output?.plan?.tasks ?? []) dependencies.set(task.id, task.dependsOn ?? []);
-        Object.assign(span, { endMs: at, status: 'completed' });
+        Object.assign(span, { endMs: at, status: 'completed', ...(output?.plan?.outputFrom ? { answerTask: output.plan.outputFrom } : {}) });
         if (typeof output?.attempt === 'number') span.attempts = output.attempt;
         applyCall(span, output?.call);
         break;

@@ -56,3 +56,14 @@ test('a run that brought its own plan has no plan activity: the critical path co
   expect(pipeline.spans.map((span) => span.activityType)).toEqual(['runTask', 'runTask', 'runTask', 'runTask']);
   expect(pipeline.criticalPath).toEqual(['verify', 'account', 'welcome', 'send']);
 });
+
+test('a plan that names its answer task says so in the timeline and the waterfall', () => {
+  const triage = buildTimeline(parseHistory(readFileSync(path.resolve(__dirname, '../histories/ticket-triage.json'), 'utf8'), 'ticket-triage.json'));
+  expect(triage.spans.map((span) => [span.label, span.answerTask])).toEqual([
+    ['plan', 'triage'],
+    ['ticket · fetch_ticket', undefined],
+    ['triage · llm', undefined],
+  ]);
+  expect(renderTimelineText(triage)).toMatch(/^ plan .*· initial plan · answer from triage$/m);
+  expect(timeline.spans.every((span) => span.answerTask === undefined)).toBe(true);
+});
