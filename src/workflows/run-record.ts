@@ -47,8 +47,6 @@ export interface RunSnapshot {
   failedCalls: string[];
   replans: number;
   ceilings?: Record<ModelTier, TierCeiling>;
-  /** The current plan's outputFrom. */
-  answerTask?: string;
   entries: TaskEntry[];
   /** Indexes into `entries` of the current plan's tasks, by id order. */
   current: number[];
@@ -77,8 +75,6 @@ export class RunRecord {
   halt?: Halt;
   /** What one call of each tier can cost at most, as the worker that planned said. */
   ceilings?: Record<ModelTier, TierCeiling>;
-  /** The task the current plan names as the run's answer (its outputFrom); none means a synthesis call. */
-  answerTask?: string;
   private readonly entries: TaskEntry[] = [];
   private readonly current = new Map<string, TaskEntry>();
   private readonly consumed = new Map<string, number>();
@@ -133,6 +129,11 @@ export class RunRecord {
     return this.waiting > 0 && !this.result ? 'awaiting_approval' : (this.phase ?? 'planning');
   }
 
+  /** The task the current (last accepted) plan names as the run's answer; none means a synthesis call. */
+  get answerTask(): string | undefined {
+    return [...this.planHistory].reverse().find((plan) => plan.accepted)?.outputFrom;
+  }
+
   get isScripted(): boolean {
     return this.script !== undefined;
   }
@@ -178,7 +179,6 @@ export class RunRecord {
       ...(outcome.accepted ? {} : { problems: outcome.problems }),
     });
     if (!outcome.accepted) return;
-    this.answerTask = plan.outputFrom;
     for (const previous of this.entries) {
       if (previous.status === 'pending') {
         previous.status = 'cancelled';
@@ -205,7 +205,6 @@ export class RunRecord {
       failedCalls: this.failedCalls,
       replans: this.replans,
       ...(this.ceilings ? { ceilings: this.ceilings } : {}),
-      ...(this.answerTask !== undefined ? { answerTask: this.answerTask } : {}),
       entries: this.entries,
       current: [...this.current.values()].map((entry) => this.entries.indexOf(entry)),
       consumed: Object.fromEntries(this.consumed),
@@ -222,7 +221,6 @@ export class RunRecord {
     this.failedCalls.push(...snapshot.failedCalls);
     this.replans = snapshot.replans;
     if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
-    this.answerTask = snapshot.answerTask;
     this.entries.push(...snapshot.entries);
     for (const index of snapshot.current) {
       const entry = this.entries[index];
