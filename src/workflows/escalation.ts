@@ -165,7 +165,7 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '',
     ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId)), '```']),
     '',
-    `From a terminal: \`keel approve ${workflowId}\`, \`keel reject ${workflowId} --reason "..."\`, \`keel replan ${workflowId} --guidance "..."\`.`,
+    `From a terminal: ${pending.choices.map((choice) => `\`keel ${choice.decision} ${workflowId}${cliArguments[choice.decision]}\``).join(', ')}.`,
     '',
     `If no one decides by ${pending.timeoutAt}, the run takes \`${pending.defaultAction}\`.`,
   ];
@@ -173,6 +173,9 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
   const markdown = lines.join('\n').replace(/\$(\d)/g, 'USD $1');
   return markdown.length <= 20_000 ? markdown : `${markdown.slice(0, 19_950)}\n\n… (truncated)`;
 }
+
+/** What each `keel <decision> ID` needs after the id. */
+const cliArguments: Record<DecisionKind, string> = { approve: '', reject: ' --reason "..."', replan: ' --guidance "..."', retry: '', skip: '' };
 
 function exampleDecision(decision: DecisionKind, taskId: string | undefined): Record<string, string> {
   const by = { by: 'your-name' };

@@ -41,6 +41,9 @@ test('with no planner to ask, the run waits for a human instead of failing, and 
       'the run must replan (task score failed: semantic: the lead has no industry), but planning failed: permanent: the scenario has no model entries for "plan": add "plan": [{ "text": "..." }] to its "model"',
     );
     expect(pending.choices.map((choice) => choice.decision)).toEqual(['retry', 'replan', 'reject']);
+    // The Web UI's details offer exactly these, from the terminal too.
+    const { currentDetails } = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(currentDetails).toContain(`From a terminal: \`keel retry ${workflowId}\`, \`keel replan ${workflowId} --guidance "..."\`, \`keel reject ${workflowId} --reason "..."\`.`);
     return kit.keel.getResult(workflowId);
   });
   expect(result.status).toBe('failed');
