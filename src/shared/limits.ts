@@ -5,6 +5,7 @@ import { failureKinds } from './failure-types';
 /** Workflow ids are derived from idempotency keys, so keys must be safe in one. */
 export const idempotencyKeyPattern = /^[A-Za-z0-9_.:@-]{1,200}$/;
 export const taskIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+export const outputFromMessage = 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"';
 
 export const requestDefaults = { budgetUsd: 1, maxTasks: 20 } as const;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { taskIdPattern } from './limits';
+import { outputFromMessage, taskIdPattern } from './limits';
 import { taskPurposes } from './task-kinds';
 
 const taskFields = {
@@ -37,7 +37,7 @@ export type Task = z.output<typeof TaskSchema>;
 export type TaskDraft = z.input<typeof TaskSchema>;
 
 /** The task whose output is the run's answer, as it is: then the run makes no synthesis call. */
-export const OutputFromSchema = z.string().regex(taskIdPattern, 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"');
+export const OutputFromSchema = z.string().regex(taskIdPattern, outputFromMessage);
 
 export const PlanSchema = z.object({
   tasks: z.array(TaskSchema).min(1, 'a plan needs at least one task'),

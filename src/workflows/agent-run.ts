@@ -93,7 +93,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
 /** The run's answer is one task's output, as it is: no synthesis call. */
 function answerFrom(taskId: string, record: RunRecord): RunResult {
   // validatePlan holds every plan to its answer task, so it is here unless it failed or was skipped.
-  const entry = record.currentEntries.find((candidate) => candidate.task.id === taskId);
+  const entry = record.findTask(taskId);
   if (entry?.status !== 'completed') {
     return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry?.error?.message ?? entry?.status ?? 'not in the plan'}` });
   }

@@ -6,7 +6,7 @@
 import type { AgentRequest, Decision, Plan, ReplanRequest, Script, Task } from '../shared';
 import { decisionKinds } from '../shared/escalation-types';
 import { failureKinds } from '../shared/failure-types';
-import { idempotencyKeyPattern, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
+import { idempotencyKeyPattern, outputFromMessage, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
 import { taskPurposes } from '../shared/task-kinds';
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: string[]; data?: undefined };
@@ -216,7 +216,7 @@ const namesItsTool = (checked: Task, path: Path, issues: Issue[]): boolean =>
 const task = object<Task>(taskFields, 'strip', namesItsTool);
 
 const planTasks = (check: Check<Task>) => required(array(check, { min: 1, message: 'a plan needs at least one task' }));
-const outputFrom = optional(string({ pattern: taskIdPattern, message: 'outputFrom names a task id: 1-64 letters, digits, "_", "." or "-"' }));
+const outputFrom = optional(string({ pattern: taskIdPattern, message: outputFromMessage }));
 const plan = object<Plan>({ tasks: planTasks(task), rationale: optional(string()), outputFrom }, 'strip');
 /** A request's own plan (SuppliedPlanSchema): written by a person, so an unknown key is an error. */
 const suppliedPlan = object<Plan>({ tasks: planTasks(object<Task>(taskFields, 'strict', namesItsTool)), rationale: optional(string()), outputFrom }, 'strict');
