@@ -9,6 +9,8 @@ export const DecisionSchema = z
     note: z.string().max(4_000).optional(),
     guidance: z.string().max(4_000).optional(),
     by: z.string().min(1).max(200).optional(),
+    /** Approving a budget_exhausted escalation: raise the budget by this much (default: the request's budgetUsd). */
+    budgetUsd: z.number().positive('budgetUsd must be more than 0').max(10_000).optional(),
   })
   .strict();
 export type Decision = z.output<typeof DecisionSchema>;

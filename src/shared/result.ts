@@ -56,6 +56,8 @@ export interface EscalationRecord {
   decidedBy?: string;
   note?: string;
   guidance?: string;
+  /** How much an approved budget escalation raised the budget by, when the decision said. */
+  budgetUsd?: number;
   decidedAt?: string;
   /** True when no one decided in time and the default action was taken. */
   timedOut?: boolean;

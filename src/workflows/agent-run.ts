@@ -5,12 +5,12 @@ import { isBlobRef } from '../shared/blob-ref';
 import { keelStatusKey, replanSignal, stateQuery } from '../shared/messages';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
-import { summarizeFailure } from './activity-failure';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
 import { adoptSuppliedPlan, makePlan, replanRemaining } from './planner';
 import type { ReplanTrigger, RunContext } from './run-context';
 import { RunRecord, type Halt, type RunSnapshot as RecordSnapshot } from './run-record';
+import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import { executePlan } from './scheduler';
 
@@ -81,7 +81,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
     order = replanned.order;
   }
 
-  const unfinished = record.currentEntries.filter((entry) => entry.task.critical && entry.status !== 'completed' && !entry.waived);
+  const unfinished = record.tasks.currentEntries.filter((entry) => entry.task.critical && entry.status !== 'completed' && !entry.waived);
   if (unfinished.length > 0) {
     return record.finish('failed', { reason: `critical task(s) did not complete: ${unfinished.map((entry) => `${entry.task.id} (${entry.status})`).join(', ')}` });
   }
@@ -93,7 +93,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
 /** The run's answer is one task's output, as it is: no synthesis call. */
 function answerFrom(taskId: string, record: RunRecord): RunResult {
   // validatePlan holds every plan to its answer task, so it is here unless it failed or was skipped.
-  const entry = record.findTask(taskId);
+  const entry = record.tasks.find(taskId);
   if (entry?.status !== 'completed') {
     return record.finish('failed', { reason: `outputFrom names task ${taskId}, which did not complete: ${entry?.error?.message ?? entry?.status ?? 'not in the plan'}` });
   }
@@ -103,7 +103,7 @@ function answerFrom(taskId: string, record: RunRecord): RunResult {
 
 /** completed, or partial when non-critical tasks were skipped on the way. */
 function finishWithAnswer(record: RunRecord, output: string | BlobRef): RunResult {
-  const skipped = record.skippedEntries;
+  const skipped = record.tasks.skippedEntries;
   if (skipped.length === 0) return record.finish('completed', { output });
   const why = skipped.map((entry) => `${entry.task.id} (${entry.error?.message ?? 'skipped'})`).join('; ');
   return record.finish('partial', { output, reason: `skipped: ${why}` });
@@ -131,23 +131,12 @@ async function synthesize(context: RunContext): Promise<RunResult> {
   record.setPhase('synthesizing');
   const { synthesize: callSynthesize, attempts } = plannerActivities();
   const script = record.modelScript(ModelKey.synthesize);
-  const results = record.currentEntries.map((entry) => ({ id: entry.task.id, description: entry.task.description, status: entry.status, output: entry.output }));
-  const reservation = await reserveModelCall(record, 'medium', promptSize(request.goal, request.input, results));
-  try {
-    const synthesis = await callSynthesize({
-      goal: request.goal,
-      runInput: request.input,
-      results,
-      remainingBudgetUsd: reservation.amountUsd,
-      ...(script ? { script } : {}),
-    });
-    record.consume(script?.key, synthesis.attempt);
-    record.ledger.settle(reservation, synthesis.call);
-    return finishWithAnswer(record, synthesis.output);
-  } catch (error) {
-    const failure = summarizeFailure(error, attempts);
-    record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
-    const status = failure.kind === 'budget' ? 'budget_exhausted' : 'failed';
-    return record.finish(status, { reason: `synthesis failed: ${failure.kind}: ${failure.message}` });
-  }
+  const results = record.tasks.currentEntries.map((entry) => ({ id: entry.task.id, description: entry.task.description, status: entry.status, output: entry.output }));
+  const reservation = reserveModelCall(record, 'medium', promptSize(request.goal, request.input, results));
+  const call = await callModel(record, { scriptKey: script?.key, reservation, attempts }, (reservedUsd) =>
+    callSynthesize({ goal: request.goal, runInput: request.input, results, remainingBudgetUsd: reservedUsd, ...(script ? { script } : {}) }),
+  );
+  if (call.ok) return finishWithAnswer(record, call.output.output);
+  const { failure } = call;
+  return record.finish(failure.kind === 'budget' ? 'budget_exhausted' : 'failed', { reason: `synthesis failed: ${failure.kind}: ${failure.message}` });
 }

@@ -258,6 +258,7 @@ const decision = object<Decision>(
     note: optional(string({ max: 4_000 })),
     guidance: optional(string({ max: 4_000 })),
     by: optional(string({ min: 1, max: 200 })),
+    budgetUsd: optional(number({ above: 0, max: 10_000, message: 'budgetUsd must be more than 0' })),
   },
   'strict',
 );

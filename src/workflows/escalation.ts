@@ -1,25 +1,30 @@
 // Waiting for a human: KeelStatus, current details for the Web UI, the decide signal and update.
 import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Decision, DecisionKind, EscalationKind, PendingEscalation } from '../shared';
+import type { Decision, DecisionKind, PendingEscalation } from '../shared';
 import { escalationTimerPrefix } from '../shared/escalation-types';
 import { decideSignal, decideUpdate, pendingQuery } from '../shared/messages';
 import { historyActivities } from './activities';
 import { checkDecision } from './contracts';
+import { choicesFor, cliArguments, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';
 import { recordEscalation } from './metrics';
 import type { RunRecord } from './run-record';
 
 export interface EscalationRequest {
-  kind: EscalationKind;
+  escalation: Escalation;
   reason: string;
-  taskId?: string;
   /** Sentences saying what was tried before stopping. */
   attempted: string[];
-  choices: Array<{ decision: DecisionKind; effect: string }>;
 }
 
 export interface DecisionTaken extends Decision {
   by: string;
   timedOut: boolean;
+}
+
+/** A decision and what it means for the escalation it answered. */
+export interface Decided {
+  decision: DecisionTaken;
+  outcome: Outcome;
 }
 
 export class EscalationDesk {
@@ -76,6 +81,9 @@ export class EscalationDesk {
     if (!pending.choices.some((choice) => choice.decision === decision)) {
       return `"${decision}" is not possible here; choose one of: ${pending.choices.map((choice) => choice.decision).join(', ')}`;
     }
+    if (parsed.data.budgetUsd !== undefined && !(pending.kind === 'budget_exhausted' && decision === 'approve')) {
+      return '"budgetUsd" only goes with "approve" on a budget_exhausted escalation; leave it out';
+    }
     return undefined;
   }
 
@@ -89,43 +97,48 @@ export class EscalationDesk {
   }
 
   /** Waits for a human decision (one escalation at a time); on timeout takes the default action. */
-  async escalate(request: EscalationRequest): Promise<DecisionTaken> {
+  async escalate(request: EscalationRequest): Promise<Decided> {
     await condition(() => this.pending === undefined);
+    const { escalation } = request;
+    const kind = escalation.kind;
+    const taskId = 'task' in escalation ? escalation.task.id : undefined;
+    const choices = choicesFor(escalation);
     const now = Date.now();
-    const defaultAction = request.choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
+    const defaultAction = choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
     this.pending = {
       id: this.nextId++,
-      kind: request.kind,
+      kind,
       reason: request.reason,
-      ...(request.taskId ? { taskId: request.taskId } : {}),
-      choices: request.choices,
+      ...(taskId ? { taskId } : {}),
+      choices,
       attempted: request.attempted,
       since: new Date(now).toISOString(),
       timeoutAt: new Date(now + this.options.timeoutMs).toISOString(),
       defaultAction,
     };
     this.record.beginWaiting();
-    recordEscalation('started', request.kind);
+    recordEscalation('started', kind);
     setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
     try {
-      const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${request.kind}` });
+      const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${kind}` });
       const decision: DecisionTaken = decided
         ? { ...this.pending.decision!, by: this.pending.decision!.by ?? (await this.whoSignalled()), timedOut: false }
         : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action`, timedOut: true };
       this.record.escalations.push({
         reason: request.reason,
-        kind: request.kind,
-        ...(request.taskId ? { taskId: request.taskId } : {}),
+        kind,
+        ...(taskId ? { taskId } : {}),
         decision: decision.decision,
         decidedBy: decision.by,
         ...(decision.note ? { note: decision.note } : {}),
         ...(decision.guidance ? { guidance: decision.guidance } : {}),
         decidedAt: new Date(Date.now()).toISOString(),
+        ...(decision.budgetUsd !== undefined ? { budgetUsd: decision.budgetUsd } : {}),
         ...(decision.timedOut ? { timedOut: true } : {}),
       });
-      return decision;
+      return { decision, outcome: outcomeOf(escalation, decision) };
     } finally {
-      recordEscalation('decided', request.kind);
+      recordEscalation('decided', kind);
       this.pending = undefined;
       this.record.endWaiting();
       setCurrentDetails('');
@@ -140,7 +153,7 @@ function withoutInternals(pending: PendingEscalation & { attempted: string[]; de
 
 /** The Markdown the Web UI shows while the run waits: what, why, the choices, and what to paste. */
 export function renderDetails(pending: PendingEscalation & { attempted: string[] }, record: RunRecord, workflowId: string): string {
-  const task = pending.taskId ? record.findTask(pending.taskId)?.task : undefined;
+  const task = pending.taskId ? record.tasks.find(pending.taskId)?.task : undefined;
   const lines = [
     `## Waiting for a human decision`,
     '',
@@ -172,22 +185,6 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
   // "USD 0.50", not "$0.50": the Web UI's Markdown reads a pair of dollar signs as math.
   const markdown = lines.join('\n').replace(/\$(\d)/g, 'USD $1');
   return markdown.length <= 20_000 ? markdown : `${markdown.slice(0, 19_950)}\n\n… (truncated)`;
-}
-
-/** What each `keel <decision> ID` needs after the id. */
-const cliArguments: Record<DecisionKind, string> = { approve: '', reject: ' --reason "..."', replan: ' --guidance "..."', retry: '', skip: '' };
-
-function exampleDecision(decision: DecisionKind, taskId: string | undefined): Record<string, string> {
-  const by = { by: 'your-name' };
-  const task: Record<string, string> = taskId ? { taskId } : {};
-  switch (decision) {
-    case 'reject':
-      return { decision, ...task, note: 'why', ...by };
-    case 'replan':
-      return { decision, ...task, guidance: 'what to do differently', ...by };
-    default:
-      return { decision, ...task, note: 'optional', ...by };
-  }
 }
 
 function formatDuration(ms: number): string {

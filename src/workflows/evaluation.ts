@@ -3,7 +3,7 @@ import type { AgentRequest, Task, Verdict } from '../shared';
 import { isBlobRef } from '../shared/blob-ref';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities } from './activities';
-import { summarizeFailure } from './activity-failure';
+import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import type { RunRecord } from './run-record';
 
@@ -16,26 +16,13 @@ export async function evaluateTask(task: Task, output: unknown, request: AgentRe
   if (!wanted) return { verdict: 'pass' };
   const { evaluate, attempts } = plannerActivities();
   const script = record.modelScript(key);
-  const reservation = await reserveModelCall(record, 'medium', promptSize(request.goal, task.description, task.successCriteria ?? '', output));
-  try {
-    const evaluation = await evaluate({
-      goal: request.goal,
-      task,
-      output,
-      remainingBudgetUsd: reservation.amountUsd,
-      useCache: request.cache,
-      ...(script ? { script } : {}),
-    });
-    record.consume(script?.key, evaluation.attempt);
-    record.ledger.settle(reservation, evaluation.call);
-    return evaluation.verdict;
-  } catch (error) {
-    const failure = summarizeFailure(error, attempts);
-    record.consume(script?.key, failure.attempts);
-    record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
-    // A broken judge does not fail good work: accept with a warning.
-    return { verdict: 'soft', reason: `the evaluator failed (${failure.kind}: ${failure.message}); accepted unchecked` };
-  }
+  const reservation = reserveModelCall(record, 'medium', promptSize(request.goal, task.description, task.successCriteria ?? '', output));
+  const call = await callModel(record, { scriptKey: script?.key, reservation, attempts }, (reservedUsd) =>
+    evaluate({ goal: request.goal, task, output, remainingBudgetUsd: reservedUsd, useCache: request.cache, ...(script ? { script } : {}) }),
+  );
+  if (call.ok) return call.output.verdict;
+  // A broken judge does not fail good work: accept with a warning.
+  return { verdict: 'soft', reason: `the evaluator failed (${call.failure.kind}: ${call.failure.message}); accepted unchecked` };
 }
 
 /** Output present, and an object with the task's required fields when it names any. */

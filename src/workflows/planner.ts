@@ -3,8 +3,8 @@ import { patched } from '@temporalio/workflow';
 import type { FailureKind, Plan, ReplanContext } from '../shared';
 import { ModelKey } from '../shared/model-key';
 import { plannerActivities, workerFactsActivity } from './activities';
-import { summarizeFailure } from './activity-failure';
 import { recordReplan } from './metrics';
+import { callModel } from './model-call';
 import { reservePlanning } from './reservation';
 import { validatePlan, type PlanValidation } from './plan';
 import type { ReplanTrigger, RunContext } from './run-context';
@@ -22,54 +22,52 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
   const planner = plannerActivities();
   let feedback: string | undefined;
   let askedForCheaper = false;
-  const answerTaskId = request.outputFrom !== undefined && !record.completedTaskIds.includes(request.outputFrom) ? request.outputFrom : undefined;
+  const answerTaskId = request.outputFrom !== undefined && !record.tasks.completedTaskIds.includes(request.outputFrom) ? request.outputFrom : undefined;
   for (let attempt = 1; attempt <= maxPlanAttempts; attempt++) {
     const script = record.modelScript(ModelKey.plan);
-    const reservation = reservePlanning(record);
-    try {
-      const output = await planner.plan({
+    const call = await callModel(record, { scriptKey: script?.key, reservation: reservePlanning(record), attempts: planner.attempts }, (reservedUsd) =>
+      planner.plan({
         goal: request.goal,
         input: request.input,
         allowedTools: request.tools,
         maxTasks: request.maxTasks,
         budgetUsd: record.ledger.remainingUsd,
-        callBudgetUsd: reservation.amountUsd,
+        callBudgetUsd: reservedUsd,
         scriptedTools: record.scriptedTools,
         ...(feedback ? { feedback } : {}),
         ...(answerTaskId ? { answerTaskId } : {}),
         ...(replan ? { replan } : {}),
         ...(script ? { script } : {}),
-      });
-      record.consume(script?.key, output.attempt);
-      record.ledger.settle(reservation, output.call);
-      if (output.ceilings) record.ceilings = output.ceilings;
-      const validation = validatePlan(output.plan, {
-        allowedTools: request.tools,
-        knownTools: output.knownTools,
-        maxTasks: request.maxTasks,
-        remainingBudgetUsd: record.ledger.remainingUsd,
-        completedTaskIds: record.completedTaskIds,
-        failedCalls: record.failedCalls,
-        ...(answerTaskId ? { answerTaskId } : {}),
-      });
-      record.recordPlan(output.plan, reason, validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
-      if (!validation.ok && validation.overBudget && !askedForCheaper) {
-        // Once: the planner may know a cheaper way (smaller tiers, fewer model calls).
-        askedForCheaper = true;
-        attempt -= 1;
-        const { estimatedUsd, remainingUsd } = validation.overBudget;
-        feedback = `your plan's estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${remainingUsd.toFixed(4)}): plan again within it, with fewer model calls, smaller tiers, or tools instead of models`;
-        reason = `${reason} (asked for a cheaper plan)`;
-        continue;
-      }
-      return validation;
-    } catch (error) {
-      const failure = summarizeFailure(error, planner.attempts);
-      record.consume(script?.key, failure.attempts);
-      record.ledger.settle(reservation, failure.details?.call, failure.details?.breakers);
+      }),
+    );
+    if (!call.ok) {
+      const { failure } = call;
       if (failure.kind !== 'malformed') return { ok: false, failed: `planning failed: ${failure.kind}: ${failure.message}`, kind: failure.kind };
       feedback = failure.message;
+      continue;
     }
+    const { output } = call;
+    if (output.ceilings) record.ceilings = output.ceilings;
+    const validation = validatePlan(output.plan, {
+      allowedTools: request.tools,
+      knownTools: output.knownTools,
+      maxTasks: request.maxTasks,
+      remainingBudgetUsd: record.ledger.remainingUsd,
+      completedTaskIds: record.tasks.completedTaskIds,
+      failedCalls: record.failedCalls,
+      ...(answerTaskId ? { answerTaskId } : {}),
+    });
+    record.recordPlan(output.plan, reason, validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });
+    if (!validation.ok && validation.overBudget && !askedForCheaper) {
+      // Once: the planner may know a cheaper way (smaller tiers, fewer model calls).
+      askedForCheaper = true;
+      attempt -= 1;
+      const { estimatedUsd, remainingUsd } = validation.overBudget;
+      feedback = `your plan's estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${remainingUsd.toFixed(4)}): plan again within it, with fewer model calls, smaller tiers, or tools instead of models`;
+      reason = `${reason} (asked for a cheaper plan)`;
+      continue;
+    }
+    return validation;
   }
   return { ok: false, failed: `planning failed: the planner returned malformed output ${maxPlanAttempts} times; last: ${feedback}`, kind: 'malformed' };
 }
@@ -106,29 +104,25 @@ export async function replanRemaining(trigger: ReplanTrigger, context: RunContex
   let current = trigger;
   for (;;) {
     if (record.replans >= maxReplans) {
-      const decision = await context.desk.escalate({
-        kind: 'replans_exhausted',
+      const { outcome } = await context.desk.escalate({
+        escalation: { kind: 'replans_exhausted', replans: record.replans },
         reason: `${record.replans} replan(s) did not get the run through (limit ${maxReplans}); last: ${current.reason}`,
         attempted: tried,
-        choices: [
-          { decision: 'approve', effect: 'allow one more replan' },
-          { decision: 'replan', effect: 'allow one more replan, with your guidance' },
-          { decision: 'reject', effect: 'end the run as rejected' },
-        ],
       });
-      if (decision.decision === 'reject') {
-        record.stop({ status: 'rejected', reason: `${decision.by} rejected the run after ${record.replans} replan(s)${decision.note ? `: ${decision.note}` : ''}` });
+      if (outcome.type === 'halt') {
+        record.stop({ status: outcome.status, reason: outcome.reason });
         return undefined;
       }
+      // approve and replan (the two others offered) allow one more, replan with guidance.
       maxReplans = record.replans + 1;
-      if (decision.guidance) current = { ...current, guidance: decision.guidance };
+      if (outcome.type === 'replan' && outcome.guidance) current = { ...current, guidance: outcome.guidance };
     }
     record.replans += 1;
     recordReplan();
     record.setPhase('planning');
     const planning = await replanOrAsk(context, current, {
       reason: current.reason,
-      completed: record.currentEntries
+      completed: record.tasks.currentEntries
         .filter((entry) => entry.status === 'completed')
         .map((entry) => ({ id: entry.task.id, description: entry.task.description, output: entry.output })),
       ...(current.failed ? { failed: current.failed } : {}),
@@ -155,17 +149,13 @@ async function replanOrAsk(context: RunContext, trigger: ReplanTrigger, replan: 
   for (;;) {
     const planning = await makePlan(context, `replan: ${trigger.reason}`, replan);
     if (!('failed' in planning) || planning.kind === 'budget' || !patched(escalateFailedReplanPatch)) return planning;
-    const decision = await context.desk.escalate({
-      kind: 'planning_failed',
+    const { outcome } = await context.desk.escalate({
+      escalation: { kind: 'planning_failed', failure: planning.failed },
       reason: `the run must replan (${trigger.reason}), but ${planning.failed}`,
       attempted: replan.tried,
-      choices: [
-        { decision: 'retry', effect: 'ask the planner again, once what failed is fixed (a model provider on the worker, the provider back up)' },
-        { decision: 'replan', effect: 'ask the planner again, with your guidance' },
-        { decision: 'reject', effect: 'end the run as failed' },
-      ],
     });
-    if (decision.decision === 'reject') return { ...planning, failed: `${planning.failed}; ${decision.by} ended the run${decision.note ? `: ${decision.note}` : ''}` };
-    if (decision.guidance) replan = { ...replan, guidance: decision.guidance };
+    if (outcome.type === 'halt') return { ...planning, failed: outcome.reason };
+    // retry and replan (the two others offered) ask the planner again, replan with guidance.
+    if (outcome.type === 'replan' && outcome.guidance) replan = { ...replan, guidance: outcome.guidance };
   }
 }

@@ -17,26 +17,13 @@ import type {
   ScriptedToolEntry,
   ScriptSlice,
   Task,
-  TaskError,
-  TaskStatus,
   TierCeiling,
 } from '../shared';
 import { BudgetLedger, roundUsd, type LedgerSnapshot } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';
+import { TaskBoard, type TaskBoardSnapshot, type TaskEntry } from './task-board';
 
-export interface TaskEntry {
-  task: Task;
-  plan: number;
-  status: TaskStatus;
-  attempts: number;
-  costUsd: number;
-  model?: string;
-  output?: unknown;
-  error?: TaskError;
-  warning?: string;
-  /** Skipped, but a human approved going on without it: dependents may run. */
-  waived?: boolean;
-}
+export type { TaskEntry } from './task-board';
 
 /** Everything a run carries into its continuation (continue-as-new), as plain JSON. */
 export interface RunSnapshot {
@@ -47,9 +34,9 @@ export interface RunSnapshot {
   failedCalls: string[];
   replans: number;
   ceilings?: Record<ModelTier, TierCeiling>;
-  entries: TaskEntry[];
+  entries: TaskBoardSnapshot['entries'];
   /** Indexes into `entries` of the current plan's tasks, by id order. */
-  current: number[];
+  current: TaskBoardSnapshot['current'];
   consumed: Record<string, number>;
   ledger: LedgerSnapshot;
   /** How many runs came before this one. */
@@ -75,8 +62,8 @@ export class RunRecord {
   halt?: Halt;
   /** What one call of each tier can cost at most, as the worker that planned said. */
   ceilings?: Record<ModelTier, TierCeiling>;
-  private readonly entries: TaskEntry[] = [];
-  private readonly current = new Map<string, TaskEntry>();
+  /** Every task of every plan, and every change of their state. */
+  readonly tasks = new TaskBoard();
   private readonly consumed = new Map<string, number>();
   private phase: KeelPhase | undefined;
   private waiting = 0;
@@ -178,22 +165,7 @@ export class RunRecord {
       ...(plan.outputFrom !== undefined ? { outputFrom: plan.outputFrom } : {}),
       ...(outcome.accepted ? {} : { problems: outcome.problems }),
     });
-    if (!outcome.accepted) return;
-    for (const previous of this.entries) {
-      if (previous.status === 'pending') {
-        previous.status = 'cancelled';
-        previous.error = { kind: 'cancelled', message: `superseded by plan ${number}` };
-      }
-    }
-    // The new plan replaces what failed or never ran; completed and skipped work stays on record.
-    for (const [id, previous] of this.current) {
-      if (previous.status === 'failed' || previous.status === 'cancelled') this.current.delete(id);
-    }
-    for (const task of outcome.order) {
-      const entry: TaskEntry = { task, plan: number, status: 'pending', attempts: 0, costUsd: 0 };
-      this.entries.push(entry);
-      this.current.set(task.id, entry);
-    }
+    if (outcome.accepted) this.tasks.adoptPlan(number, outcome.order);
   }
 
   snapshot(): RunSnapshot {
@@ -205,8 +177,7 @@ export class RunRecord {
       failedCalls: this.failedCalls,
       replans: this.replans,
       ...(this.ceilings ? { ceilings: this.ceilings } : {}),
-      entries: this.entries,
-      current: [...this.current.values()].map((entry) => this.entries.indexOf(entry)),
+      ...this.tasks.snapshot(),
       consumed: Object.fromEntries(this.consumed),
       ledger: this.ledger.snapshot(),
       continuations: this.continuations + 1,
@@ -221,46 +192,10 @@ export class RunRecord {
     this.failedCalls.push(...snapshot.failedCalls);
     this.replans = snapshot.replans;
     if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
-    this.entries.push(...snapshot.entries);
-    for (const index of snapshot.current) {
-      const entry = this.entries[index];
-      if (entry) this.current.set(entry.task.id, entry);
-    }
+    this.tasks.restore(snapshot);
     for (const [key, count] of Object.entries(snapshot.consumed)) this.consumed.set(key, count);
     this.ledger.restore(snapshot.ledger);
     this.continuations = snapshot.continuations;
-  }
-
-  task(id: string): TaskEntry {
-    const entry = this.current.get(id);
-    if (!entry) throw new TypeError(`no task "${id}" in this run`);
-    return entry;
-  }
-
-  findTask(id: string): TaskEntry | undefined {
-    return this.current.get(id);
-  }
-
-  /** Done for its dependents: completed, or skipped with a human's approval. */
-  isSatisfied(id: string): boolean {
-    const entry = this.current.get(id);
-    return entry !== undefined && (entry.status === 'completed' || entry.waived === true);
-  }
-
-  get completedTaskIds(): string[] {
-    return [...this.current.values()].filter((entry) => entry.status === 'completed').map((entry) => entry.task.id);
-  }
-
-  get currentEntries(): TaskEntry[] {
-    return [...this.current.values()];
-  }
-
-  get skippedEntries(): TaskEntry[] {
-    return [...this.current.values()].filter((entry) => entry.status === 'skipped');
-  }
-
-  outputOf(id: string): unknown {
-    return this.current.get(id)?.output;
   }
 
   stop(halt: Halt): void {
@@ -279,7 +214,7 @@ export class RunRecord {
       ...(isBlobRef(details.output) ? { outputRef: details.output } : {}),
       plans: this.plans.length,
       replans: this.replans,
-      tasks: this.entries.map((entry) => ({ ...taskFigures(entry), status: entry.status === 'pending' || entry.status === 'running' ? 'cancelled' : entry.status })),
+      tasks: this.tasks.allEntries.map((entry) => ({ ...taskFigures(entry), status: entry.status === 'pending' || entry.status === 'running' ? 'cancelled' : entry.status })),
       escalations: this.escalations,
       planHistory: this.planHistory,
       ...this.spending,
@@ -309,7 +244,7 @@ export class RunRecord {
       goal: this.goal,
       ...(this.plans.length > 0 ? { plan: this.plans[this.plans.length - 1] } : {}),
       plans: this.plans.length,
-      tasks: this.entries.map((entry) => ({ ...taskFigures(entry), description: entry.task.description, dependsOn: entry.task.dependsOn, status: entry.status })),
+      tasks: this.tasks.allEntries.map((entry) => ({ ...taskFigures(entry), description: entry.task.description, dependsOn: entry.task.dependsOn, status: entry.status })),
       planHistory: this.planHistory,
       ignoredSignals: this.ignoredSignals,
       ...this.spending,

@@ -11,37 +11,31 @@ export async function executePlan(order: Task[], context: RunContext): Promise<E
   const { record } = context;
   const scope = new CancellationScope();
   const finished = new Map<string, Promise<boolean>>();
-  const dependencyDone = (id: string): Promise<boolean> => finished.get(id) ?? Promise.resolve(record.isSatisfied(id));
+  const { tasks } = record;
+  const dependencyDone = (id: string): Promise<boolean> => finished.get(id) ?? Promise.resolve(tasks.isSatisfied(id));
 
   const runWhenReady = async (task: Task): Promise<boolean> => {
-    const entry = record.task(task.id);
     const ready = await Promise.all(task.dependsOn.map(dependencyDone));
     context.replan ??= context.operatorReplan;
     if (record.halt || context.replan) {
-      entry.status = 'cancelled';
-      entry.error = { kind: 'cancelled', message: `not started: ${record.halt?.reason ?? `replanning (${context.replan!.reason})`}` };
+      tasks.cancel(task.id, { kind: 'cancelled', message: `not started: ${record.halt?.reason ?? `replanning (${context.replan!.reason})`}` });
       return false;
     }
     const blocking = task.dependsOn.filter((_id, index) => !ready[index]);
     if (blocking.length > 0) {
-      const skipped = blocking.filter((id) => record.findTask(id)?.status === 'skipped');
+      const skipped = blocking.filter((id) => tasks.find(id)?.status === 'skipped');
       if (skipped.length === blocking.length && !task.critical) {
-        entry.status = 'skipped';
-        entry.error = { kind: 'dependency', message: `skipped: it depends on skipped ${skipped.join(', ')}` };
+        tasks.skip(task.id, { kind: 'dependency', message: `skipped: it depends on skipped ${skipped.join(', ')}` });
         return false;
       }
       if (skipped.length === blocking.length) {
         context.replan ??= { reason: `critical task ${task.id} depends on skipped ${skipped.join(', ')}` };
       }
-      entry.status = 'cancelled';
-      entry.error = { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` };
+      tasks.cancel(task.id, { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` });
       return false;
     }
     if (task.kind === 'llm' && !(await budgetAllows(task, context))) {
-      if (entry.status !== 'skipped') {
-        entry.status = 'cancelled';
-        entry.error = { kind: 'budget', message: 'not started: the budget is spent' };
-      }
+      if (tasks.get(task.id).status !== 'skipped') tasks.cancel(task.id, { kind: 'budget', message: 'not started: the budget is spent' });
       return false;
     }
     return runTask(task, context);
@@ -75,9 +69,7 @@ async function budgetAllows(task: Task, context: RunContext): Promise<boolean> {
   }
   if (ledger.availableUsd >= minimumReservationUsd) return true;
   if (!task.critical) {
-    const entry = context.record.task(task.id);
-    entry.status = 'skipped';
-    entry.error = { kind: 'budget', message: `skipped (non-critical): the budget of $${ledger.budgetUsd} is spent` };
+    context.record.tasks.skip(task.id, { kind: 'budget', message: `skipped (non-critical): the budget of $${ledger.budgetUsd} is spent` });
     return false;
   }
   return budgetApproved(task, context);
@@ -86,21 +78,17 @@ async function budgetAllows(task: Task, context: RunContext): Promise<boolean> {
 /** Asks a human before spending past the budget; true when they raised it. */
 async function budgetApproved(task: Task, context: RunContext): Promise<boolean> {
   const { record, request } = context;
-  const decision = await context.desk.escalate({
-    kind: 'budget_exhausted',
+  const { outcome } = await context.desk.escalate({
+    escalation: { kind: 'budget_exhausted', task, beforeStart: true, budgetUsd: record.ledger.budgetUsd, raiseUsd: request.budgetUsd },
     reason: `the budget of $${record.ledger.budgetUsd} is spent before task ${task.id}`,
-    taskId: task.id,
-    attempted: record.currentEntries.filter((entry) => entry.status === 'completed').map((entry) => `${entry.task.id} completed ($${entry.costUsd.toFixed(4)})`),
-    choices: [
-      { decision: 'approve', effect: `raise the budget by $${request.budgetUsd} and go on` },
-      { decision: 'reject', effect: 'end the run as budget_exhausted' },
-    ],
+    attempted: record.tasks.currentEntries.filter((entry) => entry.status === 'completed').map((entry) => `${entry.task.id} completed ($${entry.costUsd.toFixed(4)})`),
   });
-  if (decision.decision === 'approve') {
-    record.ledger.extend(request.budgetUsd);
+  // Offered here: approve (raise_budget) and reject (halt).
+  if (outcome.type === 'raise_budget') {
+    record.ledger.extend(outcome.amountUsd);
     return true;
   }
-  record.stop({ status: 'budget_exhausted', reason: `the budget of $${record.ledger.budgetUsd} was spent before task ${task.id}; ${decision.by} did not raise it` });
+  if (outcome.type === 'halt') record.stop({ status: outcome.status, reason: outcome.reason });
   return false;
 }
 

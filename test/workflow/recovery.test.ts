@@ -122,6 +122,31 @@ test('when the ledger runs dry before a model task a human decides; approve rais
   expect(result.escalations).toEqual([expect.objectContaining({ kind: 'budget_exhausted', decision: 'approve', decidedBy: 'finance' })]);
 });
 
+test('approving a budget escalation with "budgetUsd" raises the budget by that amount; budgetUsd on another decision is refused', async () => {
+  const request = scriptedRequest({
+    tasks: [],
+    budgetUsd: 0.01,
+    plans: [{ tasks: [{ id: 'big', kind: 'llm', description: 'expensive' }, { id: 'small', kind: 'llm', description: 'cheap', dependsOn: ['big'] }], usage: { inputTokens: 0, outputTokens: 0 } }],
+    model: {
+      'task:big': [{ text: 'done', model: 'gpt-4o', usage: { inputTokens: 4_000, outputTokens: 0 } }],
+      'task:small': [{ text: 'done', usage: { inputTokens: 10, outputTokens: 10 } }],
+      synthesize: [{ text: 'final answer', usage: { inputTokens: 10, outputTokens: 10 } }],
+    },
+    escalation: { timeoutMs: 60_000 },
+  });
+  const result = await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending?.choices.find((choice) => choice.decision === 'approve')?.effect).toContain('"budgetUsd"');
+    await expect(kit.keel.decide(workflowId, { decision: 'reject', budgetUsd: 1, by: 'finance' })).rejects.toThrow(/"budgetUsd" only goes with "approve"/);
+    await kit.keel.decide(workflowId, { decision: 'approve', budgetUsd: 0.5, by: 'finance' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.budgetUsd).toBe(0.51);
+  expect(result.escalations).toEqual([expect.objectContaining({ kind: 'budget_exhausted', decision: 'approve', decidedBy: 'finance', budgetUsd: 0.5 })]);
+});
+
 describe('replanning', () => {
   const failedCall = { id: 'lookup', kind: 'tool', tool: 'crm', description: 'look up by name', input: { name: 'ACME' } } as const;
 
