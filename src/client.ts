@@ -12,6 +12,7 @@ import {
   AgentRequestSchema,
   decideUpdate,
   describeIssues,
+  jsonShapeProblems,
   KeelPhase,
   keelStatusKey,
   pendingQuery,
@@ -99,10 +100,7 @@ export class KeelClient {
    * same key starts a new run. `priority` 1 (first) … 5 (last), Temporal's priority key; default 3.
    */
   async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number } = {}): Promise<StartedRun> {
-    const parsed = AgentRequestSchema.safeParse(request);
-    if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error));
-    const problems = requestProblems(parsed.data);
-    if (problems.length > 0) throw new InvalidRequestError(problems);
+    const parsed = parseRequest(request);
     const workflowId = parsed.data.idempotencyKey ?? `${workflowIdPrefix}${randomUUID()}`;
     if (options.dedupeWindowMs !== undefined) {
       const earlier = await this.recentRun(workflowId, options.dedupeWindowMs);
@@ -132,11 +130,17 @@ export class KeelClient {
    * firing is a new run (the schedule names it), so the request may not carry an idempotencyKey.
    */
   async createSchedule(scheduleId: string, when: { cron?: string; every?: string }, request: AgentRequestInput): Promise<ScheduleInfo> {
-    const parsed = AgentRequestSchema.safeParse(request);
-    const problems = parsed.success ? requestProblems(parsed.data) : describeIssues(parsed.error);
-    if (parsed.data?.idempotencyKey) problems.push('idempotencyKey: a schedule starts a new run each time; remove the key');
+    const problems: string[] = [];
     if (!when.cron === !when.every) problems.push('give exactly one of --cron "MIN HOUR DOM MON DOW" or --every DURATION (e.g. 1h)');
-    if (problems.length > 0 || !parsed.success) throw new InvalidRequestError(problems);
+    let parsed: { data: AgentRequest };
+    try {
+      parsed = parseRequest(request);
+    } catch (error) {
+      if (error instanceof InvalidRequestError) throw new InvalidRequestError([...error.problems, ...problems]);
+      throw error;
+    }
+    if (parsed.data.idempotencyKey) problems.push('idempotencyKey: a schedule starts a new run each time; remove the key');
+    if (problems.length > 0) throw new InvalidRequestError(problems);
     try {
       await this.temporal.schedule.create({
         scheduleId,
@@ -367,4 +371,19 @@ function truncate(text: string, length: number): string {
 /** KeelStatus at start: a run that brings its plan goes straight to its tasks. */
 function startStatus(request: AgentRequest): KeelPhase {
   return request.plan ? KeelPhase.running : KeelPhase.planning;
+}
+
+/**
+ * The one check of a request at Keel's doors (the SDK, and through it the CLI, schedules and the
+ * webhook): its shape first (depth and size, before anything walks it), then the schema, then what
+ * only a door can see (a deadline already past, a plan and its answer task).
+ */
+function parseRequest(request: AgentRequestInput): { data: AgentRequest } {
+  const shape = jsonShapeProblems(request);
+  if (shape.length > 0) throw new InvalidRequestError(shape);
+  const parsed = AgentRequestSchema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error));
+  const problems = requestProblems(parsed.data);
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+  return { data: parsed.data };
 }

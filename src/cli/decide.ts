@@ -3,12 +3,13 @@ import os from 'node:os';
 import { KeelClient } from '../client';
 import type { DecisionKind } from '../shared';
 import { CliError, ExitCode } from './cli-error';
+import type { CliIo } from './io';
 
 export async function decideCommand(
   workflowId: string,
   decision: DecisionKind,
   options: { note?: string; reason?: string; guidance?: string; task?: string; by?: string },
-  io: { out: (text: string) => void },
+  io: CliIo,
 ): Promise<number> {
   if (decision === 'reject' && !options.reason) throw new CliError('say why: `keel reject ID --reason "..."`');
   if (decision === 'replan' && !options.guidance) throw new CliError('say what to do differently: `keel replan ID --guidance "..."`');

@@ -13,8 +13,9 @@ import { followRun } from './follow';
 import { loadRequest } from './load-request';
 import { listenAddress } from './ports';
 import { runUrl, uiUrl } from './urls';
+import type { CliIo } from './io';
 
-export async function devCommand(options: { run?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function devCommand(options: { run?: string }, io: CliIo): Promise<number> {
   const config = loadConfig();
   const request = options.run ? loadRequest(undefined, { scenario: options.run }) : undefined; // fail on a bad file before starting anything
   const port = Number(config.temporalAddress.split(':').pop());

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { KeelClient } from '../client';
 import { ExitCode } from './cli-error';
+import type { CliIo } from './io';
 
-export async function exportCommand(workflowId: string, options: { output?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function exportCommand(workflowId: string, options: { output?: string }, io: CliIo): Promise<number> {
   const client = await KeelClient.connect();
   try {
     const json = await client.exportHistory(workflowId);
@@ -10,7 +11,7 @@ export async function exportCommand(workflowId: string, options: { output?: stri
       writeFileSync(options.output, `${json}\n`);
       io.err(`wrote the history of ${workflowId} to ${options.output} (${json.length} bytes)`);
     } else {
-      io.out(json);
+      io.data(json);
     }
     return ExitCode.ok;
   } finally {

@@ -5,6 +5,7 @@ import { ConfigurationError, loadConfig } from '../config';
 import { findTemporalCli, TemporalCliNotFoundError } from '../dev-server';
 import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
+import { processIo } from './io';
 import { decideCommand } from './decide';
 import { devCommand } from './dev';
 import { exportCommand } from './export';
@@ -19,10 +20,7 @@ import { codecServerCommand } from './codec-server';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
 
-const io = {
-  out: (text: string) => void process.stdout.write(`${text}\n`),
-  err: (text: string) => void process.stderr.write(`${text}\n`),
-};
+const io = processIo;
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;

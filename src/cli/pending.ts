@@ -1,12 +1,13 @@
 import { KeelClient } from '../client';
 import { ExitCode } from './cli-error';
+import type { CliIo } from './io';
 
-export async function pendingCommand(options: { json?: boolean }, io: { out: (text: string) => void }): Promise<number> {
+export async function pendingCommand(options: { json?: boolean }, io: CliIo): Promise<number> {
   const client = await KeelClient.connect();
   try {
     const runs = await client.listPending();
     if (options.json) {
-      io.out(JSON.stringify(runs, null, 2));
+      io.json(runs);
       return ExitCode.ok;
     }
     if (runs.length === 0) {

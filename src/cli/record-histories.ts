@@ -13,8 +13,9 @@ import { parseScenario } from '../shared';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../worker';
 import { CliError, ExitCode } from './cli-error';
 import { freeLoopbackPort } from './ports';
+import type { CliIo } from './io';
 
-export async function recordHistoriesCommand(options: { examples: string; out: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function recordHistoriesCommand(options: { examples: string; out: string }, io: CliIo): Promise<number> {
   const files = readdirSync(options.examples).filter((file) => file.endsWith('.json')).sort();
   if (files.length === 0) throw new CliError(`no scenario files in ${options.examples}`);
   const config = loadConfig();

@@ -7,8 +7,9 @@ import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
 import { keelWorkflowsPath } from '../workflow-bundle';
 import { ExitCode } from './cli-error';
+import type { CliIo } from './io';
 
-export async function replayCommand(targets: string[], io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function replayCommand(targets: string[], io: CliIo): Promise<number> {
   installRuntime(loadConfig());
   const sources: HistorySource[] = [];
   let client: KeelClient | undefined;

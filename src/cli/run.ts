@@ -5,13 +5,14 @@ import { ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest, type RunCommandOptions } from './load-request';
 import { runUrl } from './urls';
+import type { CliIo } from './io';
 
 export interface RunOptions extends RunCommandOptions {
   wait?: boolean;
   json?: boolean;
 }
 
-export async function runCommand(goal: string | undefined, options: RunOptions, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function runCommand(goal: string | undefined, options: RunOptions, io: CliIo): Promise<number> {
   const request = loadRequest(goal, options);
   // With OTEL_* set, the run's trace starts here, at the client.
   const telemetry = clientTelemetryFromEnvironment();
@@ -24,12 +25,12 @@ export async function runCommand(goal: string | undefined, options: RunOptions, 
       io.err(`no worker is polling task queue "${client.taskQueue}" yet — start one with \`keel worker\` (the run waits until then)`);
     }
     if (!options.wait) {
-      if (options.json) io.out(JSON.stringify(started));
+      if (options.json) io.json(started, 0);
       else io.out(`started ${started.workflowId}\n  follow it: keel status ${started.workflowId}\n  Web UI:    ${runUrl(config, started.workflowId)}`);
       return ExitCode.ok;
     }
     const result = options.json ? await client.getResult(started.workflowId) : await followRun(client, started.workflowId, io.out);
-    if (options.json) io.out(JSON.stringify(result, null, 2));
+    if (options.json) io.json(result);
     else io.out(`Web UI: ${runUrl(config, started.workflowId)}`);
     return result.status === 'completed' || result.status === 'partial' ? ExitCode.ok : ExitCode.runUnsuccessful;
   } finally {

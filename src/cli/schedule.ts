@@ -2,6 +2,7 @@
 import { KeelClient, type ScheduleInfo } from '../client';
 import { ExitCode } from './cli-error';
 import { loadRequest, type RunCommandOptions } from './load-request';
+import type { CliIo } from './io';
 
 export interface ScheduleCreateOptions extends RunCommandOptions {
   cron?: string;
@@ -9,30 +10,30 @@ export interface ScheduleCreateOptions extends RunCommandOptions {
   json?: boolean;
 }
 
-type Io = { out: (text: string) => void; err: (text: string) => void };
 
-export async function scheduleCreateCommand(goal: string | undefined, options: ScheduleCreateOptions, io: Io): Promise<number> {
+export async function scheduleCreateCommand(goal: string | undefined, options: ScheduleCreateOptions, io: CliIo): Promise<number> {
   const { id, cron, every, json, ...requestOptions } = options;
   const request = loadRequest(goal, requestOptions);
   const scheduleId = id ?? `keel-schedule-${Date.now().toString(36)}`;
   return withClient(async (client) => {
     const schedule = await client.createSchedule(scheduleId, { ...(cron ? { cron } : {}), ...(every ? { every } : {}) }, request);
-    io.out(json ? JSON.stringify(schedule, null, 2) : `created schedule ${schedule.scheduleId} (${schedule.spec}): ${schedule.goal}\n  next runs: ${schedule.nextRuns.slice(0, 3).join(', ') || '—'}`);
+    if (json) io.json(schedule);
+    else io.out(`created schedule ${schedule.scheduleId} (${schedule.spec}): ${schedule.goal}\n  next runs: ${schedule.nextRuns.slice(0, 3).join(', ') || '—'}`);
     return ExitCode.ok;
   });
 }
 
-export async function scheduleListCommand(options: { json?: boolean }, io: Io): Promise<number> {
+export async function scheduleListCommand(options: { json?: boolean }, io: CliIo): Promise<number> {
   return withClient(async (client) => {
     const schedules = await client.listSchedules();
-    if (options.json) io.out(JSON.stringify(schedules, null, 2));
+    if (options.json) io.json(schedules);
     else if (schedules.length === 0) io.out('no schedules — create one with `keel schedule create --cron "0 9 * * 1" --scenario FILE`');
     else io.out(schedules.map(describeSchedule).join('\n'));
     return ExitCode.ok;
   });
 }
 
-export async function scheduleDeleteCommand(scheduleId: string, io: Io): Promise<number> {
+export async function scheduleDeleteCommand(scheduleId: string, io: CliIo): Promise<number> {
   return withClient(async (client) => {
     await client.deleteSchedule(scheduleId);
     io.out(`deleted schedule ${scheduleId} (runs it started are not touched)`);

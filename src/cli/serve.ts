@@ -4,8 +4,9 @@ import { loadConfig } from '../config';
 import { createIngestServer } from '../ingest/server';
 import { ExitCode } from './cli-error';
 import { listenAddress } from './ports';
+import type { CliIo } from './io';
 
-export async function serveCommand(io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function serveCommand(io: CliIo): Promise<number> {
   const config = loadConfig();
   const client = await KeelClient.connect();
   const app = createIngestServer({ client, maxBodyBytes: config.serve.maxBodyBytes, dedupeWindowMs: config.serve.dedupeWindowMs, ...(config.serve.secret ? { secret: config.serve.secret } : {}) });

@@ -9,8 +9,9 @@ import { renderTimelineText } from '../trace/render-text';
 import { buildTimeline, type Timeline } from '../trace/timeline';
 import { blobStoreFor, withStoredOutput, type BlobStore } from '../blobs';
 import { ExitCode } from './cli-error';
+import type { CliIo } from './io';
 
-export async function traceCommand(target: string, options: { html?: string }, io: { out: (text: string) => void; err: (text: string) => void }): Promise<number> {
+export async function traceCommand(target: string, options: { html?: string }, io: CliIo): Promise<number> {
   let json: string;
   if (existsSync(target)) {
     json = readFileSync(target, 'utf8');

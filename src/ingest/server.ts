@@ -4,7 +4,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidRequestError, type KeelClient } from '../client';
-import { AgentRequestSchema, describeIssues } from '../shared';
 
 export interface IngestOptions {
   client: KeelClient;
@@ -59,9 +58,12 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     const priority = parsePriority(request.headers['x-keel-priority'] ?? (request.query as Record<string, string | undefined>).priority);
     if (typeof priority === 'string') return reply.code(400).send({ error: 'invalid priority', problems: [priority] });
     const eventId = header(request.headers['x-event-id']) ?? header(request.headers['idempotency-key']);
-    const parsed = AgentRequestSchema.safeParse(body);
-    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', problems: describeIssues(parsed.error) });
-    const idempotencyKey = eventId ? eventKey(eventId) : parsed.data.idempotencyKey;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return reply.code(400).send({ error: 'invalid request', problems: ['the body must be a JSON object: an AgentRequest such as {"goal": "..."}'] });
+    }
+    // startRun checks the request once, for every door: its problems come back as a 400 below.
+    const ownKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
+    const idempotencyKey = eventId ? eventKey(eventId) : typeof ownKey === 'string' ? ownKey : undefined;
     try {
       const started = await options.client.startRun(
         { ...(body as Record<string, unknown>), ...(idempotencyKey ? { idempotencyKey } : {}) } as never,

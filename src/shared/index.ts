@@ -15,4 +15,4 @@ export * from './stable-json';
 export * from './activity-types';
 export * from './keel-error';
 export * from './blob-ref';
-export * from './supplied-plan';
+export * from './request-problems';

@@ -15,3 +15,21 @@ export const scriptedEntryMessages = {
   model: `a model entry is a response ({ "text" }, { "json" } or the structured object) or ${failureEntry}`,
   tool: `a tool entry is { "result": ..., "delayMs"? } or ${failureEntry}`,
 } as const;
+
+/** What a request may be at the doors (client, CLI, webhook, scenario files). */
+export const jsonLimits = {
+  /** Levels of nesting in a request (objects and arrays); deeper is refused. */
+  maxDepth: 64,
+  /** Bytes of a request's JSON: Temporal warns past 512 KB of payload and refuses past 2 MB. */
+  maxRequestBytes: 512 * 1024,
+} as const;
+
+/** Characters a goal may have: a goal says what to achieve; data goes in input. */
+export const goalMaxChars = 10_000;
+/** A goal must have something to read: a letter, digit, punctuation or symbol, not only blanks or zero-width marks. */
+export const visibleCharacter = /[\p{L}\p{N}\p{P}\p{S}]/u;
+export const goalMessages = {
+  required: 'goal is required: say what the agent should achieve',
+  invisible: 'goal has no visible characters (only spaces or zero-width marks): say what the agent should achieve',
+  tooLong: `goal is longer than ${goalMaxChars} characters: say what to achieve in the goal and put the data in input`,
+} as const;

@@ -48,6 +48,13 @@ export interface TaskResult {
   warning?: string;
 }
 
+/** A signal the run could not take. A large payload is kept as the start of its JSON, with its size in bytes. */
+export interface IgnoredSignal {
+  payload: unknown;
+  bytes?: number;
+  reason: string;
+}
+
 export interface EscalationRecord {
   reason: string;
   kind: string;
@@ -111,7 +118,10 @@ export interface RunState {
   tasks: Array<{ id: string; kind: TaskKind; plan: number; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; model?: string; error?: TaskError; warning?: string }>;
   planHistory: PlanRecord[];
   /** Signals `decide` whose payload was refused, with why; the run kept waiting. */
-  ignoredSignals: Array<{ payload: unknown; reason: string }>;
+  /** The last signals the run could not take (at most 20), and why. */
+  ignoredSignals: IgnoredSignal[];
+  /** How many were ignored in all, when more than the list keeps. */
+  ignoredSignalCount?: number;
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;

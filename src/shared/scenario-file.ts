@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AgentRequestSchema, describeIssues, type AgentRequest } from './request';
 import { DecisionSchema } from './decision';
 import { ScriptSchema } from './scenario';
-import { requestProblems } from './supplied-plan';
+import { requestProblems } from './request-problems';
 
 /** A scenario file: a request plus a scripted model and scripted tools (ARCHITECTURE.md). */
 export const ScenarioFileSchema = z

@@ -1,5 +1,5 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
-import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AgentRequest, AgentRequestInput, BlobRef, RunResult, Task } from '../shared';
 import { isBlobRef } from '../shared/blob-ref';
 import { keelStatusKey, replanSignal, stateQuery } from '../shared/messages';
@@ -33,13 +33,19 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
     (payload: unknown) => {
       const replan = checkReplanRequest(payload);
       if (!replan.success) {
-        record.ignoredSignals.push({ payload, reason: `invalid replan: ${replan.issues.join('; ')}` });
+        record.ignoreSignal(payload, `invalid replan: ${replan.issues.join('; ')}`);
         return;
       }
       context.operatorReplan ??= { reason: `${replan.data.by ?? 'an operator'} asked for a replan`, guidance: replan.data.guidance };
     },
     { description: 'Force a replan of the remaining work: {"guidance": "...", "by"?: "..."}' },
   );
+
+  // Runs recorded before this change looked at the deadline only once tasks were scheduled.
+  const deadlineWatched = request.deadline !== undefined && patched(deadlineFromStartPatch);
+  if (deadlineWatched && deadlinePassed(request)) {
+    return record.finish('failed', { reason: `deadline ${request.deadline} passed before the run started: nothing was done` });
+  }
 
   let order: Task[];
   if (resume) {
@@ -66,6 +72,8 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
   }
 
   for (;;) {
+    // A deadline that passed while planning: no task starts after it.
+    if (deadlineWatched && deadlinePassed(request)) return record.finish('failed', { reason: `deadline ${request.deadline} passed` });
     record.setPhase('running');
     const end = await executePlan(order, context);
     if (record.halt) return record.finish(record.halt.status, { reason: record.halt.reason });
@@ -87,7 +95,17 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapsh
   }
   // The request's outputFrom, else the current plan's; with neither, a model writes the answer from all results.
   const answerTask = request.outputFrom ?? record.answerTask;
-  return answerTask === undefined ? synthesize(context) : answerFrom(answerTask, record);
+  if (answerTask !== undefined) return answerFrom(answerTask, record);
+  if (deadlineWatched && deadlinePassed(request)) return record.finish('failed', { reason: `deadline ${request.deadline} passed` });
+  return synthesize(context);
+}
+
+/** Runs recorded before the deadline was honoured from the run's first step. */
+export const deadlineFromStartPatch = 'keel-deadline-from-start';
+
+/** Workflow time, so the same on replay: the time of the workflow task that asks. */
+function deadlinePassed(request: AgentRequest): boolean {
+  return request.deadline !== undefined && Date.now() >= Date.parse(request.deadline);
 }
 
 /** The run's answer is one task's output, as it is: no synthesis call. */

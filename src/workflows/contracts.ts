@@ -6,7 +6,7 @@
 import type { AgentRequest, Decision, Plan, ReplanRequest, Script, Task } from '../shared';
 import { decisionKinds } from '../shared/escalation-types';
 import { failureKinds } from '../shared/failure-types';
-import { idempotencyKeyPattern, outputFromMessage, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
+import { goalMaxChars, goalMessages, idempotencyKeyPattern, outputFromMessage, visibleCharacter, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
 import { taskPurposes } from '../shared/task-kinds';
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: string[]; data?: undefined };
@@ -43,13 +43,17 @@ const copyKey = (target: Record<string, unknown>, name: string, value: unknown):
 };
 const received = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
-function string(rules: { min?: number; max?: number; trim?: boolean; pattern?: RegExp; message?: string } = {}): Check<string> {
+/** `message` words every failed check; `messages` one check at a time. */
+function string(
+  rules: { min?: number; max?: number; trim?: boolean; pattern?: RegExp; message?: string; messages?: { min?: string; max?: string; pattern?: string } } = {},
+): Check<string> {
   return (value, path, issues) => {
     if (typeof value !== 'string') return typeError(issues, path, `Invalid input: expected string, received ${received(value)}`);
     const text = rules.trim ? value.trim() : value;
-    if (rules.min !== undefined && text.length < rules.min) return failedCheck(issues, path, rules.message ?? `Too small: expected string to have >=${rules.min} characters`);
-    if (rules.max !== undefined && text.length > rules.max) return failedCheck(issues, path, rules.message ?? `Too big: expected string to have <=${rules.max} characters`);
-    if (rules.pattern && !rules.pattern.test(text)) return failedCheck(issues, path, rules.message ?? `Invalid string: must match pattern ${rules.pattern}`);
+    const say = (check: 'min' | 'max' | 'pattern', fallback: string) => rules.messages?.[check] ?? rules.message ?? fallback;
+    if (rules.min !== undefined && text.length < rules.min) return failedCheck(issues, path, say('min', `Too small: expected string to have >=${rules.min} characters`));
+    if (rules.max !== undefined && text.length > rules.max) return failedCheck(issues, path, say('max', `Too big: expected string to have <=${rules.max} characters`));
+    if (rules.pattern && !rules.pattern.test(text)) return failedCheck(issues, path, say('pattern', `Invalid string: must match pattern ${rules.pattern}`));
     return text;
   };
 }
@@ -223,7 +227,9 @@ const suppliedPlan = object<Plan>({ tasks: planTasks(object<Task>(taskFields, 's
 
 const agentRequest = object<AgentRequest>(
   {
-    goal: required(string({ trim: true, min: 1, message: 'goal is required: say what the agent should achieve' })),
+    goal: required(
+      string({ trim: true, min: 1, max: goalMaxChars, pattern: visibleCharacter, messages: { min: goalMessages.required, max: goalMessages.tooLong, pattern: goalMessages.invisible } }),
+    ),
     input: withDefault(record(unknownValue), () => ({})),
     tools: withDefault(array(string({ min: 1 })), () => []),
     budgetUsd: withDefault(number({ above: 0, max: 10_000, message: 'budgetUsd must be more than 0' }), () => requestDefaults.budgetUsd),

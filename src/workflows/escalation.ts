@@ -43,8 +43,8 @@ export class EscalationDesk {
       (payload: unknown) => {
         const problem = this.problemWith(payload);
         if (problem) {
-          this.record.ignoredSignals.push({ payload, reason: problem });
-          log.warn('ignored a decide signal', { reason: problem });
+          this.record.ignoreSignal(payload, problem);
+          log.warn('ignored a decide signal', { reason: problem.slice(0, 500) });
           return;
         }
         this.pending!.decision = payload as Decision;

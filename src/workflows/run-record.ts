@@ -6,6 +6,7 @@ import { KeelPhase } from '../shared/result';
 import type {
   BlobRef,
   EscalationRecord,
+  IgnoredSignal,
   ModelTier,
   Plan,
   PlanRecord,
@@ -30,7 +31,9 @@ export interface RunSnapshot {
   plans: Plan[];
   planHistory: PlanRecord[];
   escalations: EscalationRecord[];
-  ignoredSignals: Array<{ payload: unknown; reason: string }>;
+  ignoredSignals: IgnoredSignal[];
+  /** How many signals were ignored in all (absent in snapshots made before the count was kept). */
+  ignoredSignalCount?: number;
   failedCalls: string[];
   replans: number;
   ceilings?: Record<ModelTier, TierCeiling>;
@@ -53,7 +56,9 @@ export class RunRecord {
   readonly plans: Plan[] = [];
   readonly planHistory: PlanRecord[] = [];
   readonly escalations: EscalationRecord[] = [];
-  readonly ignoredSignals: Array<{ payload: unknown; reason: string }> = [];
+  /** The last signals the run could not take, each cut to a preview: a sender cannot grow the state without limit. */
+  readonly ignoredSignals: IgnoredSignal[] = [];
+  ignoredSignalCount = 0;
   /** stableJson({ tool, input }) of tool calls that failed in a way a replan must avoid. */
   readonly failedCalls: string[] = [];
   replans = 0;
@@ -174,6 +179,7 @@ export class RunRecord {
       planHistory: this.planHistory,
       escalations: this.escalations,
       ignoredSignals: this.ignoredSignals,
+      ignoredSignalCount: this.ignoredSignalCount,
       failedCalls: this.failedCalls,
       replans: this.replans,
       ...(this.ceilings ? { ceilings: this.ceilings } : {}),
@@ -188,7 +194,8 @@ export class RunRecord {
     this.plans.push(...snapshot.plans);
     this.planHistory.push(...snapshot.planHistory);
     this.escalations.push(...snapshot.escalations);
-    this.ignoredSignals.push(...snapshot.ignoredSignals);
+    for (const ignored of snapshot.ignoredSignals) this.ignoreSignal(ignored.payload, ignored.reason);
+    this.ignoredSignalCount = snapshot.ignoredSignalCount ?? snapshot.ignoredSignals.length;
     this.failedCalls.push(...snapshot.failedCalls);
     this.replans = snapshot.replans;
     if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
@@ -196,6 +203,13 @@ export class RunRecord {
     for (const [key, count] of Object.entries(snapshot.consumed)) this.consumed.set(key, count);
     this.ledger.restore(snapshot.ledger);
     this.continuations = snapshot.continuations;
+  }
+
+  /** Records a signal the run could not take: a preview of what it said, its size, and why. */
+  ignoreSignal(payload: unknown, reason: string): void {
+    this.ignoredSignalCount += 1;
+    this.ignoredSignals.push({ ...previewOf(payload), reason: cut(reason, ignoredSignalLimits.reasonChars) });
+    if (this.ignoredSignals.length > ignoredSignalLimits.kept) this.ignoredSignals.shift();
   }
 
   stop(halt: Halt): void {
@@ -247,6 +261,7 @@ export class RunRecord {
       tasks: this.tasks.allEntries.map((entry) => ({ ...taskFigures(entry), description: entry.task.description, dependsOn: entry.task.dependsOn, status: entry.status })),
       planHistory: this.planHistory,
       ignoredSignals: this.ignoredSignals,
+      ...(this.ignoredSignalCount > this.ignoredSignals.length ? { ignoredSignalCount: this.ignoredSignalCount } : {}),
       ...this.spending,
       reservedUsd: this.ledger.reservedUsd,
       ...(this.result ? { result: this.result } : {}),
@@ -267,4 +282,23 @@ function taskFigures(entry: TaskEntry) {
     ...(entry.error ? { error: entry.error } : {}),
     ...(entry.warning ? { warning: entry.warning } : {}),
   };
+}
+
+/** What the run keeps of signals it ignores. */
+export const ignoredSignalLimits = { kept: 20, payloadBytes: 1_024, reasonChars: 500 } as const;
+
+/** A payload small enough as it is; a larger one as the start of its JSON, with its size. */
+function previewOf(payload: unknown): Pick<IgnoredSignal, 'payload' | 'bytes'> {
+  let json: string;
+  try {
+    json = JSON.stringify(payload) ?? String(payload);
+  } catch {
+    return { payload: `(not JSON: ${typeof payload})` };
+  }
+  if (json.length <= ignoredSignalLimits.payloadBytes) return { payload };
+  return { payload: `${json.slice(0, ignoredSignalLimits.payloadBytes)}…`, bytes: new TextEncoder().encode(json).length };
+}
+
+function cut(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars)}… (${text.length} characters)`;
 }

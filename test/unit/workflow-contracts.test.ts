@@ -76,7 +76,7 @@ const outputFrom = field(fc.constantFrom('a', 'b.c'), fc.constantFrom('x'.repeat
 const plan = shape({ tasks: field(fc.array(task, { minLength: 1, maxLength: 3 }), fc.constant([])), rationale: text(), outputFrom }, ['tasks']);
 const request = shape(
   {
-    goal: text(fc.constantFrom('answer', '  padded  ')),
+    goal: field(fc.constantFrom('answer', '  padded  ', '\u2060x'), fc.oneof(strings, fc.constantFrom('\u200b\u200b', ' \u200b ', 'x'.repeat(10_001)))),
     input: field(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })),
     tools: field(fc.array(fc.constantFrom('crm', 'search'), { maxLength: 3 }), fc.array(strings, { maxLength: 2 })),
     budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers),

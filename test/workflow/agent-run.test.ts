@@ -121,6 +121,34 @@ test('at the deadline the run stops, cancels work in flight, and says why', asyn
   expect(Date.now() - started).toBeLessThan(9_000);
 });
 
+describe('a deadline holds from the run\'s first step', () => {
+  const onboarding = () => scriptedRequest({ tasks: [toolTask('account', 'create_account')], tools: { create_account: [{ result: { id: 1 } }] } });
+
+  test('the client refuses a deadline already past, naming it; nothing starts', async () => {
+    const request = { ...onboarding(), idempotencyKey: uniqueName('past'), deadline: '2001-01-01T00:00:00Z' };
+    const refused = kit.keel.startRun(request);
+    await expect(refused).rejects.toThrow(InvalidRequestError);
+    await expect(refused).rejects.toThrow(/deadline: 2001-01-01T00:00:00Z has already passed .*give a time in the future/);
+    await expect(kit.keel.getStatus(request.idempotencyKey)).rejects.toThrow(RunNotFoundError);
+  });
+
+  test('a run started past its deadline without the client (clock skew) does no work at all', async () => {
+    const workflowId = uniqueName('skew');
+    const request = { ...onboarding(), deadline: new Date(Date.now() - 1_000).toISOString() };
+    const result = await kit.withWorker(() => kit.client.workflow.execute('agentRun', { workflowId, taskQueue: kit.taskQueue, args: [request] }));
+    expect(result).toMatchObject({ status: 'failed', reason: `deadline ${request.deadline} passed before the run started: nothing was done` });
+    expect((await activityTimeline(kit.client, workflowId)).summaries).toEqual([]);
+  });
+
+  test('a deadline that passes while the planner works starts no task after it', async () => {
+    const deadline = new Date(Date.now() + 1_000).toISOString();
+    const request = scriptedRequest({ tasks: [], plans: [{ tasks: [toolTask('account', 'create_account')], delayMs: 2_500 }], tools: { create_account: [{ result: { id: 1 } }] }, allowedTools: ['create_account'] });
+    const result = await run({ ...request, deadline });
+    expect(result).toMatchObject({ status: 'failed', reason: `deadline ${deadline} passed` });
+    expect((await activityTimeline(kit.client, result.workflowId)).summaries).toEqual(['plan']);
+  });
+});
+
 test('cost and tokens are charged per model call and add up in the result', async () => {
   const result = await run(
     scriptedRequest({

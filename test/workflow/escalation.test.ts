@@ -93,6 +93,41 @@ test('an invalid signal is recorded and ignored; the run keeps waiting for a val
   expect(result.escalations[0]).toMatchObject({ decision: 'approve', decidedBy: 'web-ui-user' });
 });
 
+test('large invalid signals are kept as a bounded preview: the state query still fits and `keel status` works', async () => {
+  const result = await withRun(review(), async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    const handle = kit.client.workflow.getHandle(workflowId);
+    const huge = { decision: 'approve', note: 'x'.repeat(1_200_000) }; // note over its 4,000 characters
+    for (let index = 0; index < 4; index++) await handle.signal(decideSignal, huge as never);
+    for (let index = 0; index < 21; index++) await handle.signal(decideSignal, { decision: `no-${index}` } as never);
+    const state = await kit.keel.getStatus(workflowId);
+    expect(state.ignoredSignals).toHaveLength(20);
+    expect(state.ignoredSignalCount).toBe(25);
+    expect(state.ignoredSignals.at(-1)).toEqual({ payload: { decision: 'no-20' }, reason: expect.stringMatching(/^invalid decision/) });
+    const stateBytes = JSON.stringify(state).length;
+    expect(stateBytes).toBeLessThan(64_000);
+    await handle.signal(decideSignal, { decision: 'approve', by: 'ana' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+}, 60_000);
+
+test('the first of many large signals is kept as the start of its JSON with its size', async () => {
+  await withRun(review(), async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    const handle = kit.client.workflow.getHandle(workflowId);
+    await handle.signal(decideSignal, { decision: 'approve', note: 'y'.repeat(1_200_000) } as never);
+    const [ignored] = (await kit.keel.getStatus(workflowId)).ignoredSignals;
+    expect(typeof ignored!.payload).toBe('string');
+    expect((ignored!.payload as string).length).toBeLessThanOrEqual(1_025);
+    expect(ignored!.payload as string).toMatch(/^\{"decision":"approve","note":"yyyy/);
+    expect(ignored!.bytes).toBeGreaterThan(1_200_000);
+    expect(ignored!.reason.length).toBeLessThan(600);
+    await handle.signal(decideSignal, { decision: 'approve', by: 'ana' });
+    return kit.keel.getResult(workflowId);
+  });
+});
+
 test('a signal without "by" is credited to the client identity its history records', async () => {
   const result = await withRun(review(), async (workflowId) => {
     await waitForPending(kit.keel, workflowId);
