@@ -42,3 +42,32 @@ export class InvalidDecisionError extends Error {
     super(`run ${workflowId} refused the decision: ${problem}`);
   }
 }
+
+/** Temporal refused a call for a reason the caller can fix (a size limit, an id too long, a namespace that does not exist). */
+export class TemporalRefusedError extends Error {
+  override readonly name = 'TemporalRefusedError';
+}
+
+/** The run has ended: it takes no decision and answers no live query. */
+export class RunEndedError extends Error {
+  override readonly name = 'RunEndedError';
+  constructor(
+    readonly workflowId: string,
+    readonly status: string,
+    detail: string,
+  ) {
+    super(`run ${workflowId} has ended (${status})${detail}: nothing was recorded — \`keel status ${workflowId}\` shows how it ended`);
+  }
+}
+
+/** No worker polls the run's task queue, so the run cannot answer now. */
+export class NoWorkerError extends Error {
+  override readonly name = 'NoWorkerError';
+  constructor(
+    readonly workflowId: string,
+    readonly taskQueue: string,
+    what: string,
+  ) {
+    super(`no worker is polling task queue "${taskQueue}", which run ${workflowId} uses, so ${what} — start one with \`keel worker\` (KEEL_TASK_QUEUE=${taskQueue}) or \`keel dev\``);
+  }
+}

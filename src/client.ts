@@ -7,7 +7,7 @@ import { AesGcmCodec } from './codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';
-import { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
+import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from './client-errors';
 import {
   AgentRequestSchema,
   decideUpdate,
@@ -30,7 +30,7 @@ import {
 } from './shared';
 import type { agentRun } from './workflows';
 
-export { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from './client-errors';
+export { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from './client-errors';
 
 export interface KeelClientOptions {
   /** Default $TEMPORAL_ADDRESS or localhost:7233. */
@@ -45,6 +45,13 @@ export interface KeelClientOptions {
   blobs?: BlobStore;
   /** Payload codec (default: AES-GCM from $KEEL_CODEC_KEYS when set); must match the workers'. */
   codec?: PayloadCodec;
+}
+
+export interface DecideOptions {
+  /** When no worker polls the run's task queue: wait this long for one before giving up (default 0: give up at once). */
+  waitForWorkerMs?: number;
+  /** Told once when the wait for a worker begins. */
+  onWaitingForWorker?: (message: string) => void;
 }
 
 export interface StartedRun {
@@ -204,8 +211,12 @@ export class KeelClient {
   async getStatus(workflowId: string): Promise<RunState> {
     try {
       const handle = this.handle(workflowId);
-      const { status } = await handle.describe();
-      if (status.name === 'RUNNING') return await this.queryState(workflowId);
+      const { status, taskQueue } = await handle.describe();
+      if (status.name === 'RUNNING') {
+        // A query no worker answers waits until gRPC gives up: say why at once instead.
+        if (!(await this.hasWorkers(taskQueue))) throw new NoWorkerError(workflowId, taskQueue, 'it cannot answer for its live state (the run itself waits, unharmed)');
+        return await this.queryState(workflowId);
+      }
       return stateFromResult(await withStoredOutput(await handle.result(), this.blobs));
     } catch (error) {
       throw this.translate(error, workflowId);
@@ -226,15 +237,55 @@ export class KeelClient {
    * decision, an unknown taskId or no pending escalation is an InvalidDecisionError. `by`
    * defaults to this client's identity.
    */
-  async decide(workflowId: string, decision: Decision): Promise<DecisionReceipt> {
+  async decide(workflowId: string, decision: Decision, options: DecideOptions = {}): Promise<DecisionReceipt> {
+    // An update to a run no worker serves would wait in silence; to an ended one, fail as "not found".
+    await this.whenRunCanAnswer(workflowId, 'it cannot take the decision now; nothing was recorded', options);
     try {
       return await this.handle(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, by: decision.by ?? this.identity }] });
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'invalid_decision') {
         throw new InvalidDecisionError(workflowId, error.cause.message);
       }
+      // It ended while the decision was on its way.
+      if (error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcCode.notFound) await this.whenRunCanAnswer(workflowId, 'it cannot take the decision', {});
       throw this.translate(error, workflowId);
     }
+  }
+
+  /**
+   * Returns when the run is running and a worker polls its task queue. Throws RunEndedError (how it
+   * ended, and who decided last), or NoWorkerError at once, or after `waitForWorkerMs`.
+   */
+  async whenRunCanAnswer(workflowId: string, what: string, options: DecideOptions): Promise<void> {
+    const handle = this.handle(workflowId);
+    let description: Awaited<ReturnType<typeof handle.describe>>;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      throw this.translate(error, workflowId);
+    }
+    if (description.status.name !== 'RUNNING') throw new RunEndedError(workflowId, description.status.name.toLowerCase(), await this.howItEnded(workflowId, description));
+    const { taskQueue } = description;
+    if (await this.hasWorkers(taskQueue)) return;
+    const waitMs = options.waitForWorkerMs ?? 0;
+    if (waitMs <= 0) throw new NoWorkerError(workflowId, taskQueue, what);
+    options.onWaitingForWorker?.(`no worker is polling task queue "${taskQueue}" yet, which run ${workflowId} uses: waiting up to ${Math.round(waitMs / 1000)} s for one (nothing is recorded until then)`);
+    for (const until = Date.now() + waitMs; Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (await this.hasWorkers(taskQueue)) return;
+    }
+    throw new NoWorkerError(workflowId, taskQueue, `${what}: none came within ${Math.round(waitMs / 1000)} s`);
+  }
+
+  /** ", at <time>; the last escalation ... was decided: approve by ana", as far as the run says. */
+  private async howItEnded(workflowId: string, description: { closeTime?: Date }): Promise<string> {
+    const at = description.closeTime ? ` at ${description.closeTime.toISOString()}` : '';
+    const result = await this.handle(workflowId)
+      .result()
+      .catch(() => undefined);
+    const last = result?.escalations.at(-1);
+    const decided = last?.decision ? `; its last escalation${last.taskId ? ` (task ${last.taskId})` : ''} was decided: ${last.decision} by ${last.decidedBy ?? 'unknown'}` : '';
+    return `${at}${result ? `, status ${result.status}` : ''}${decided}`;
   }
 
   /** Asks a running run to replan its remaining work with this guidance (signal `replan`). */
@@ -282,10 +333,10 @@ export class KeelClient {
   }
 
   /** Whether any worker polls this client's task queue (a run waits, unstarted, while none does). */
-  async hasWorkers(): Promise<boolean> {
+  async hasWorkers(taskQueue: string = this.taskQueue): Promise<boolean> {
     const response = await this.temporal.workflowService.describeTaskQueue({
       namespace: this.temporal.options.namespace,
-      taskQueue: { name: this.taskQueue },
+      taskQueue: { name: taskQueue },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
     return (response.pollers ?? []).length > 0;
@@ -311,10 +362,17 @@ export class KeelClient {
     await this.connection.close();
   }
 
+  /** Temporal's errors as Keel's, each a sentence that says what to do; anything else as it is. */
   private translate(error: unknown, workflowId?: string): unknown {
     if (error instanceof WorkflowNotFoundError && workflowId) return new RunNotFoundError(workflowId);
-    const code = (error as { code?: number } | undefined)?.code;
-    if (code === 14 /* UNAVAILABLE */) return new TemporalUnreachableError(this.address, { cause: error });
+    const code = grpcCode(error);
+    const message = innermostMessage(error);
+    if (code === GrpcCode.unavailable || code === GrpcCode.deadlineExceeded) return new TemporalUnreachableError(this.address, { cause: error });
+    if ((error as Error | undefined)?.name === 'NamespaceNotFoundError' || (code === GrpcCode.notFound && /namespace/i.test(message))) return new TemporalRefusedError(`namespace "${this.temporal.options.namespace}" does not exist on ${this.address}: create it (\`temporal operator namespace create\`) or set TEMPORAL_NAMESPACE`, { cause: error });
+    if (code === GrpcCode.notFound && workflowId) return new RunNotFoundError(workflowId);
+    if (code === GrpcCode.invalidArgument || code === GrpcCode.resourceExhausted || code === GrpcCode.failedPrecondition) {
+      return new TemporalRefusedError(`Temporal refused it: ${message.replace(/^\d+ [A-Z_]+: /, '')}`, { cause: error });
+    }
     return error;
   }
 }
@@ -386,4 +444,25 @@ function parseRequest(request: AgentRequestInput): { data: AgentRequest } {
   const problems = requestProblems(parsed.data);
   if (problems.length > 0) throw new InvalidRequestError(problems);
   return { data: parsed.data };
+}
+
+/** The gRPC status codes Keel tells apart. */
+const GrpcCode = { invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, failedPrecondition: 9, unavailable: 14 } as const;
+
+/** What the server said: the message of the innermost cause (the SDK wraps it in "Failed to …"). */
+function innermostMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  for (let current = (error as { cause?: unknown } | undefined)?.cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    message = (current as { details?: string }).details || current.message || message;
+  }
+  return message;
+}
+
+/** A gRPC status code, on the error or on the error it wraps (the SDK's ServiceError keeps it on its cause). */
+function grpcCode(error: unknown): number | undefined {
+  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
 }

@@ -5,14 +5,20 @@ import type { DecisionKind } from '../shared';
 import { CliError, ExitCode } from './cli-error';
 import type { CliIo } from './io';
 
+/** How long `keel approve` and the other decisions wait for a worker when none polls the run's task queue. */
+export const defaultWaitForWorkerSeconds = 30;
+
 export async function decideCommand(
   workflowId: string,
   decision: DecisionKind,
-  options: { note?: string; reason?: string; guidance?: string; task?: string; by?: string },
+  options: { note?: string; reason?: string; guidance?: string; task?: string; by?: string; waitForWorker?: string },
   io: CliIo,
 ): Promise<number> {
   if (decision === 'reject' && !options.reason) throw new CliError('say why: `keel reject ID --reason "..."`');
   if (decision === 'replan' && !options.guidance) throw new CliError('say what to do differently: `keel replan ID --guidance "..."`');
+  const waitSeconds = Number(options.waitForWorker ?? defaultWaitForWorkerSeconds);
+  if (!/^\d+$/.test(options.waitForWorker ?? '0')) throw new CliError(`--wait-for-worker takes whole seconds, e.g. 30 (got "${options.waitForWorker}")`);
+  const waiting = { waitForWorkerMs: waitSeconds * 1000, onWaitingForWorker: (message: string) => io.err(message) };
   const client = await KeelClient.connect();
   try {
     const note = options.reason ?? options.note;
@@ -24,6 +30,7 @@ export async function decideCommand(
       // A person at a terminal: credit them, not the process (the SDK default is pid@host).
       by: options.by ?? `${os.userInfo().username}@${os.hostname()}`,
     };
+    await client.whenRunCanAnswer(workflowId, 'it cannot take the decision now; nothing was recorded', waiting);
     if (decision === 'replan') {
       // With nothing pending, a replan is still possible: ask the run to replan its remaining work.
       const pending = await client.getPending(workflowId);
@@ -33,7 +40,7 @@ export async function decideCommand(
         return ExitCode.ok;
       }
     }
-    const receipt = await client.decide(workflowId, payload);
+    const receipt = await client.decide(workflowId, payload, waiting);
     io.out(`${receipt.decision} recorded for ${workflowId} (escalation ${receipt.escalationId})`);
     return ExitCode.ok;
   } finally {

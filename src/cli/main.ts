@@ -1,12 +1,13 @@
 // The `keel` command. Each subcommand lives in its own file; errors become one sentence on stderr.
 import { Command, CommanderError } from 'commander';
-import { InvalidDecisionError, InvalidRequestError, RunNotFoundError, TemporalUnreachableError } from '../client-errors';
+import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from '../client-errors';
 import { ConfigurationError, loadConfig } from '../config';
 import { findTemporalCli, TemporalCliNotFoundError } from '../dev-server';
+import { InvalidHistoryError } from '../replay';
 import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
 import { processIo } from './io';
-import { decideCommand } from './decide';
+import { decideCommand, defaultWaitForWorkerSeconds } from './decide';
 import { devCommand } from './dev';
 import { exportCommand } from './export';
 import { recordHistoriesCommand } from './record-histories';
@@ -96,7 +97,10 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   const decisionOptions = (command: Command) =>
-    command.option('--task <id>', 'the task the decision is about').option('--by <name>', 'who decides (default: this client identity)');
+    command
+      .option('--task <id>', 'the task the decision is about')
+      .option('--by <name>', 'who decides (default: this client identity)')
+      .option('--wait-for-worker <seconds>', `when no worker polls the run's task queue, wait this long for one (then exit 3, nothing recorded)`, String(defaultWaitForWorkerSeconds));
   decisionOptions(
     program
       .command('approve')
@@ -221,7 +225,11 @@ function report(error: unknown): number {
     [ConfigurationError, ExitCode.badInput],
     [RunNotFoundError, ExitCode.badInput],
     [InvalidDecisionError, ExitCode.badInput],
+    [InvalidHistoryError, ExitCode.badInput],
     [TemporalUnreachableError, ExitCode.unreachable],
+    [NoWorkerError, ExitCode.unreachable],
+    [RunEndedError, ExitCode.badInput],
+    [TemporalRefusedError, ExitCode.badInput],
     [TemporalCliNotFoundError, ExitCode.failure],
   ];
   for (const [type, code] of known) {

@@ -1,8 +1,8 @@
 // keel replay ID|FILE...: one line per history, ok or nondeterministic with the fix; non-zero if any fails.
 import { existsSync, readFileSync } from 'node:fs';
-import { KeelClient } from '../client';
+import { KeelClient, RunNotFoundError } from '../client';
 import { AesGcmCodec } from '../codec';
-import { parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../replay';
+import { InvalidHistoryError, parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
 import { keelWorkflowsPath } from '../workflow-bundle';
@@ -12,21 +12,29 @@ import type { CliIo } from './io';
 export async function replayCommand(targets: string[], io: CliIo): Promise<number> {
   installRuntime(loadConfig());
   const sources: HistorySource[] = [];
+  // A file that is not a whole history is reported on its own line; the others still replay.
+  const invalid: string[] = [];
   let client: KeelClient | undefined;
   try {
     for (const target of targets) {
-      if (existsSync(target)) {
-        const history = parseHistory(readFileSync(target, 'utf8'), target);
-        sources.push({ source: target, workflowId: workflowIdOf(history, target), history });
-      } else {
-        client ??= await KeelClient.connect();
-        const history = parseHistory(await client.exportHistory(target), target);
-        sources.push({ source: target, workflowId: target, history });
+      try {
+        if (existsSync(target)) {
+          const history = parseHistory(readFileSync(target, 'utf8'), target);
+          sources.push({ source: target, workflowId: workflowIdOf(history, target), history });
+        } else {
+          client ??= await KeelClient.connect();
+          const history = parseHistory(await client.exportHistory(target), target);
+          sources.push({ source: target, workflowId: target, history });
+        }
+      } catch (error) {
+        if (!(error instanceof InvalidHistoryError || error instanceof RunNotFoundError)) throw error;
+        invalid.push(`invalid           ${target}: ${error instanceof InvalidHistoryError ? error.problem : error.message}`);
       }
     }
   } finally {
     await client?.close();
   }
+  for (const line of invalid) io.out(line);
   const { codecKeys } = loadConfig();
   const outcomes = await replayHistories(sources, {
     workflowsPath: keelWorkflowsPath,
@@ -44,7 +52,11 @@ export async function replayCommand(targets: string[], io: CliIo): Promise<numbe
     io.out(`    ${outcome.message}`);
     if (outcome.nondeterministic) io.out(`    fix: ${nondeterminismAdvice}`);
   }
-  const failed = outcomes.filter((outcome) => !outcome.ok).length;
-  io.err(`${outcomes.length - failed} of ${outcomes.length} histories replayed cleanly`);
-  return failed === 0 ? ExitCode.ok : ExitCode.runUnsuccessful;
+  const failed = outcomes.filter((outcome) => !outcome.ok).length + invalid.length;
+  const total = outcomes.length + invalid.length;
+  io.err(`${total - failed} of ${total} histories replayed cleanly`);
+  const code = failed === 0 ? ExitCode.ok : ExitCode.runUnsuccessful;
+  // A replayer that stopped answering keeps the process alive for ever: end it once this is said.
+  if (outcomes.stuck) setTimeout(() => process.exit(code), 500).unref();
+  return code;
 }

@@ -73,7 +73,12 @@ export class EscalationDesk {
     const parsed = checkDecision(payload);
     if (!parsed.success) return `invalid decision: ${parsed.issues.join('; ')}`;
     const pending = this.pending;
-    if (!pending || pending.decision) return 'this run has no pending escalation to decide';
+    if (pending?.decision) return `this run's escalation was just decided (${pending.decision.decision}${pending.decision.by ? ` by ${pending.decision.by}` : ''}): nothing is left to decide`;
+    if (!pending) {
+      const last = this.record.escalations.at(-1);
+      const earlier = last ? `; the last one${last.taskId ? ` (task ${last.taskId})` : ''} was decided: ${last.decision} by ${last.decidedBy} at ${last.decidedAt}` : '';
+      return `this run has no pending escalation to decide${earlier}`;
+    }
     const { decision, taskId } = parsed.data;
     if (taskId !== undefined && taskId !== pending.taskId) {
       return `the pending escalation is about ${pending.taskId ? `task "${pending.taskId}"` : 'the run, not a task'}, not task "${taskId}"`;

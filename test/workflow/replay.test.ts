@@ -73,7 +73,58 @@ describe('keel export and keel replay', () => {
     const broken = path.join(scratch, 'broken.json');
     writeFileSync(broken, '{"events": "nope"}');
     const refused = await runKeel(['replay', broken], env);
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain(`${broken} is not an exported event history`);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`invalid           ${broken}: `);
+
+    const unknown = await runKeel(['export', uniqueName('no-such-run')], env);
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(/^keel: no run with id "no-such-run-[^"]+" — /);
+    expect(unknown.stderr).not.toContain('    at ');
   }, 180_000);
+});
+
+describe('a history that is not whole is reported, and the batch goes on', () => {
+  const good = path.resolve(__dirname, '../histories/degrade.json');
+  const events = (JSON.parse(readFileSync(good, 'utf8')) as { events: Array<{ eventId: string }> }).events;
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'keel-bad-history-'));
+  const write = (name: string, text: string) => {
+    const file = path.join(scratch, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  // Each of these made the SDK's replayer stop answering (first event gone, an event in the middle gone).
+  const noStart = write('no-start.json', JSON.stringify({ events: events.slice(1) }));
+  const gap = write('gap.json', JSON.stringify({ events: [...events.slice(0, 3), ...events.slice(4)] }));
+  const empty = write('empty.json', '');
+  const noEvents = write('no-events.json', '{"events":[]}');
+  const array = write('array.json', '[]');
+
+  test('keel replay: one line per bad file, the good ones replay, exit 1, and it ends', async () => {
+    const replayed = await runKeel(['replay', noStart, gap, empty, noEvents, array, good], {}, 90_000);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toContain(`invalid           ${noStart}: its first event is EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, not the run's start`);
+    expect(replayed.stdout).toContain(`invalid           ${gap}: event 4 is missing or out of place (found event 5 there)`);
+    expect(replayed.stdout).toContain(`invalid           ${empty}: the file is empty`);
+    expect(replayed.stdout).toContain(`invalid           ${noEvents}: it has no events`);
+    expect(replayed.stdout).toContain(`invalid           ${array}: `);
+    expect(replayed.stdout).toContain(`ok                ${good}`);
+    expect(replayed.stderr).toContain('1 of 6 histories replayed cleanly');
+  }, 120_000);
+
+  test('keel trace of an empty history is bad input (exit 2), not "unknown · running"', async () => {
+    for (const file of [empty, noEvents, array]) {
+      const traced = await runKeel(['trace', file], {});
+      expect(traced.code).toBe(2);
+      expect(traced.stdout).not.toContain('unknown · running');
+      expect(traced.stderr).toContain(`keel: ${file} is not a valid event history`);
+    }
+  }, 60_000);
+
+  test('a replayer that stops answering is reported, and the histories after it still replay', async () => {
+    const slow = recorded[0]!;
+    const outcomes = await replayHistories(recorded.slice(0, 3), { workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! } }, (history) => (history === slow.history ? 1 : 60_000));
+    expect(outcomes.stuck).toBe(true);
+    expect(outcomes.map((outcome) => [outcome.source, outcome.ok])).toEqual(recorded.slice(0, 3).map((source, index) => [source.source, index > 0]));
+    expect(outcomes[0]!.message).toContain('the replayer stopped answering on this history');
+  }, 120_000);
 });
