@@ -27,6 +27,8 @@ export interface PendingEscalation {
   since: string;
   timeoutAt: string;
   defaultAction: DecisionKind;
+  /** Why the default is not the request's escalation.defaultAction (it is not a choice here). */
+  defaultNote?: string;
 }
 
 /** Reply to the `decide` update. */

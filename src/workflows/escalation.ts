@@ -110,6 +110,10 @@ export class EscalationDesk {
     const choices = choicesFor(escalation);
     const now = Date.now();
     const defaultAction = choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
+    const defaultNote =
+      defaultAction === this.options.defaultAction
+        ? undefined
+        : `the request's escalation.defaultAction "${this.options.defaultAction}" is not a choice here${this.options.defaultAction === 'skip' && 'task' in escalation && escalation.task.critical ? ' (a critical task cannot be skipped)' : ''}, so it is "reject"`;
     this.pending = {
       id: this.nextId++,
       kind,
@@ -120,6 +124,7 @@ export class EscalationDesk {
       since: new Date(now).toISOString(),
       timeoutAt: new Date(now + this.options.timeoutMs).toISOString(),
       defaultAction,
+      ...(defaultNote ? { defaultNote } : {}),
     };
     this.record.beginWaiting();
     recordEscalation('started', kind);
@@ -128,7 +133,7 @@ export class EscalationDesk {
       const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${kind}` });
       const decision: DecisionTaken = decided
         ? { ...this.pending.decision!, by: this.pending.decision!.by ?? (await this.whoSignalled()), timedOut: false }
-        : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action`, timedOut: true };
+        : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action${defaultNote ? ` (${defaultNote})` : ''}`, timedOut: true };
       this.record.escalations.push({
         reason: request.reason,
         kind,
@@ -181,11 +186,13 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '### How to answer',
     'In this Web UI: **More Actions → Send a Signal**, signal name **`decide`**, and paste one of:',
     '',
-    ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId)), '```']),
+    // Indented as the Web UI's editor formats it: pasted on one line, the editor reflows it on blur
+    // and the dialog moves under the pointer, so the first click on Submit is lost.
+    ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId), null, 2), '```']),
     '',
     `From a terminal: ${pending.choices.map((choice) => `\`keel ${choice.decision} ${workflowId}${cliArguments[choice.decision]}\``).join(', ')}.`,
     '',
-    `If no one decides by ${pending.timeoutAt}, the run takes \`${pending.defaultAction}\`.`,
+    `If no one decides by ${pending.timeoutAt}, the run takes \`${pending.defaultAction}\`${pending.defaultNote ? ` (${pending.defaultNote})` : ''}.`,
   ];
   // "USD 0.50", not "$0.50": the Web UI's Markdown reads a pair of dollar signs as math.
   const markdown = lines.join('\n').replace(/\$(\d)/g, 'USD $1');

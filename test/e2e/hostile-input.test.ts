@@ -27,6 +27,7 @@ describe('against a running worker', () => {
     const started = await runKeel(['run', goal, '--scenario', 'examples/onboarding.json', '--id', id, '--wait'], env, 90_000);
     expect(started.code).toBe(0);
     for (const output of [started.stdout, (await runKeel(['status', id], env)).stdout, (await runKeel(['trace', id], env)).stdout]) {
+      // eslint-disable-next-line no-control-regex -- the raw characters must not be there
       expect(output).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
     }
     const status = await runKeel(['status', id], env);

@@ -38,9 +38,26 @@ async function sendDecideSignal(page: Page, payload: string): Promise<void> {
   await editor.click();
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
-  await page.keyboard.insertText(payload); // insertText: no bracket auto-closing
+  // As a person pastes: a paste event carrying the text, which the editor takes as one insertion.
+  await editor.evaluate((element, text) => {
+    // Runs in the page: the browser's DataTransfer and ClipboardEvent, which Node's types do not name.
+    const page = globalThis as unknown as { DataTransfer: new () => { setData(type: string, value: string): void }; ClipboardEvent: new (type: string, init: object) => Event };
+    const data = new page.DataTransfer();
+    data.setData('text/plain', text);
+    element.dispatchEvent(new page.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, payload);
   await page.screenshot({ path: path.join(screenshots, 'signal-modal.png') });
+  // One click: a person who clicks Submit once must have sent the decision.
   await modal.getByTestId('confirm-modal-button').click();
+}
+
+/** The JSON the run's current details offer for a decision, exactly as they show it. */
+async function offeredJson(workflowId: string, decision: string): Promise<string> {
+  const metadata = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+  const blocks = [...(metadata.currentDetails ?? '').matchAll(/```json\n([\s\S]*?)\n```/g)].map((match) => match[1]!);
+  const block = blocks.find((text) => (JSON.parse(text) as { decision: string }).decision === decision);
+  if (!block) throw new Error(`the details offer no JSON for ${decision}: ${metadata.currentDetails}`);
+  return block;
 }
 
 test('an escalated run is approved from the Web UI and records the decision', async () => {
@@ -63,7 +80,10 @@ test('an escalated run is approved from the Web UI and records the decision', as
       await details.getByText('Waiting for a human decision').first().waitFor({ timeout: 30_000 });
       await details.getByText('task review needs a human review: a person checks the draft').first().waitFor();
       await page.screenshot({ path: path.join(screenshots, 'escalation-details.png'), fullPage: true });
-      await sendDecideSignal(page, '{"decision":"approve"}');
+      const offered = await offeredJson(workflowId, 'approve');
+      expect(Object.keys(JSON.parse(offered) as object)).toEqual(['decision', 'taskId', 'note', 'by']);
+      expect(offered).toBe(JSON.stringify(JSON.parse(offered), null, 2)); // the form the editor keeps
+      await sendDecideSignal(page, offered);
       await page.getByText('Workflow signaled.').first().waitFor({ timeout: 15_000 });
       await page.screenshot({ path: path.join(screenshots, 'signaled.png') });
     } finally {
@@ -72,9 +92,6 @@ test('an escalated run is approved from the Web UI and records the decision', as
     return kit.keel.getResult(workflowId);
   });
   expect(result.status).toBe('completed');
-  // The pasted JSON has no "by", and the dev server's UI sends signals with an empty identity, so the
-  // run says it does not know who decided (the details ask people to add "by").
-  expect(result.escalations).toEqual([
-    expect.objectContaining({ kind: 'human_review', taskId: 'review', decision: 'approve', decidedBy: 'unknown (no "by" in the signal)' }),
-  ]);
+  // The details' own JSON, pasted and sent with one click: its "by" and "note" are what the run records.
+  expect(result.escalations).toEqual([expect.objectContaining({ kind: 'human_review', taskId: 'review', decision: 'approve', decidedBy: 'your-name', note: 'optional' })]);
 }, 120_000);

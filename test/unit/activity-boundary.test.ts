@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { rateLimitDelayMs, toApplicationFailure } from '../../src/activities/failure-boundary';
+import { maxRetryAfterMs, rateLimitDelayMs, toApplicationFailure } from '../../src/activities/failure-boundary';
 import { interpolate } from '../../src/activities/interpolate';
 import { parseStructured } from '../../src/activities/create-activities';
 import { KeelError, PlanSchema } from '../../src/shared';
@@ -48,4 +48,13 @@ test('tool inputs resolve references to dependency outputs and the run input', (
     list: ['ACME'],
   });
   expect(() => interpolate('{{t9.x}}', scope)).toThrow(/t9/);
+});
+
+test('a Retry-After past the longest backoff is capped at 60 s, and the reason says so', () => {
+  const failure = toApplicationFailure(new KeelError('rate_limit', 'HTTP 429', { retryAfterMs: 1e15 }), 1);
+  expect(maxRetryAfterMs).toBe(60_000);
+  expect(failure.nextRetryDelay).toBe(60_000);
+  expect(failure.message).toBe("HTTP 429 (asked to wait 11,574,074 days before retrying; capped at 60 s, the rate-limit path's longest backoff)");
+  const honoured = toApplicationFailure(new KeelError('rate_limit', 'HTTP 429', { retryAfterMs: 2_000 }), 1);
+  expect(honoured).toMatchObject({ nextRetryDelay: 2_000, message: 'HTTP 429' });
 });

@@ -37,7 +37,8 @@ test('a human_review task waits with KeelStatus awaiting_approval and Markdown d
     expect(metadata.currentDetails).toContain('**Why the run stopped:** task review needs a human review: check the draft');
     expect(metadata.currentDetails).toContain('- draft completed: the draft');
     expect(metadata.currentDetails).toContain('signal name **`decide`**');
-    expect(metadata.currentDetails).toContain('{"decision":"approve","taskId":"review","note":"optional","by":"your-name"}');
+    // Indented as the Web UI's editor keeps it, so a paste does not reflow under the Submit button.
+    expect(metadata.currentDetails).toContain('```json\n{\n  "decision": "approve",\n  "taskId": "review",\n  "note": "optional",\n  "by": "your-name"\n}\n```');
     expect(metadata.definition?.signalDefinitions).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'decide', description: expect.stringContaining('approve|reject') })]));
 
     const receipt = await kit.keel.decide(workflowId, { decision: 'approve', note: 'looks right', by: 'dana' });
@@ -72,6 +73,23 @@ test('the update refuses what the run cannot do: bad payload, impossible choice,
     await kit.keel.decide(workflowId, { decision: 'approve', taskId: 'review' });
     expect((await kit.keel.getResult(workflowId)).status).toBe('completed');
   });
+});
+
+test('defaultAction "skip" on a critical review is not a choice: the run says it takes reject, and why, before and after', async () => {
+  const request = scriptedRequest({
+    tasks: [llmTask('draft'), { id: 'review', kind: 'human_review', description: 'check the draft', dependsOn: ['draft'] }],
+    model: { 'task:draft': [{ text: 'the draft' }] },
+    escalation: { timeoutMs: 2_000, defaultAction: 'skip' },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending).toMatchObject({ defaultAction: 'reject', defaultNote: 'the request\'s escalation.defaultAction "skip" is not a choice here (a critical task cannot be skipped), so it is "reject"' });
+    const metadata = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toContain('the run takes `reject` (the request\'s escalation.defaultAction "skip" is not a choice here');
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('rejected');
+  expect(result.escalations[0]).toMatchObject({ decidedBy: 'timeout', decision: 'reject', note: expect.stringContaining('"skip" is not a choice here (a critical task cannot be skipped)') });
 });
 
 test('an invalid signal is recorded and ignored; the run keeps waiting for a valid one', async () => {

@@ -87,6 +87,22 @@ describe('failure classes', () => {
     ]);
   });
 
+  test('a Retry-After of 31,000 years waits 60 s at most, says so, and the run stays describable', async () => {
+    await kit.withWorker(async () => {
+      const { workflowId } = await kit.keel.startRun(scriptedRequest({ tasks: [toolTask('t1', 'api')], tools: { api: [{ fail: 'rate_limit', retryAfterMs: 1e15 }, { result: 'ok' }] } }));
+      const handle = kit.client.workflow.getHandle(workflowId);
+      let pending: { nextAttemptScheduleTime?: { seconds?: unknown } | null; lastFailure?: { message?: string | null } | null } | undefined;
+      for (let tries = 0; !pending?.lastFailure && tries < 100; tries++) {
+        pending = (await handle.describe()).raw.pendingActivities?.[0] ?? undefined;
+        if (!pending?.lastFailure) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(pending?.lastFailure?.message).toContain('capped at 60 s');
+      const nextAttemptMs = Number(pending?.nextAttemptScheduleTime?.seconds) * 1000 - Date.now();
+      expect(nextAttemptMs).toBeLessThanOrEqual(61_000);
+      await handle.terminate('test done');
+    });
+  });
+
   test('budget: the task escalates; rejecting ends the run budget_exhausted', async () => {
     const result = await run(scriptedRequest({ tasks: [llmTask('t1')], model: { 'task:t1': [{ fail: 'budget', message: 'HTTP 402 payment required' }] } }));
     expect(result.status).toBe('budget_exhausted');
