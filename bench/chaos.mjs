@@ -4,11 +4,11 @@
 //   2. kills and restarts the dev server on the same SQLite file mid-run;
 //   3. a model fault storm (30% transient, 10% rate-limited, 5% malformed) against predicted outcomes;
 //   4. adversarial plans (cycles, unknown tools, 10,000 tasks, self-referencing replans; a cycle, an unknown tool and a missing dependency also as a request's own plan);
-//   5. random and malformed requests, decisions and scenario files (fast-check).
+//   5. random and malformed requests, decisions, scenario files and corrupted histories (fast-check).
 // Prints "N tried, N survived, N lost, N duplicated" for each; writes bench/results/chaos-<date>.{json,md}.
 // Exit 1 when anything was lost, duplicated or crashed the worker.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { findTemporalCli, startDevServer } from '../dist/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client.js';
 import { parseScenario } from '../dist/shared/index.js';
+import { parseHistory } from '../dist/replay.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -438,6 +439,12 @@ async function adversarialPlans() {
 
 // ── 5 ────────────────────────────────────────────────────────────────────────────────────────────
 /** A message a person can act on: says where the problem is, and is not a crash's TypeError. */
+function nested(levels) {
+  let value = 'bottom';
+  for (let level = 0; level < levels; level++) value = { next: value };
+  return value;
+}
+
 function clear(message) {
   return typeof message === 'string' && message.length >= 12 && !/cannot read propert|undefined is not|is not a function|\[object Object\]/i.test(message);
 }
@@ -465,8 +472,16 @@ async function badInput() {
     {
       weight: 3,
       arbitrary: fc
-        .constantFrom(['goal', ''], ['goal', '   '], ['goal', 42], ['budgetUsd', -1], ['budgetUsd', 0], ['budgetUsd', 'ten'], ['budgetUsd', 1e9], ['maxTasks', 0], ['maxTasks', 1.5], ['maxTasks', 100_000], ['tools', 'ledger_write'], ['tools', [1]], ['deadline', 'tomorrow'], ['idempotencyKey', 'has spaces'], ['idempotencyKey', ''], ['maxReplans', 99], ['escalation', { timeoutMs: 5 }], ['escalation', { defaultAction: 'retry' }], ['cache', 'no'], ['tiers', { a: 'huge' }], ['input', [1, 2]], ['scenario', { model: { plan: [] } }], ['scenario', { tools: { x: [{ fail: 'kaboom' }] } }], ['maxHistoryEvents', 3])
+        .constantFrom(['goal', ''], ['goal', '   '], ['goal', 42], ['budgetUsd', -1], ['budgetUsd', 0], ['budgetUsd', 'ten'], ['budgetUsd', 1e9], ['maxTasks', 0], ['maxTasks', 1.5], ['maxTasks', 100_000], ['tools', 'ledger_write'], ['tools', [1]], ['deadline', 'tomorrow'], ['idempotencyKey', 'has spaces'], ['idempotencyKey', ''], ['maxReplans', 99], ['escalation', { timeoutMs: 5 }], ['escalation', { defaultAction: 'retry' }], ['cache', 'no'], ['tiers', { a: 'huge' }], ['input', [1, 2]], ['scenario', { model: { plan: [] } }], ['scenario', { tools: { x: [{ fail: 'kaboom' }] } }], ['maxHistoryEvents', 3], ['deadline', '2001-01-01T00:00:00Z'], ['goal', '\u200b\u200c\u2060'], ['goal', 'x'.repeat(10_001)], ['goal', ' \u202e '])
         .map(([key, value]) => ({ value: { ...valid, [key]: value }, names: key })),
+    },
+    // Shapes that broke doors once: nesting thousands deep, and payloads past what a run carries.
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.integer({ min: 65, max: 5_000 }).map((levels) => ({ value: { ...valid, input: nested(levels) }, names: 'nested more than 64 levels deep' })),
+        fc.integer({ min: 530_000, max: 2_500_000 }).map((bytes) => ({ value: { ...valid, input: { blob: 'x'.repeat(bytes) } }, names: 'bytes of JSON' })),
+      ),
     },
     { weight: 1, arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !known.includes(key)), fc.anything()).map(([key, value]) => ({ value: { ...valid, [key]: value }, names: 'Unrecognized key' })) },
     { weight: 1, arbitrary: fc.anything().filter((value) => value === null || typeof value !== 'object' || Array.isArray(value) || !('goal' in value)).map((value) => ({ value, names: '' })) },
@@ -482,7 +497,14 @@ async function badInput() {
   // A few go straight to the workflow, past the client's check: the workflow must refuse them itself.
   const direct = fc.sample(badRequests, { numRuns: 5, seed: Number(values.seed) + 1 }).map((item) => item.value);
   for (const [i, request] of direct.entries()) {
-    const handle = await keel.temporal.workflow.start('agentRun', { taskQueue, workflowId: `fuzz-direct-${i}`, args: [request] });
+    let handle;
+    try {
+      handle = await keel.temporal.workflow.start('agentRun', { taskQueue, workflowId: `fuzz-direct-${i}`, args: [request] });
+    } catch (error) {
+      // Temporal itself refused it (too large to be a payload, say): nothing started, and it said why.
+      note('request sent to the workflow directly', request, clear(error.message) ? true : `${error.name}: ${error.message}`, error.message);
+      continue;
+    }
     const outcome = await Promise.race([handle.result().then((result) => result, (error) => ({ status: 'failed', reason: `${error.message} ${error.cause?.message ?? ''}` })), sleep(60_000).then(() => ({ status: 'lost' }))]);
     note('request sent to the workflow directly', request, outcome.status !== 'completed' && outcome.status !== 'lost' && clear(outcome.reason) ? true : `ended ${outcome.status}: ${outcome.reason}`, outcome.reason);
   }
@@ -503,6 +525,8 @@ async function badInput() {
     fc.record({ decision: fc.string().filter((s) => !['approve', 'reject', 'replan', 'retry', 'skip'].includes(s)) }),
     fc.record({ decision: fc.constantFrom('approve', 'reject', 'retry', 'skip'), taskId: fc.string({ minLength: 1 }).filter((s) => s !== 'open') }),
     fc.record({ decision: fc.constant('approve'), note: fc.string({ minLength: 4_001, maxLength: 4_100 }) }),
+    fc.record({ decision: fc.constant('approve'), budgetUsd: fc.constantFrom(2, 0.5) }), // only for a budget escalation
+    fc.record({ decision: fc.constant('approve'), by: fc.constantFrom('\u001b[2J\u0007', 'x'.repeat(201), '\u202e') , note: fc.string({ minLength: 4_001, maxLength: 4_050 }) }),
     fc.constantFrom('extra', 'force', 'sudo').chain((key) => fc.record({ decision: fc.constant('approve'), [key]: fc.anything().filter((value) => value !== undefined) })),
     fc.anything().filter((value) => value === null || typeof value !== 'object' || Array.isArray(value) || !('decision' in value)),
   );
@@ -547,9 +571,30 @@ async function badInput() {
       note('scenario file', text, error.name === 'InvalidScenarioError' && clear(error.message) && error.message.includes(names) ? true : `${error.name}: ${error.message} (should name ${names})`, error.message);
     }
   }
+  // Histories: a recorded run with an event removed, two swapped, or emptied must be refused as not
+  // whole (the SDK's replayer stops answering on some of these), never taken.
+  const recorded = JSON.parse(readFileSync(path.join(root, 'test/histories/onboarding.json'), 'utf8'));
+  const lastEvent = recorded.events.length - 1;
+  const corrupted = fc.oneof(
+    fc.integer({ min: 0, max: lastEvent - 1 }).map((index) => ({ how: `event ${index + 1} removed`, events: recorded.events.filter((_event, at) => at !== index) })),
+    fc.tuple(fc.integer({ min: 0, max: lastEvent }), fc.integer({ min: 0, max: lastEvent })).filter(([a, b]) => a !== b).map(([a, b]) => {
+      const events = [...recorded.events];
+      [events[a], events[b]] = [events[b], events[a]];
+      return { how: `events ${a + 1} and ${b + 1} swapped`, events };
+    }),
+    fc.constant({ how: 'no events', events: [] }),
+  );
+  for (const { how, events } of fc.sample(corrupted, { numRuns: Math.max(10, Math.round(sizes.fuzz / 10)), seed: Number(values.seed) + 4 })) {
+    try {
+      parseHistory(JSON.stringify({ events }), `corrupted (${how})`);
+      note('history', how, 'taken as whole');
+    } catch (error) {
+      note('history', how, error.name === 'InvalidHistoryError' && clear(error.message) ? true : `${error.name}: ${error.message}`, error.message);
+    }
+  }
   const after = await settle((await startWithRetry(ledgerRequest('after-fuzz', 0), deadline + 120_000)).workflowId, Date.now() + 120_000);
   return {
-    name: 'bad input (fast-check): requests, decisions, scenario files',
+    name: 'bad input (fast-check): requests, decisions, scenario files, histories',
     tried,
     survived,
     lost: tried - survived,
