@@ -1,7 +1,10 @@
 // Follows a run live: prints the plan once it exists and a line each time a task changes.
-import type { KeelClient } from '../client';
+import { TemporalUnreachableError, type KeelClient } from '../client';
 import type { RunResult, RunState } from '../shared';
 import { renderPlanTree, renderResult, renderTaskLine } from './render';
+
+/** How long `--wait` keeps trying a Temporal server that stopped answering before it exits 3. */
+const giveUpUnreachableMs = 10_000;
 
 export async function followRun(client: KeelClient, workflowId: string, write: (text: string) => void, pollMs = 300): Promise<RunResult> {
   const resultPromise = client.getResult(workflowId);
@@ -33,11 +36,18 @@ export async function followRun(client: KeelClient, workflowId: string, write: (
     }
   };
 
+  let unreachableSince: number | undefined;
   while (!settled) {
     try {
       show(await client.queryState(workflowId));
-    } catch {
-      // The query needs a worker; while none answers, keep waiting for the result.
+      unreachableSince = undefined;
+    } catch (error) {
+      // The query needs a worker; while none answers, keep waiting for the result. The server
+      // itself gone is another matter: the result's long poll would wait for it for ever.
+      if (error instanceof TemporalUnreachableError) {
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > giveUpUnreachableMs) throw error;
+      }
     }
     await Promise.race([resultPromise.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, pollMs))]);
   }

@@ -40,7 +40,7 @@ export function loadRequest(goal: string | undefined, options: RunCommandOptions
   if (options.outputFrom) request = { ...request, outputFrom: options.outputFrom };
   if (options.budget !== undefined) {
     // Decimal only: Number() would also read "0x10" as 16 and "1e3" as 1000.
-    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(options.budget.trim())) throw new CliError(`--budget must be a decimal number of US dollars, e.g. 0.50 (got "${options.budget}")`);
+    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(options.budget.trim())) throw new CliError(`--budget must be a decimal number of US dollars, e.g. 0.50 (got "${options.budget}")`);
     const budgetUsd = Number(options.budget);
     request = { ...request, budgetUsd };
   }

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { KeelClient } from '../../src/client';
 import { createIngestServer } from '../../src/ingest/server';
 import type { RunState } from '../../src/shared';
-import { runKeel, useWorkerProcess } from '../helpers/cli';
+import { startDevServer } from '../../src/dev-server';
+import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
 const deep = (levels: number): unknown => {
@@ -126,3 +127,26 @@ describe('the webhook', () => {
     expect((await post(JSON.stringify({ goal: '\u200b\u200c\u200d' }))).status).toBe(400);
   });
 });
+
+test('losing Temporal while `keel run --wait` waits ends with exit 3 and a sentence, not a raw ServiceError', async () => {
+  const server = await startDevServer({
+    binary: process.env.KEEL_TEST_TEMPORAL_CLI!,
+    databaseFile: path.join(mkdtempSync(path.join(os.tmpdir(), 'keel-lost-')), 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+  });
+  const env = { TEMPORAL_ADDRESS: server.address, KEEL_TASK_QUEUE: uniqueName('keel-lost') };
+  try {
+    // No worker: the run waits unstarted, so `--wait` is still waiting when the server goes away.
+    const waiting = startKeel(['run', '--scenario', 'examples/onboarding.json', '--wait'], env);
+    await waitFor(() => waiting.output().includes('no worker is polling'), 'the run to start', 30_000);
+    await server.stop();
+    const code = await Promise.race([waiting.exited, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 45_000))]);
+    if (code === 'still waiting') waiting.child.kill('SIGKILL');
+    expect(code).toBe(3);
+    expect(waiting.output()).toContain(`keel: cannot reach Temporal at ${server.address}`);
+    expect(waiting.output()).not.toContain('ServiceError');
+  } finally {
+    await server.stop();
+  }
+}, 90_000);

@@ -110,8 +110,9 @@ describe('failure classes', () => {
   });
 });
 
-test('when the ledger runs dry before a model task a human decides; approve raises the budget once more', async () => {
-  const request = scriptedRequest({
+/** $0.01: task big spends it all, so task small waits for a human to raise the budget. */
+const dryLedgerRequest = () =>
+  scriptedRequest({
     tasks: [],
     budgetUsd: 0.01,
     plans: [{ tasks: [{ id: 'big', kind: 'llm', description: 'expensive' }, { id: 'small', kind: 'llm', description: 'cheap', dependsOn: ['big'] }], usage: { inputTokens: 0, outputTokens: 0 } }],
@@ -122,6 +123,9 @@ test('when the ledger runs dry before a model task a human decides; approve rais
     },
     escalation: { timeoutMs: 60_000 },
   });
+
+test('when the ledger runs dry before a model task a human decides; approve raises the budget once more', async () => {
+  const request = dryLedgerRequest();
   const result = await kit.withWorker(async () => {
     const { workflowId } = await kit.keel.startRun(request);
     const pending = await waitForPending(kit.keel, workflowId);
@@ -139,17 +143,7 @@ test('when the ledger runs dry before a model task a human decides; approve rais
 });
 
 test('approving a budget escalation with "budgetUsd" raises the budget by that amount; budgetUsd on another decision is refused', async () => {
-  const request = scriptedRequest({
-    tasks: [],
-    budgetUsd: 0.01,
-    plans: [{ tasks: [{ id: 'big', kind: 'llm', description: 'expensive' }, { id: 'small', kind: 'llm', description: 'cheap', dependsOn: ['big'] }], usage: { inputTokens: 0, outputTokens: 0 } }],
-    model: {
-      'task:big': [{ text: 'done', model: 'gpt-4o', usage: { inputTokens: 4_000, outputTokens: 0 } }],
-      'task:small': [{ text: 'done', usage: { inputTokens: 10, outputTokens: 10 } }],
-      synthesize: [{ text: 'final answer', usage: { inputTokens: 10, outputTokens: 10 } }],
-    },
-    escalation: { timeoutMs: 60_000 },
-  });
+  const request = dryLedgerRequest();
   const result = await kit.withWorker(async () => {
     const { workflowId } = await kit.keel.startRun(request);
     const pending = await waitForPending(kit.keel, workflowId);
