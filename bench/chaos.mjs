@@ -17,11 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import pg from 'pg';
-import { findTemporalCli, startDevServer } from '../dist/dev-server.js';
+import { findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client.js';
 import { parseScenario } from '../dist/shared/index.js';
-import { parseHistory } from '../dist/replay.js';
+import { parseHistory } from '../dist/trace/replay.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');

@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/dev-server.js';
+import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client.js';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
-import { parseHistory, replayHistories } from '../dist/replay.js';
+import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 

@@ -7,8 +7,8 @@
 // Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), PGPASSWORD, KEEL_TEMPORAL_DB
 // (keel_temporal; visibility goes to <name>_visibility), PORT (7233), KEEL_HOME (.keel).
 import path from 'node:path';
-import { findServerTools, setupSchemas, startPostgresServer } from '../dist/postgres-server.js';
-import { findTemporalCli } from '../dist/dev-server.js';
+import { findServerTools, setupSchemas, startPostgresServer } from '../dist/servers/postgres-server.js';
+import { findTemporalCli } from '../dist/servers/dev-server.js';
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const database = process.env.KEEL_TEMPORAL_DB ?? 'keel_temporal';

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
-import { blobStoreFor, withStoredOutput, type BlobStore } from './blobs';
-import { AesGcmCodec } from './codec';
+import { blobStoreFor, withStoredOutput, type BlobStore } from './storage/blobs';
+import { AesGcmCodec } from './security/codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from './config';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseCodecKeys, type CodecKey } from './codec';
+import { parseCodecKeys, type CodecKey } from './security/codec';
 import { defaultPrices, type ModelPrice } from './llm/pricing';
 import { defaultRouting, type Routing } from './llm/router';
 

@@ -3,15 +3,15 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { PayloadCodec } from '@temporalio/common';
-import { blobStoreFor, defaultBlobThresholdBytes } from './blobs';
-import { AesGcmCodec } from './codec';
+import { blobStoreFor, defaultBlobThresholdBytes } from './storage/blobs';
+import { AesGcmCodec } from './security/codec';
 import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
 import type { ModelClient } from './llm/model-client';
 import { OpenAIModel } from './llm/openai-model';
 import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from './llm/response-cache';
 import { ModelRouter } from './llm/router';
-import { telemetryFromEnvironment } from './telemetry';
+import { telemetryFromEnvironment } from './observability/telemetry';
 import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry } from './tools';
 import { keelWorkflowsPath } from './workflow-bundle';
 

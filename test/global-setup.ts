@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleKeelWorkflows } from '../src/workflow-bundle';
-import { devDynamicConfig, findTemporalCli } from '../src/dev-server';
+import { devDynamicConfig, findTemporalCli } from '../src/servers/dev-server';
 import { freePort } from './helpers/cli';
 import { keelStatusKey } from '../src/shared';
 

@@ -34,9 +34,9 @@ import { costOf, estimateTokens, outputTokenCap, priceOf, type ModelPrice } from
 import { defaultMaxOutputTokens, defaultTierModels, minimumOutputTokens, type ModelRouter } from '../llm/router';
 import { ScriptedModel } from '../llm/scripted-model';
 import type { ToolRegistry } from '../tools';
-import { inModelSpan, inToolSpan } from '../telemetry';
+import { inModelSpan, inToolSpan } from '../observability/telemetry';
 import { recordBreakers, recordCacheLookup } from './metrics';
-import { defaultBlobThresholdBytes, offloadIfLarge, resolveRefs, type BlobStore } from '../blobs';
+import { defaultBlobThresholdBytes, offloadIfLarge, resolveRefs, type BlobStore } from '../storage/blobs';
 import { toApplicationFailure } from './failure-boundary';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
 import { evaluatePrompt, evaluateSystem, plannerPrompt, plannerSystem, synthesizePrompt, synthesizeSystem, taskPrompt, taskSystem } from './prompts';

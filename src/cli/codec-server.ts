@@ -1,6 +1,6 @@
 // `keel codec-server`: decrypts payloads for the Web UI (start the UI with --ui-codec-endpoint).
-import { AesGcmCodec } from '../codec';
-import { createCodecServer } from '../codec-server';
+import { AesGcmCodec } from '../security/codec';
+import { createCodecServer } from '../security/codec-server';
 import { loadConfig } from '../config';
 import { CliError, ExitCode } from './cli-error';
 import { listenAddress } from './ports';

@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../client';
-import { AesGcmCodec } from '../codec';
-import { createCodecServer } from '../codec-server';
+import { AesGcmCodec } from '../security/codec';
+import { createCodecServer } from '../security/codec-server';
 import { loadConfig } from '../config';
-import { findTemporalCli, startDevServer } from '../dev-server';
+import { findTemporalCli, startDevServer } from '../servers/dev-server';
 import { createConfiguredWorker, describeModelProvider, installRuntime } from '../worker';
 import { CliError, ExitCode } from './cli-error';
 import { followRun } from './follow';

@@ -2,8 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from '../client-errors';
 import { ConfigurationError, loadConfig } from '../config';
-import { findTemporalCli, TemporalCliNotFoundError } from '../dev-server';
-import { InvalidHistoryError } from '../replay';
+import { findTemporalCli, TemporalCliNotFoundError } from '../servers/dev-server';
+import { InvalidHistoryError } from '../trace/replay';
 import { InvalidScenarioError } from '../shared';
 import { CliError, ExitCode } from './cli-error';
 import { processIo } from './io';

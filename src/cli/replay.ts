@@ -1,8 +1,8 @@
 // keel replay ID|FILE...: one line per history, ok or nondeterministic with the fix; non-zero if any fails.
 import { existsSync, readFileSync } from 'node:fs';
 import { KeelClient, RunNotFoundError } from '../client';
-import { AesGcmCodec } from '../codec';
-import { InvalidHistoryError, parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../replay';
+import { AesGcmCodec } from '../security/codec';
+import { InvalidHistoryError, parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../trace/replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
 import { keelWorkflowsPath } from '../workflow-bundle';

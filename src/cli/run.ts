@@ -1,6 +1,6 @@
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
-import { clientTelemetryFromEnvironment } from '../telemetry';
+import { clientTelemetryFromEnvironment } from '../observability/telemetry';
 import { ExitCode } from './cli-error';
 import { followRun } from './follow';
 import { loadRequest, type RunCommandOptions } from './load-request';

@@ -1,13 +1,13 @@
 // keel trace ID|FILE [--html FILE]: the run's timeline from its history alone (no worker needed).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KeelClient } from '../client';
-import { AesGcmCodec, decryptHistory } from '../codec';
+import { AesGcmCodec, decryptHistory } from '../security/codec';
 import { loadConfig } from '../config';
-import { parseHistory } from '../replay';
+import { parseHistory } from '../trace/replay';
 import { renderTimelineHtml } from '../trace/render-html';
 import { renderTimelineText } from '../trace/render-text';
 import { buildTimeline, type Timeline } from '../trace/timeline';
-import { blobStoreFor, withStoredOutput, type BlobStore } from '../blobs';
+import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs';
 import { ExitCode } from './cli-error';
 import type { CliIo } from './io';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { temporal } from '@temporalio/proto';
 import { KeelClient } from '../../src/client';
-import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/postgres-server';
+import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/servers/postgres-server';
 import { startKeel, waitFor } from '../helpers/cli';
 import { scriptedRequest, toolTask } from '../helpers/scenarios';
 

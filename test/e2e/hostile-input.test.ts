@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { KeelClient } from '../../src/client';
 import { createIngestServer } from '../../src/ingest/server';
 import type { RunState } from '../../src/shared';
-import { startDevServer } from '../../src/dev-server';
+import { startDevServer } from '../../src/servers/dev-server';
 import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 

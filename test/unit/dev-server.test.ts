@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cachedCliPath, devServerArguments, findTemporalCli, TemporalCliNotFoundError } from '../../src/dev-server';
+import { cachedCliPath, devServerArguments, findTemporalCli, TemporalCliNotFoundError } from '../../src/servers/dev-server';
 
 function fakeExecutable(file: string): string {
   mkdirSync(path.dirname(file), { recursive: true });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
-import { devDynamicConfig, devSearchAttributes } from '../../src/dev-server';
+import { devDynamicConfig, devSearchAttributes } from '../../src/servers/dev-server';
 
 const root = path.resolve(__dirname, '../..');
 interface Service {

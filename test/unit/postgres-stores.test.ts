@@ -2,7 +2,7 @@
 // TTL and is shared by two instances (two workers); the blob store keeps large values for references.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { offloadIfLarge, PostgresBlobStore, resolveRefs } from '../../src/blobs';
+import { offloadIfLarge, PostgresBlobStore, resolveRefs } from '../../src/storage/blobs';
 import { PostgresResponseCache } from '../../src/llm/response-cache';
 import { isBlobRef } from '../../src/shared';
 

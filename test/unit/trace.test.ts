@@ -1,7 +1,7 @@
 // `keel trace` from a history alone: a recorded run with a replan and an escalation.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseHistory } from '../../src/replay';
+import { parseHistory } from '../../src/trace/replay';
 import { renderTimelineHtml } from '../../src/trace/render-html';
 import { renderTimelineText } from '../../src/trace/render-text';
 import { buildTimeline } from '../../src/trace/timeline';

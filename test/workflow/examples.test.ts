@@ -1,7 +1,7 @@
 // Every example scenario ends as it says it will (its "expect"), answering escalations from the file.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runScenarioToEnd } from '../../src/scenario-runner';
+import { runScenarioToEnd } from '../../src/testing/scenario-runner';
 import { parseScenario } from '../../src/shared';
 import { createTestKit, uniqueName, type TestKit } from '../helpers/temporal';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { plannerSystem, synthesizeSystem, taskSystem } from '../../src/activities/prompts';
-import { FileBlobStore } from '../../src/blobs';
+import { FileBlobStore } from '../../src/storage/blobs';
 import { withStoredAnswer } from '../../src/cli/trace';
 import { renderTimelineHtml } from '../../src/trace/render-html';
 import { buildTimeline } from '../../src/trace/timeline';

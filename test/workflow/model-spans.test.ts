@@ -3,7 +3,7 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MemoryResponseCache } from '../../src/llm/response-cache';
 import { plannerSystem, synthesizeSystem } from '../../src/activities/prompts';
-import { telemetryPlugin } from '../../src/telemetry';
+import { telemetryPlugin } from '../../src/observability/telemetry';
 import { defaultDependencies } from '../../src/worker';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai';
 import { createTestKit } from '../helpers/temporal';

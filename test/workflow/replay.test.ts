@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { parseHistory, replayHistories, workflowIdOf, type HistorySource } from '../../src/replay';
+import { parseHistory, replayHistories, workflowIdOf, type HistorySource } from '../../src/trace/replay';
 import { runKeel, useWorkerProcess } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 

@@ -2,7 +2,7 @@
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../../src/client';
-import { telemetryPlugin } from '../../src/telemetry';
+import { telemetryPlugin } from '../../src/observability/telemetry';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { bundleKeelWorkflows } from '../../src/workflow-bundle';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';

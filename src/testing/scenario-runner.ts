@@ -1,6 +1,6 @@
 // Runs a scenario to its end, answering each escalation with the next decision the scenario lists.
-import type { KeelClient } from './client';
-import type { AgentRequestInput, Decision, RunResult } from './shared';
+import type { KeelClient } from '../client';
+import type { AgentRequestInput, Decision, RunResult } from '../shared';
 
 export async function runScenarioToEnd(client: KeelClient, request: AgentRequestInput, decisions: Decision[], pollMs = 150): Promise<RunResult> {
   const remaining = [...decisions];

@@ -5,7 +5,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { isBlobRef, type BlobRef, type RunResult } from './shared';
+import { isBlobRef, type BlobRef, type RunResult } from '../shared';
 
 export interface BlobStore {
   readonly kind: string;
