@@ -122,6 +122,8 @@ export interface RunState {
   ignoredSignals: IgnoredSignal[];
   /** How many were ignored in all, when more than the list keeps. */
   ignoredSignalCount?: number;
+  /** True when the state was too large for a query reply and its long texts were cut (`keel status` of an ended run reads the whole result). */
+  truncated?: boolean;
   costUsd: number;
   budgetUsd: number;
   tokens: TokenCounts;

@@ -251,7 +251,12 @@ export class RunRecord {
     };
   }
 
+  /** What the `state` query answers: the whole state, or, when that would not fit a reply, with long texts cut. */
   state(): RunState {
+    return fitForQuery(this.fullState());
+  }
+
+  private fullState(): RunState {
     return {
       workflowId: this.workflowId,
       phase: this.visiblePhase,
@@ -301,4 +306,22 @@ function previewOf(payload: unknown): Pick<IgnoredSignal, 'payload' | 'bytes'> {
 
 function cut(text: string, chars: number): string {
   return text.length <= chars ? text : `${text.slice(0, chars)}… (${text.length} characters)`;
+}
+
+/**
+ * Query replies travel in one gRPC message (4 MB by default). Everything a run keeps is bounded
+ * at its door, but many long failure messages and notes add up: past this, texts are cut.
+ */
+export const stateReplyLimits = { bytes: 1_000_000, cutTextsTo: 500 } as const;
+
+function fitForQuery(state: RunState): RunState {
+  if (JSON.stringify(state).length <= stateReplyLimits.bytes) return state;
+  return { ...(cutTexts(state, stateReplyLimits.cutTextsTo) as RunState), truncated: true };
+}
+
+function cutTexts(value: unknown, chars: number): unknown {
+  if (typeof value === 'string') return cut(value, chars);
+  if (Array.isArray(value)) return value.map((item) => cutTexts(item, chars));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cutTexts(item, chars)]));
+  return value;
 }
