@@ -44,9 +44,8 @@ export default tseslint.config(
             { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code imports only @temporalio/workflow.' },
             { group: ['**/activities/*', '**/llm/*', '**/tools/*', '**/cli/*', '**/config*'], message: 'Workflow code imports only src/shared and types.' },
             {
-              regex: '(^|/)shared(/(index|task|request|scenario|scenario-file|decision))?$',
-              allowTypeImports: true,
-              message: 'These bring zod into every run: import types only, and values from the zod-free modules (../shared/messages, model-key, task-kinds, ...).',
+              regex: '(^|/)shared(/(?!workflow$)[^/]+)?$',
+              message: 'Workflow code imports the contracts from ../shared/workflow, the workflow-safe entry (the others bring zod into every run).',
             },
           ],
         },

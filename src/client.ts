@@ -20,6 +20,7 @@ import {
   requestProblems,
   stateQuery,
   workflowIdPrefix,
+  workflowType,
   type AgentRequest,
   type AgentRequestInput,
   type Decision,
@@ -114,7 +115,7 @@ export class KeelClient {
       if (earlier) return earlier;
     }
     try {
-      const handle = await this.temporal.workflow.start<typeof agentRun>('agentRun', {
+      const handle = await this.temporal.workflow.start<typeof agentRun>(workflowType, {
         workflowId,
         taskQueue: this.taskQueue,
         args: [parsed.data],
@@ -154,7 +155,7 @@ export class KeelClient {
         spec: when.cron ? { cronExpressions: [when.cron] } : { intervals: [{ every: when.every as `${number}s` }] },
         action: {
           type: 'startWorkflow',
-          workflowType: 'agentRun',
+          workflowType,
           workflowId: scheduleId,
           taskQueue: this.taskQueue,
           args: [parsed.data],
@@ -178,7 +179,7 @@ export class KeelClient {
   async listSchedules(): Promise<ScheduleInfo[]> {
     const schedules: ScheduleInfo[] = [];
     for await (const summary of this.temporal.schedule.list()) {
-      if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'agentRun') schedules.push(scheduleInfo(summary.scheduleId, summary));
+      if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === workflowType) schedules.push(scheduleInfo(summary.scheduleId, summary));
     }
     return schedules;
   }

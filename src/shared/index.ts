@@ -1,4 +1,4 @@
-// Workflow-safe exports: used by workflows, activities, the client and the CLI.
+// Everything the client, the CLI, the ingest server and the activities use, zod schemas included. Workflow code imports ./workflow instead.
 export * from './failure-types';
 export * from './limits';
 export * from './task-kinds';

@@ -1,8 +1,7 @@
 // Activity proxies with Keel's timeouts and retry policies. Retry or not is decided by the
 // activity (ApplicationFailure.nonRetryable); the list here is a second guard.
 import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { KeelActivities, Task } from '../shared';
-import { attemptsByKind, nonRetryableFailureKinds } from '../shared/failure-types';
+import { type KeelActivities, type Task, attemptsByKind, nonRetryableFailureKinds } from '../shared/workflow';
 
 export const defaultTimeoutMs = { model: 30_000, tool: 60_000, plan: 60_000 } as const;
 

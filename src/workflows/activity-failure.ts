@@ -1,7 +1,6 @@
 // Reads what an activity failure says: its kind, message, attempts and what the attempts cost.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { ActivityFailureDetails, FailureKind } from '../shared';
-import { isFailureKind } from '../shared/failure-types';
+import { type ActivityFailureDetails, type FailureKind, isFailureKind } from '../shared/workflow';
 
 export interface FailureSummary {
   kind: FailureKind;

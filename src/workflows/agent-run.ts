@@ -1,21 +1,18 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { AgentRequest, AgentRequestInput, BlobRef, RunResult, Task } from '../shared';
-import { isBlobRef } from '../shared/blob-ref';
-import { keelStatusKey, replanSignal, stateQuery } from '../shared/messages';
-import { ModelKey } from '../shared/model-key';
+import { type AgentRequest, type AgentRequestInput, type BlobRef, type RunResult, type Task, isBlobRef, keelStatusKey, replanSignal, stateQuery, ModelKey } from '../shared/workflow';
 import { plannerActivities } from './activities';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
 import { adoptSuppliedPlan, makePlan, replanRemaining } from './planner';
 import type { ReplanTrigger, RunContext } from './run-context';
-import { RunRecord, type Halt, type RunSnapshot as RecordSnapshot } from './run-record';
+import { RunRecord, type Halt, type RunRecordSnapshot } from './run-record';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import { executePlan } from './scheduler';
 
 /** @param resume set when this run continues an earlier one of the same id (continue-as-new). */
-export async function agentRun(rawRequest: AgentRequestInput, resume?: RunSnapshot): Promise<RunResult> {
+export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContinuation): Promise<RunResult> {
   const { workflowId, runId } = workflowInfo();
   const parsed = checkAgentRequest(rawRequest);
   const goal = typeof rawRequest?.goal === 'string' ? rawRequest.goal : '';
@@ -128,8 +125,8 @@ function finishWithAnswer(record: RunRecord, output: string | BlobRef): RunResul
 }
 
 /** A continuation: the earlier run's record and what it was about to replan. */
-export interface RunSnapshot {
-  record: RecordSnapshot;
+export interface RunContinuation {
+  record: RunRecordSnapshot;
   trigger: ReplanTrigger;
 }
 

@@ -1,7 +1,7 @@
 // Pure cost ledger. The workflow reserves before it schedules a model call and settles after, so
 // calls in flight together can never spend more than the budget: each call's output-token cap is
 // derived from its own reservation, and reservations never add up to more than what is left.
-import type { BreakerSnapshot, ModelCallReport, TierCeiling, TokenCounts } from '../shared';
+import type { BreakerSnapshot, ModelCallReport, TierCeiling, TokenCounts } from '../shared/workflow';
 
 /** Below this, a reservation could not pay for even a tiny answer: treat the budget as spent. */
 export const minimumReservationUsd = 0.000_01;

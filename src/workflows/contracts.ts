@@ -3,11 +3,7 @@
 // activities use; the workflow cannot afford zod, because the SDK evaluates a bundle's modules
 // afresh for every run and zod with Keel's schemas was ~12 ms of worker CPU a run and a copy in
 // memory per cached run. test/unit/workflow-contracts.test.ts holds the two to the same answers.
-import type { AgentRequest, Decision, Plan, ReplanRequest, Script, Task } from '../shared';
-import { decisionKinds } from '../shared/escalation-types';
-import { failureKinds } from '../shared/failure-types';
-import { goalMaxChars, goalMessages, idempotencyKeyPattern, outputFromMessage, visibleCharacter, requestDefaults, scriptedEntryMessages, taskIdPattern } from '../shared/limits';
-import { taskPurposes } from '../shared/task-kinds';
+import { type AgentRequest, type Decision, type Plan, type ReplanRequest, type Script, type Task, decisionKinds, failureKinds, goalMaxChars, goalMessages, idempotencyKeyPattern, outputFromMessage, visibleCharacter, requestDefaults, scriptedEntryMessages, taskIdPattern, taskPurposes } from '../shared/workflow';
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: string[]; data?: undefined };
 

@@ -1,6 +1,6 @@
 // Every escalation kind in one place: the decisions it offers, what each does (the text the details
 // show), and the outcome a decision returns. Callers apply outcomes; nothing here changes the run.
-import type { DecisionKind, RunStatus, Task } from '../shared';
+import type { DecisionKind, RunStatus, Task } from '../shared/workflow';
 import type { DecisionTaken } from './escalation';
 
 /** What a run escalates about, with the facts its choices and outcomes depend on. */

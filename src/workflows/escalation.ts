@@ -1,8 +1,6 @@
 // Waiting for a human: KeelStatus, current details for the Web UI, the decide signal and update.
 import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Decision, DecisionKind, PendingEscalation } from '../shared';
-import { escalationTimerPrefix } from '../shared/escalation-types';
-import { decideSignal, decideUpdate, pendingQuery } from '../shared/messages';
+import { type Decision, type DecisionKind, type PendingEscalation, escalationTimerPrefix, decideSignal, decideUpdate, pendingQuery } from '../shared/workflow';
 import { historyActivities } from './activities';
 import { checkDecision } from './contracts';
 import { choicesFor, cliArguments, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';

@@ -1,7 +1,5 @@
 // After a task succeeds: deterministic checks first, then the evaluator (model or scenario).
-import type { AgentRequest, Task, Verdict } from '../shared';
-import { isBlobRef } from '../shared/blob-ref';
-import { ModelKey } from '../shared/model-key';
+import { type AgentRequest, type Task, type Verdict, isBlobRef, ModelKey } from '../shared/workflow';
 import { plannerActivities } from './activities';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';

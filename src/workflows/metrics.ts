@@ -1,7 +1,7 @@
 // Keel's own metrics, emitted through the SDK's workflow metric meter: exported with Temporal's
 // runtime metrics by the worker, and not emitted again when a history is replayed.
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
-import type { ModelCallReport } from '../shared';
+import type { ModelCallReport } from '../shared/workflow';
 
 /** Metric names, for deploy/alerts.yml and its test. Costs are integer micro-dollars (counters are integers). */
 export const keelMetrics = {

@@ -1,7 +1,6 @@
 // The one path of a model call: reserve → call → consume the scenario's entries → settle, and on
 // failure the same consume and settle, so a failed call's cost and its scripted entries count too.
-import type { ModelCallReport } from '../shared/activity-types';
-import type { ActivityFailureDetails } from '../shared/failure-types';
+import type { ModelCallReport, ActivityFailureDetails } from '../shared/workflow';
 import { summarizeFailure, type FailureSummary } from './activity-failure';
 import type { Reservation } from './budget';
 import type { RunRecord } from './run-record';

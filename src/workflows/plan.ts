@@ -1,6 +1,5 @@
 // Pure plan checks and ordering. No Temporal imports: unit-tested directly and run in the workflow.
-import type { Plan, Task } from '../shared';
-import { stableJson } from '../shared/stable-json';
+import { type Plan, type Task, stableJson } from '../shared/workflow';
 import { checkPlan } from './contracts';
 
 export interface PlanLimits {

@@ -1,7 +1,6 @@
 // Ask the planner until it returns a plan that parses, feeding back why the last one did not.
 import { patched } from '@temporalio/workflow';
-import type { FailureKind, Plan, ReplanContext } from '../shared';
-import { ModelKey } from '../shared/model-key';
+import { type FailureKind, type Plan, type ReplanContext, ModelKey } from '../shared/workflow';
 import { plannerActivities, workerFactsActivity } from './activities';
 import { recordReplan } from './metrics';
 import { callModel } from './model-call';

@@ -1,5 +1,5 @@
 // Pure: what a failed task leads to. The table of issue #3, in one function.
-import type { FailureKind, Task } from '../shared';
+import type { FailureKind, Task } from '../shared/workflow';
 
 export type RecoveryPath = 'reask' | 'fallback' | 'skip' | 'replan' | 'escalate';
 

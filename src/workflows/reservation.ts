@@ -2,8 +2,7 @@
 // calls in flight hold too much of the budget, it waits for them to settle; when nothing is in
 // flight, it takes what is left (its output cap shrinks to fit).
 import { condition } from '@temporalio/workflow';
-import type { ModelTier } from '../shared';
-import { isBlobRef } from '../shared/blob-ref';
+import { type ModelTier, isBlobRef } from '../shared/workflow';
 import { worstCaseUsd, type Reservation } from './budget';
 import type { RunRecord } from './run-record';
 

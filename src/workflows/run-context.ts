@@ -1,4 +1,4 @@
-import type { AgentRequest } from '../shared';
+import type { AgentRequest } from '../shared/workflow';
 import type { EscalationDesk } from './escalation';
 import type { RunRecord } from './run-record';
 

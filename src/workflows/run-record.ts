@@ -1,25 +1,6 @@
 // Everything the run knows, in one place: what the state query shows and what the result reports.
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
-import { isBlobRef } from '../shared/blob-ref';
-import { keelStatusKey } from '../shared/messages';
-import { KeelPhase } from '../shared/result';
-import type {
-  BlobRef,
-  EscalationRecord,
-  IgnoredSignal,
-  ModelTier,
-  Plan,
-  PlanRecord,
-  RunResult,
-  RunState,
-  RunStatus,
-  Script,
-  ScriptedModelEntry,
-  ScriptedToolEntry,
-  ScriptSlice,
-  Task,
-  TierCeiling,
-} from '../shared';
+import { isBlobRef, keelStatusKey, KeelPhase, type BlobRef, type EscalationRecord, type IgnoredSignal, type ModelTier, type Plan, type PlanRecord, type RunResult, type RunState, type RunStatus, type Script, type ScriptedModelEntry, type ScriptedToolEntry, type ScriptSlice, type Task, type TierCeiling } from '../shared/workflow';
 import { BudgetLedger, roundUsd, type LedgerSnapshot } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';
 import { TaskBoard, type TaskBoardSnapshot, type TaskEntry } from './task-board';
@@ -27,7 +8,7 @@ import { TaskBoard, type TaskBoardSnapshot, type TaskEntry } from './task-board'
 export type { TaskEntry } from './task-board';
 
 /** Everything a run carries into its continuation (continue-as-new), as plain JSON. */
-export interface RunSnapshot {
+export interface RunRecordSnapshot {
   plans: Plan[];
   planHistory: PlanRecord[];
   escalations: EscalationRecord[];
@@ -173,7 +154,7 @@ export class RunRecord {
     if (outcome.accepted) this.tasks.adoptPlan(number, outcome.order);
   }
 
-  snapshot(): RunSnapshot {
+  snapshot(): RunRecordSnapshot {
     return {
       plans: this.plans,
       planHistory: this.planHistory,
@@ -190,7 +171,7 @@ export class RunRecord {
     };
   }
 
-  restore(snapshot: RunSnapshot): void {
+  restore(snapshot: RunRecordSnapshot): void {
     this.plans.push(...snapshot.plans);
     this.planHistory.push(...snapshot.planHistory);
     this.escalations.push(...snapshot.escalations);

@@ -1,6 +1,6 @@
 // Runs a validated plan: each task starts as soon as its own dependencies are done.
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
-import type { Task } from '../shared';
+import type { Task } from '../shared/workflow';
 import type { ReplanTrigger, RunContext } from './run-context';
 import { minimumReservationUsd } from './budget';
 import { runTask } from './task-runner';

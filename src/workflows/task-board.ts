@@ -1,6 +1,6 @@
 // The one owner of task state: every plan's tasks, which of them are current, and every status
 // change, each checked against the transitions a task may make.
-import type { Task, TaskError, TaskStatus } from '../shared';
+import type { Task, TaskError, TaskStatus } from '../shared/workflow';
 
 /** A task of some plan, as the board reports it; only the board changes it. */
 export interface TaskEntry {

@@ -1,8 +1,6 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
 import { isCancellation, log } from '@temporalio/workflow';
-import type { ConsensusReport, FailureKind, Task } from '../shared';
-import { ModelKey } from '../shared/model-key';
-import { effectiveTier } from '../shared/task-kinds';
+import { type ConsensusReport, type FailureKind, type Task, ModelKey, effectiveTier } from '../shared/workflow';
 import { taskActivity } from './activities';
 import { evaluateTask } from './evaluation';
 import { callKey } from './plan';
