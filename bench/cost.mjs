@@ -70,7 +70,7 @@ async function price(strategy) {
   let calls = 0;
   const call = async (tier, shape, prompt, cacheable) => {
     calls += 1;
-    const answer = await router.generate({ key: 'bench', tier, system: 'bench', prompt: JSON.stringify({ ...prompt, shape }), remainingBudgetUsd: 10, cacheable });
+    const answer = await router.generate({ key: 'bench', tier, system: 'bench', prompt: JSON.stringify({ ...prompt, shape }), reservedUsd: 10, cacheable });
     cost += answer.costUsd;
     if (answer.cache === 'hit') hits += 1;
     if (answer.cache === 'miss') misses += 1;

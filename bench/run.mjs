@@ -12,7 +12,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { Client } from '@temporalio/client';
 import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
-import { KeelClient } from '../dist/client.js';
+import { KeelClient } from '../dist/client/index.js';
 import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
 import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';

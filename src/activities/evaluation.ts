@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ModelKey, VerdictSchema, type EvaluateInput } from '../shared';
 import { resolveRefs } from '../storage/blobs';
 import { atBoundary } from './at-boundary';
+import { withCurrentNames } from './earlier-inputs';
 import type { ActivityDependencies } from './create-activities';
 import type { createModelCalls } from './model-calls';
 import { evaluatePrompt, evaluateSystem } from './prompts';
@@ -16,11 +17,11 @@ export function evaluationActivities(deps: ActivityDependencies, models: ReturnT
 
   async function evaluate(stored: EvaluateInput) {
     return atBoundary(async (spent) => {
-      const input = { ...stored, output: await resolveRefs(stored.output, deps.blobs) };
+      const input = { ...withCurrentNames(stored), output: await resolveRefs(stored.output, deps.blobs) };
       const text = await callModel(
         { key: ModelKey.evaluate(input.task.id), tier: 'medium', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema, cacheable: input.useCache !== false },
         input.script,
-        input.remainingBudgetUsd,
+        input.reservedUsd,
         spent,
       );
       return { verdict: parseStructured(text, VerdictSchema, 'verdict'), call: spent.call!, attempt: Context.current().info.attempt };

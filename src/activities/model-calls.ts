@@ -21,13 +21,13 @@ export function createModelCalls(deps: ActivityDependencies) {
   async function callModel(
     request: ModelCallRequest & { cacheable?: boolean },
     script: ScriptSlice<ScriptedModelEntry> | undefined,
-    remainingBudgetUsd: number,
+    reservedUsd: number,
     spent: Spent,
   ): Promise<string> {
     const context = Context.current();
     const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
     const { cacheable = false, ...modelRequest } = request;
-    if (script) return callScripted(modelRequest, new ScriptedModel(script, context.info.attempt), remainingBudgetUsd, spent, taskId);
+    if (script) return callScripted(modelRequest, new ScriptedModel(script, context.info.attempt), reservedUsd, spent, taskId);
     const router = deps.model;
     if (!router) {
       throw new KeelError(
@@ -39,7 +39,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     try {
       const response = await inModelSpan(
         { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
-        () => router.generate({ ...modelRequest, remainingBudgetUsd, cacheable, signal: context.cancellationSignal }),
+        () => router.generate({ ...modelRequest, reservedUsd, cacheable, signal: context.cancellationSignal }),
         (answer) => ({
           responseModel: answer.model,
           inputTokens: answer.usage.inputTokens,
@@ -61,11 +61,11 @@ export function createModelCalls(deps: ActivityDependencies) {
     }
   }
 
-  async function callScripted(request: ModelCallRequest, client: ScriptedModel, remainingBudgetUsd: number, spent: Spent, taskId: string | undefined): Promise<string> {
+  async function callScripted(request: ModelCallRequest, client: ScriptedModel, reservedUsd: number, spent: Spent, taskId: string | undefined): Promise<string> {
     const model = defaultTierModels[request.tier];
-    const cap = outputTokenCap(model, estimateTokens(request.system + request.prompt), remainingBudgetUsd, deps.prices);
+    const cap = outputTokenCap(model, estimateTokens(request.system + request.prompt), reservedUsd, deps.prices);
     if (cap < minimumOutputTokens) {
-      throw new KeelError('budget', `the budget left for this call ($${remainingBudgetUsd.toFixed(6)}) cannot pay for a ${model} call`);
+      throw new KeelError('budget', `the budget left for this call ($${reservedUsd.toFixed(6)}) cannot pay for a ${model} call`);
     }
     const maxOutputTokens = Math.min(cap, defaultMaxOutputTokens);
     const response = await inModelSpan(
@@ -103,7 +103,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     if (!router) throw new KeelError('permanent', 'consensus needs real model providers: set OPENAI_API_KEY or ANTHROPIC_API_KEY on the worker');
     let responses;
     try {
-      responses = await router.generateEach({ ...request, remainingBudgetUsd: budgetUsd, cacheable: false, signal: Context.current().cancellationSignal }, count);
+      responses = await router.generateEach({ ...request, reservedUsd: budgetUsd, cacheable: false, signal: Context.current().cancellationSignal }, count);
     } finally {
       spent.breakers = router.breakers(request.tier);
       recordBreakers(spent.breakers);

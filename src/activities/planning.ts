@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ModelKey, PlanSchema, type PlanInput, type WorkerFacts, type WorkerFactsInput } from '../shared';
 import { atBoundary } from './at-boundary';
+import { withCurrentNames } from './earlier-inputs';
 import type { ActivityDependencies } from './create-activities';
 import type { createModelCalls } from './model-calls';
 import { plannerPrompt, plannerSystem } from './prompts';
@@ -17,14 +18,15 @@ export function planningActivities(deps: ActivityDependencies, models: ReturnTyp
   /** Tools a run can use: the worker's, and those its scenario scripts. */
   const knownToolsWith = (scriptedTools: string[]): string[] => [...new Set([...deps.tools.names, ...scriptedTools])];
 
-  async function plan(input: PlanInput) {
+  async function plan(scheduled: PlanInput) {
     return atBoundary(async (spent) => {
+      const input = withCurrentNames(scheduled);
       const knownTools = knownToolsWith(input.scriptedTools);
       const usable = input.allowedTools.filter((name) => knownTools.includes(name));
       const text = await callModel(
         { key: ModelKey.plan, tier: 'large', system: plannerSystem, prompt: plannerPrompt(input, deps.tools.describe(usable)), jsonSchema: planJsonSchema },
         input.script,
-        input.callBudgetUsd,
+        input.reservedUsd,
         spent,
       );
       const plan = parseStructured(text, PlanSchema, 'plan');

@@ -14,7 +14,7 @@ export function plannerPrompt(input: PlanInput, tools: unknown): string {
     `Goal: ${input.goal}`,
     `Input: ${JSON.stringify(input.input)}`,
     `Tools: ${JSON.stringify(tools)}`,
-    `At most ${input.maxTasks} tasks; budget left $${input.budgetUsd}.`,
+    `At most ${input.maxTasks} tasks; budget left $${input.remainingUsd}.`,
     ...(input.answerTaskId ? [`The run's answer is the output of the task with id "${input.answerTaskId}": the plan must have a task with that id, its output must be the answer, and "outputFrom" may name no other task.`] : []),
     ...(input.replan
       ? [

@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ModelKey, type BlobRef, type SynthesizeInput } from '../shared';
 import { resolveRefs } from '../storage/blobs';
 import { atBoundary } from './at-boundary';
+import { withCurrentNames } from './earlier-inputs';
 import type { ActivityDependencies } from './create-activities';
 import type { createModelCalls } from './model-calls';
 import { synthesizePrompt, synthesizeSystem } from './prompts';
@@ -12,11 +13,11 @@ export function synthesisActivities(deps: ActivityDependencies, models: ReturnTy
 
   async function synthesize(stored: SynthesizeInput) {
     return atBoundary(async (spent) => {
-      const input = { ...stored, results: await resolveRefs(stored.results, deps.blobs) };
+      const input = { ...withCurrentNames(stored), results: await resolveRefs(stored.results, deps.blobs) };
       const text = await callModel(
         { key: ModelKey.synthesize, tier: 'medium', system: synthesizeSystem, prompt: synthesizePrompt(input) },
         input.script,
-        input.remainingBudgetUsd,
+        input.reservedUsd,
         spent,
       );
       return { output: (await offload(text)) as string | BlobRef, call: spent.call!, attempt: Context.current().info.attempt };

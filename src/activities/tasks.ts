@@ -18,6 +18,7 @@ import {
 import { inToolSpan } from '../observability/telemetry';
 import { defaultBlobThresholdBytes, offloadIfLarge, resolveRefs } from '../storage/blobs';
 import { atBoundary } from './at-boundary';
+import { withCurrentNames } from './earlier-inputs';
 import type { ActivityDependencies } from './create-activities';
 import { interpolate, UnresolvedReferenceError } from './interpolate';
 import type { createModelCalls, Spent } from './model-calls';
@@ -29,7 +30,7 @@ export function taskActivities(deps: ActivityDependencies, models: ReturnType<ty
 
   async function runTask(stored: RunTaskInput): Promise<RunTaskOutput> {
     return atBoundary(async (spent) => {
-      const input = { ...stored, dependencies: await resolveRefs(stored.dependencies, deps.blobs) };
+      const input = { ...withCurrentNames(stored), dependencies: await resolveRefs(stored.dependencies, deps.blobs) };
       const output = await runTaskResolved(input, spent);
       return { ...output, output: await offload(output.output) };
     });
@@ -57,9 +58,9 @@ export function taskActivities(deps: ActivityDependencies, models: ReturnType<ty
       prompt: taskPrompt(input),
       ...(schema ? { jsonSchema: z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown> } : {}),
     };
-    if (task.consensus && !input.modelScript) return { ...(await askForConsensus(request, task.consensus, input.remainingBudgetUsd, spent, parse)), attempt };
+    if (task.consensus && !input.modelScript) return { ...(await askForConsensus(request, task.consensus, input.reservedUsd, spent, parse)), attempt };
     const cacheable = input.useCache !== false && task.purpose !== undefined && cacheablePurposes.includes(task.purpose);
-    const text = await callModel({ ...request, cacheable }, input.modelScript, input.remainingBudgetUsd, spent);
+    const text = await callModel({ ...request, cacheable }, input.modelScript, input.reservedUsd, spent);
     return { output: parse(text), attempt, call: spent.call! };
   }
 

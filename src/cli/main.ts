@@ -1,6 +1,6 @@
 // The `keel` command. Each subcommand lives in its own file; errors become one sentence on stderr.
 import { Command, CommanderError } from 'commander';
-import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from '../client-errors';
+import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from '../client';
 import { ConfigurationError, loadConfig } from '../config';
 import { findTemporalCli, TemporalCliNotFoundError } from '../servers/dev-server';
 import { InvalidHistoryError } from '../trace/replay';

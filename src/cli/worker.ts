@@ -1,5 +1,5 @@
 import { loadConfig } from '../config';
-import { TemporalUnreachableError } from '../client-errors';
+import { TemporalUnreachableError } from '../client';
 import { describeModelProvider, runWorker } from '../worker';
 import { ExitCode } from './cli-error';
 

@@ -44,7 +44,7 @@ export interface RoutedRequest {
   prompt: string;
   jsonSchema?: Record<string, unknown>;
   /** What this call may cost at most; each model's output-token cap is derived from it. */
-  remainingBudgetUsd: number;
+  reservedUsd: number;
   /** Deterministic and of a cacheable kind: answer from the cache when it can, store the answer. */
   cacheable: boolean;
   signal?: AbortSignal;
@@ -160,10 +160,10 @@ export class ModelRouter {
         passedOver.push(`${label}: circuit open`);
         continue;
       }
-      const cap = Math.min(defaultMaxOutputTokens, outputTokenCap(entry.model, inputTokens, request.remainingBudgetUsd, this.prices));
+      const cap = Math.min(defaultMaxOutputTokens, outputTokenCap(entry.model, inputTokens, request.reservedUsd, this.prices));
       if (cap < minimumOutputTokens) {
         unaffordable += 1;
-        passedOver.push(`${label}: the $${request.remainingBudgetUsd.toFixed(6)} this call may spend cannot pay for it`);
+        passedOver.push(`${label}: the $${request.reservedUsd.toFixed(6)} this call may spend cannot pay for it`);
         continue;
       }
       const key = request.cacheable && this.cache ? cacheKey({ ...entry, system: request.system, prompt: request.prompt, ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}), params: { temperature: 0 } }) : undefined;
@@ -208,7 +208,7 @@ export class ModelRouter {
     if (members.length < count) {
       throw new KeelError('transient', `consensus needs ${count} models of the ${request.tier} tier, but ${members.length} are available (${this.chain(request.tier).length} routed, the rest behind open breakers)`);
     }
-    const share = { ...request, remainingBudgetUsd: request.remainingBudgetUsd / count };
+    const share = { ...request, reservedUsd: request.reservedUsd / count };
     return Promise.all(members.slice(0, count).map((entry) => this.generateWith([entry], share)));
   }
 

@@ -39,10 +39,10 @@ export interface PlanInput {
   input: Record<string, unknown>;
   allowedTools: string[];
   maxTasks: number;
-  /** What the plan may cost to run (told to the planner). */
-  budgetUsd: number;
-  /** What this planning call may spend (reserved by the workflow); caps its output tokens. */
-  callBudgetUsd: number;
+  /** What is left of the run's budget: what the plan may cost to run (told to the planner). */
+  remainingUsd: number;
+  /** What this call may spend, as the workflow reserved it before scheduling; caps its output tokens. */
+  reservedUsd: number;
   /** Why the previous planner output was refused; fed back so the model can correct itself. */
   feedback?: string;
   /** The request's outputFrom, not yet completed: the plan must have a task of this id. */
@@ -103,7 +103,7 @@ export interface RunTaskInput {
   /** Outputs of the task's dependencies, by task id. */
   dependencies: Record<string, unknown>;
   /** What the workflow reserved for this call; the model call caps its output tokens to fit. */
-  remainingBudgetUsd: number;
+  reservedUsd: number;
   /** False when the request said `cache: false`. */
   useCache?: boolean;
   idempotencyKey: string;
@@ -132,7 +132,7 @@ export interface SynthesizeInput {
   goal: string;
   runInput: Record<string, unknown>;
   results: Array<{ id: string; description: string; status: string; output?: unknown }>;
-  remainingBudgetUsd: number;
+  reservedUsd: number;
   script?: ScriptSlice<ScriptedModelEntry>;
 }
 
@@ -147,7 +147,7 @@ export interface EvaluateInput {
   goal: string;
   task: Task;
   output: unknown;
-  remainingBudgetUsd: number;
+  reservedUsd: number;
   useCache?: boolean;
   script?: ScriptSlice<ScriptedModelEntry>;
 }

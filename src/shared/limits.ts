@@ -20,8 +20,11 @@ export const scriptedEntryMessages = {
 export const jsonLimits = {
   /** Levels of nesting in a request (objects and arrays); deeper is refused. */
   maxDepth: 64,
-  /** Bytes of a request's JSON: Temporal warns past 512 KB of payload and refuses past 2 MB. */
-  maxRequestBytes: 512 * 1024,
+  /**
+   * Bytes of a request's JSON. Temporal refuses a payload past 2 MB, and a scenario's script rides
+   * in the request (a scripted plan of thousands of tasks is over a megabyte): room for both.
+   */
+  maxRequestBytes: 1_536 * 1024,
 } as const;
 
 /** Characters a goal may have: a goal says what to achieve; data goes in input. */

@@ -37,7 +37,7 @@ export function jsonShapeProblems(value: unknown, what = 'the request'): string[
     return [`${what} cannot be written as JSON: ${(error as Error).message}`];
   }
   if (bytes > jsonLimits.maxRequestBytes) {
-    return [`${what} is ${bytes} bytes of JSON; the most a run takes is ${jsonLimits.maxRequestBytes} (${jsonLimits.maxRequestBytes / 1024} KB): pass large data by reference (a URL, a path or an id in input)`];
+    return [`${what} is ${bytes} bytes of JSON; the most a run takes is ${jsonLimits.maxRequestBytes} (${jsonLimits.maxRequestBytes / 1024 / 1024} MB): pass large data by reference (a URL, a path or an id in input)`];
   }
   return [];
 }

@@ -149,7 +149,7 @@ async function synthesize(context: RunContext): Promise<RunResult> {
   const results = record.tasks.currentEntries.map((entry) => ({ id: entry.task.id, description: entry.task.description, status: entry.status, output: entry.output }));
   const reservation = reserveModelCall(record, 'medium', promptSize(request.goal, request.input, results));
   const call = await callModel(record, { scriptKey: script?.key, reservation, attempts }, (reservedUsd) =>
-    callSynthesize({ goal: request.goal, runInput: request.input, results, remainingBudgetUsd: reservedUsd, ...(script ? { script } : {}) }),
+    callSynthesize({ goal: request.goal, runInput: request.input, results, reservedUsd: reservedUsd, ...(script ? { script } : {}) }),
   );
   if (call.ok) return finishWithAnswer(record, call.output.output);
   const { failure } = call;

@@ -16,7 +16,7 @@ export async function evaluateTask(task: Task, output: unknown, request: AgentRe
   const script = record.modelScript(key);
   const reservation = reserveModelCall(record, 'medium', promptSize(request.goal, task.description, task.successCriteria ?? '', output));
   const call = await callModel(record, { scriptKey: script?.key, reservation, attempts }, (reservedUsd) =>
-    evaluate({ goal: request.goal, task, output, remainingBudgetUsd: reservedUsd, useCache: request.cache, ...(script ? { script } : {}) }),
+    evaluate({ goal: request.goal, task, output, reservedUsd: reservedUsd, useCache: request.cache, ...(script ? { script } : {}) }),
   );
   if (call.ok) return call.output.verdict;
   // A broken judge does not fail good work: accept with a warning.

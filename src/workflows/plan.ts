@@ -9,7 +9,7 @@ export interface PlanLimits {
   knownTools: readonly string[];
   maxTasks: number;
   /** Budget left for executing the plan, after what planning already cost. */
-  remainingBudgetUsd: number;
+  remainingUsd: number;
   /** Tasks completed under earlier plans: a replan's tasks may depend on them. */
   completedTaskIds?: readonly string[];
   /** Tool calls that already failed (stableJson of { tool, input }): a replan may not repeat them. */
@@ -81,12 +81,12 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
   if (cycle) problems.push(`dependency cycle: ${cycle.join(' → ')}`);
 
   const estimatedUsd = estimatePlanCost(plan);
-  if (estimatedUsd > limits.remainingBudgetUsd) {
+  if (estimatedUsd > limits.remainingUsd) {
     const onlyProblem = problems.length === 0;
     problems.push(
-      `estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${limits.remainingBudgetUsd.toFixed(4)})`,
+      `estimated cost $${estimatedUsd.toFixed(4)} exceeds the budget left ($${limits.remainingUsd.toFixed(4)})`,
     );
-    if (onlyProblem) return { ok: false, problems, overBudget: { estimatedUsd, remainingUsd: limits.remainingBudgetUsd } };
+    if (onlyProblem) return { ok: false, problems, overBudget: { estimatedUsd, remainingUsd: limits.remainingUsd } };
   }
 
   if (problems.length > 0) return { ok: false, problems };

@@ -30,8 +30,8 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
         input: request.input,
         allowedTools: request.tools,
         maxTasks: request.maxTasks,
-        budgetUsd: record.ledger.remainingUsd,
-        callBudgetUsd: reservedUsd,
+        remainingUsd: record.ledger.remainingUsd,
+        reservedUsd: reservedUsd,
         scriptedTools: record.scriptedTools,
         ...(feedback ? { feedback } : {}),
         ...(answerTaskId ? { answerTaskId } : {}),
@@ -51,7 +51,7 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
       allowedTools: request.tools,
       knownTools: output.knownTools,
       maxTasks: request.maxTasks,
-      remainingBudgetUsd: record.ledger.remainingUsd,
+      remainingUsd: record.ledger.remainingUsd,
       completedTaskIds: record.tasks.completedTaskIds,
       failedCalls: record.failedCalls,
       ...(answerTaskId ? { answerTaskId } : {}),
@@ -84,7 +84,7 @@ export async function adoptSuppliedPlan(context: RunContext, supplied: Plan): Pr
     allowedTools: request.tools,
     knownTools: facts.knownTools,
     maxTasks: request.maxTasks,
-    remainingBudgetUsd: record.ledger.remainingUsd,
+    remainingUsd: record.ledger.remainingUsd,
     ...(request.outputFrom !== undefined ? { answerTaskId: request.outputFrom } : {}),
   });
   record.recordPlan(supplied, 'supplied by the request', validation.ok ? { accepted: true, order: validation.order } : { accepted: false, problems: validation.problems });

@@ -227,7 +227,7 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
         runInput: request.input,
         task: runnable,
         dependencies,
-        remainingBudgetUsd: reservedUsd,
+        reservedUsd: reservedUsd,
         useCache: request.cache,
         idempotencyKey: `${context.idempotencyKey}:${task.id}`,
         ...(feedback ? { feedback } : {}),

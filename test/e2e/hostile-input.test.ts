@@ -1,6 +1,6 @@
 // What a hostile or careless operator can send, through the real `keel` command and the webhook:
 // each gets a clear answer and an exit code, never a hang, a raw stack or a silent wait.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -67,6 +67,32 @@ describe('against a running worker', () => {
     expect(huge.code).toBe(2);
     expect(huge.stderr).toContain('goal is longer than 10000 characters');
   }, 60_000);
+});
+
+describe('doors that need only the server', () => {
+  const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: uniqueName('keel-doors') };
+
+  test('a scenario file whose deadline has passed is refused before anything starts (exit 2)', async () => {
+    const scenario = JSON.parse(readFileSync('examples/onboarding.json', 'utf8')) as { request: Record<string, unknown> };
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'keel-past-')), 'past.json');
+    writeFileSync(file, JSON.stringify({ ...scenario, request: { ...scenario.request, deadline: '2001-01-01T00:00:00Z' } }));
+    const outcome = await runKeel(['run', '--scenario', file, '--wait'], env);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('request.deadline: 2001-01-01T00:00:00Z has already passed');
+  });
+
+  test('a schedule id longer than the server takes is Temporal\'s reason and exit 2, not a stack', async () => {
+    const outcome = await runKeel(['schedule', 'create', 'Say hello', '--every', '1h', '--id', 'x'.repeat(1_500)], env);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(/^keel: Temporal refused it: .*length exceeds limit/i);
+    expect(outcome.stderr).not.toContain('    at ');
+  });
+
+  test('`keel trace` of an unknown id is one sentence and exit 2', async () => {
+    const outcome = await runKeel(['trace', 'no-such-run'], env);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toBe('keel: no run with id "no-such-run" — list recent runs in the Web UI or check the id\n');
+  });
 });
 
 describe('with no worker on the run\'s task queue', () => {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { maxRetryAfterMs, rateLimitDelayMs, toApplicationFailure } from '../../src/activities/failure-boundary';
+import { withCurrentNames } from '../../src/activities/earlier-inputs';
 import { interpolate } from '../../src/activities/interpolate';
 import { parseStructured } from '../../src/activities/create-activities';
 import { KeelError, PlanSchema } from '../../src/shared';
@@ -57,4 +58,10 @@ test('a Retry-After past the longest backoff is capped at 60 s, and the reason s
   expect(failure.message).toBe("HTTP 429 (asked to wait 11,574,074 days before retrying; capped at 60 s, the rate-limit path's longest backoff)");
   const honoured = toApplicationFailure(new KeelError('rate_limit', 'HTTP 429', { retryAfterMs: 2_000 }), 1);
   expect(honoured).toMatchObject({ nextRetryDelay: 2_000, message: 'HTTP 429' });
+});
+
+test('activity inputs scheduled before the budget names changed still carry their reservation', () => {
+  expect(withCurrentNames({ goal: 'g', remainingBudgetUsd: 0.25 })).toMatchObject({ reservedUsd: 0.25 });
+  expect(withCurrentNames({ allowedTools: [], callBudgetUsd: 0.5, budgetUsd: 1 })).toMatchObject({ reservedUsd: 0.5, remainingUsd: 1 });
+  expect(withCurrentNames({ allowedTools: [], reservedUsd: 0.1, remainingUsd: 2 })).toEqual({ allowedTools: [], reservedUsd: 0.1, remainingUsd: 2 });
 });

@@ -53,7 +53,7 @@ describe('the router', () => {
       { provider: 'secondary', model: 'gpt-4o-mini' },
     ],
   };
-  const request: RoutedRequest = { key: 'task:t1', tier: 'small', system: 's', prompt: 'p', remainingBudgetUsd: 1, cacheable: false };
+  const request: RoutedRequest = { key: 'task:t1', tier: 'small', system: 's', prompt: 'p', reservedUsd: 1, cacheable: false };
   const providers = () => [
     new OpenAIModel({ apiKey: 'sk-test-aaaaaaaa', baseURL: primary.baseURL, name: 'primary' }),
     new OpenAIModel({ apiKey: 'sk-test-bbbbbbbb', baseURL: secondary.baseURL, name: 'secondary' }),
@@ -75,7 +75,7 @@ describe('the router', () => {
   test('prices from configuration replace the table', async () => {
     primary.replies = [{ content: 'x', usage: { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 } }];
     const models = router(() => 0, { prices: { ...defaultPrices, 'gpt-4o-mini': { inputPerMillion: 1, outputPerMillion: 2 } } });
-    expect((await models.generate({ ...request, remainingBudgetUsd: 100 })).costUsd).toBe(3);
+    expect((await models.generate({ ...request, reservedUsd: 100 })).costUsd).toBe(3);
     expect(costOf('gpt-4o-mini', { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBeCloseTo(0.75, 10);
   });
 
@@ -131,11 +131,11 @@ describe('the router', () => {
     secondary.replies = [{ content: 'cheap' }];
     const models = router(() => 0);
     // $0.0001 at gpt-4o ($10/M out) is 10 tokens: too few. At gpt-4o-mini ($0.6/M) it is 166.
-    const answer = await models.generate({ ...request, tier: 'large', remainingBudgetUsd: 0.0001 });
+    const answer = await models.generate({ ...request, tier: 'large', reservedUsd: 0.0001 });
     expect(answer).toMatchObject({ text: 'cheap', provider: 'secondary' });
     expect(answer.passedOver[0]).toMatch(/^primary gpt-4o: the \$0\.000100 this call may spend cannot pay for it$/);
     expect(secondary.requests.at(-1)!.body.max_tokens).toBe(166);
-    await expect(models.generate({ ...request, remainingBudgetUsd: 0.000001 })).rejects.toMatchObject({ kind: 'budget' });
+    await expect(models.generate({ ...request, reservedUsd: 0.000001 })).rejects.toMatchObject({ kind: 'budget' });
   });
 
   test('deterministic calls are answered from the cache by content: a hit costs nothing and calls no one', async () => {

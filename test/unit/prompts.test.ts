@@ -2,7 +2,7 @@
 import { plannerPrompt, plannerSystem } from '../../src/activities/prompts';
 import type { PlanInput } from '../../src/shared';
 
-const input: PlanInput = { goal: 'score the lead', input: {}, allowedTools: ['score'], maxTasks: 5, budgetUsd: 1, callBudgetUsd: 0.5, scriptedTools: [] };
+const input: PlanInput = { goal: 'score the lead', input: {}, allowedTools: ['score'], maxTasks: 5, remainingUsd: 1, reservedUsd: 0.5, scriptedTools: [] };
 
 test('the planner is told which task id must hold the answer, and only when the request names one', () => {
   expect(plannerPrompt({ ...input, answerTaskId: 'report' }, [])).toContain('The run\'s answer is the output of the task with id "report"');

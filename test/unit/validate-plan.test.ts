@@ -1,7 +1,7 @@
 import { findCycle, topologicalOrder, validatePlan, type PlanLimits } from '../../src/workflows/plan';
 import { TaskSchema, type TaskDraft } from '../../src/shared';
 
-const limits: PlanLimits = { allowedTools: ['search', 'email'], knownTools: ['search', 'email', 'secret'], maxTasks: 5, remainingBudgetUsd: 1 };
+const limits: PlanLimits = { allowedTools: ['search', 'email'], knownTools: ['search', 'email', 'secret'], maxTasks: 5, remainingUsd: 1 };
 const tool = (id: string, name: string, dependsOn: string[] = [], extra: Partial<TaskDraft> = {}): TaskDraft => ({
   id, kind: 'tool', tool: name, description: id, dependsOn, ...extra,
 });
@@ -50,7 +50,7 @@ test('too many tasks are rejected with the count and the limit', () => {
 
 test('an estimate over the budget left is rejected with both figures', () => {
   const tasks = [tool('a', 'search', [], { estimatedCostUsd: 0.7 }), tool('b', 'search', [], { estimatedCostUsd: 0.4 })];
-  expect(problemsOf(tasks, { remainingBudgetUsd: 1 })).toEqual(['estimated cost $1.1000 exceeds the budget left ($1.0000)']);
+  expect(problemsOf(tasks, { remainingUsd: 1 })).toEqual(['estimated cost $1.1000 exceeds the budget left ($1.0000)']);
 });
 
 test('schema problems are listed with their paths', () => {

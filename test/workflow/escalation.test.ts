@@ -92,6 +92,26 @@ test('defaultAction "skip" on a critical review is not a choice: the run says it
   expect(result.escalations[0]).toMatchObject({ decidedBy: 'timeout', decision: 'reject', note: expect.stringContaining('"skip" is not a choice here (a critical task cannot be skipped)') });
 });
 
+test('a decision after someone else decided is refused with who decided and when', async () => {
+  const request = scriptedRequest({
+    tasks: [{ id: 'review', kind: 'human_review', description: 'check it', dependsOn: [] }, toolTask('ship', 'ship', ['review'])],
+    tools: { ship: [{ result: 'shipped', delayMs: 5_000 }] },
+    escalation: { timeoutMs: 60_000 },
+  });
+  const result = await withRun(request, async (workflowId) => {
+    await waitForPending(kit.keel, workflowId);
+    await kit.client.workflow.getHandle(workflowId).signal(decideSignal, { decision: 'approve', by: 'ana' });
+    // The run is now shipping; a second person's approval comes too late.
+    for (let tries = 0; tries < 50 && (await kit.keel.getPending(workflowId)) !== null; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(kit.keel.decide(workflowId, { decision: 'approve', by: 'bo' })).rejects.toThrow(
+      /this run has no pending escalation to decide; the last one \(task review\) was decided: approve by ana at \d{4}-/,
+    );
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.escalations).toEqual([expect.objectContaining({ decidedBy: 'ana' })]);
+});
+
 test('an invalid signal is recorded and ignored; the run keeps waiting for a valid one', async () => {
   const result = await withRun(review(), async (workflowId) => {
     await waitForPending(kit.keel, workflowId);

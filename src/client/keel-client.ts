@@ -1,23 +1,19 @@
-// The SDK: start a run, follow it, get its result.
+// The SDK's client: start a run, follow it, decide it, read its history; schedules.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
-import { blobStoreFor, withStoredOutput, type BlobStore } from './storage/blobs';
-import { AesGcmCodec } from './security/codec';
+import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs';
+import { AesGcmCodec } from '../security/codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { loadConfig } from './config';
-import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from './client-errors';
+import { loadConfig } from '../config';
+import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalUnreachableError } from './errors';
 import {
-  AgentRequestSchema,
   decideUpdate,
-  describeIssues,
-  jsonShapeProblems,
   KeelPhase,
   keelStatusKey,
   pendingQuery,
   replanSignal,
-  requestProblems,
   stateQuery,
   workflowIdPrefix,
   workflowType,
@@ -28,10 +24,13 @@ import {
   type PendingEscalation,
   type RunResult,
   type RunState,
-} from './shared';
-import type { agentRun } from './workflows';
+} from '../shared';
+import type { agentRun } from '../workflows';
+import { grpcCode, GrpcCode, translateError } from './grpc-errors';
+import { parseRequest, startStatus, truncate } from './request-door';
+import { stateFromResult } from './run-state';
+import { scheduleInfo, type ScheduleInfo } from './schedules';
 
-export { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalRefusedError, TemporalUnreachableError } from './client-errors';
 
 export interface KeelClientOptions {
   /** Default $TEMPORAL_ADDRESS or localhost:7233. */
@@ -60,15 +59,6 @@ export interface StartedRun {
   runId: string;
   /** True when a run with this idempotency key already existed and this call attached to it. */
   attached: boolean;
-}
-
-export interface ScheduleInfo {
-  scheduleId: string;
-  goal: string;
-  /** The cron expression or interval. */
-  spec: string;
-  nextRuns: string[];
-  recentRuns: Array<{ at: string; workflowId: string }>;
 }
 
 export class KeelClient {
@@ -365,105 +355,8 @@ export class KeelClient {
 
   /** Temporal's errors as Keel's, each a sentence that says what to do; anything else as it is. */
   private translate(error: unknown, workflowId?: string): unknown {
-    if (error instanceof WorkflowNotFoundError && workflowId) return new RunNotFoundError(workflowId);
-    const code = grpcCode(error);
-    const message = innermostMessage(error);
-    if (code === GrpcCode.unavailable || code === GrpcCode.deadlineExceeded) return new TemporalUnreachableError(this.address, { cause: error });
-    if ((error as Error | undefined)?.name === 'NamespaceNotFoundError' || (code === GrpcCode.notFound && /namespace/i.test(message))) return new TemporalRefusedError(`namespace "${this.temporal.options.namespace}" does not exist on ${this.address}: create it (\`temporal operator namespace create\`) or set TEMPORAL_NAMESPACE`, { cause: error });
-    if (code === GrpcCode.notFound && workflowId) return new RunNotFoundError(workflowId);
-    if (code === GrpcCode.invalidArgument || code === GrpcCode.resourceExhausted || code === GrpcCode.failedPrecondition) {
-      return new TemporalRefusedError(`Temporal refused it: ${message.replace(/^\d+ [A-Z_]+: /, '')}`, { cause: error });
-    }
-    return error;
+    return translateError(error, { address: this.address, namespace: this.temporal.options.namespace, ...(workflowId ? { workflowId } : {}) });
   }
+
 }
 
-/** What `keel schedule` shows, from a schedule's listing or description (the memo keeps what the user wrote). */
-function scheduleInfo(
-  scheduleId: string,
-  schedule: { memo?: Record<string, unknown> | undefined; info: { nextActionTimes: Date[]; recentActions: Array<{ takenAt: Date; action: { workflow: { workflowId: string } } }> } },
-): ScheduleInfo {
-  return {
-    scheduleId,
-    goal: typeof schedule.memo?.goal === 'string' ? schedule.memo.goal : '',
-    spec: typeof schedule.memo?.spec === 'string' ? schedule.memo.spec : '',
-    nextRuns: schedule.info.nextActionTimes.map((time) => time.toISOString()),
-    recentRuns: schedule.info.recentActions.map((action) => ({ at: action.takenAt.toISOString(), workflowId: action.action.workflow.workflowId })),
-  };
-}
-
-function stateFromResult(result: RunResult): RunState {
-  return {
-    workflowId: result.workflowId,
-    phase: result.status,
-    goal: result.goal,
-    plans: result.plans,
-    tasks: result.tasks.map((task) => ({
-      id: task.id,
-      kind: task.kind,
-      plan: task.plan,
-      description: '',
-      dependsOn: [],
-      status: task.status,
-      attempts: task.attempts,
-      costUsd: task.costUsd,
-      ...(task.tool ? { tool: task.tool } : {}),
-      ...(task.model ? { model: task.model } : {}),
-      ...(task.error ? { error: task.error } : {}),
-    })),
-    planHistory: result.planHistory,
-    ignoredSignals: [],
-    costUsd: result.costUsd,
-    budgetUsd: result.budgetUsd,
-    tokens: result.tokens,
-    cache: result.cache,
-    reservedUsd: 0,
-    ...(result.breakers ? { breakers: result.breakers } : {}),
-    result,
-  };
-}
-
-function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
-}
-
-/** KeelStatus at start: a run that brings its plan goes straight to its tasks. */
-function startStatus(request: AgentRequest): KeelPhase {
-  return request.plan ? KeelPhase.running : KeelPhase.planning;
-}
-
-/**
- * The one check of a request at Keel's doors (the SDK, and through it the CLI, schedules and the
- * webhook): its shape first (depth and size, before anything walks it), then the schema, then what
- * only a door can see (a deadline already past, a plan and its answer task).
- */
-function parseRequest(request: AgentRequestInput): { data: AgentRequest } {
-  const shape = jsonShapeProblems(request);
-  if (shape.length > 0) throw new InvalidRequestError(shape);
-  const parsed = AgentRequestSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error));
-  const problems = requestProblems(parsed.data);
-  if (problems.length > 0) throw new InvalidRequestError(problems);
-  return { data: parsed.data };
-}
-
-/** The gRPC status codes Keel tells apart. */
-const GrpcCode = { invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, failedPrecondition: 9, unavailable: 14 } as const;
-
-/** What the server said: the message of the innermost cause (the SDK wraps it in "Failed to …"). */
-function innermostMessage(error: unknown): string {
-  let message = error instanceof Error ? error.message : String(error);
-  for (let current = (error as { cause?: unknown } | undefined)?.cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
-    message = (current as { details?: string }).details || current.message || message;
-  }
-  return message;
-}
-
-/** A gRPC status code, on the error or on the error it wraps (the SDK's ServiceError keeps it on its cause). */
-function grpcCode(error: unknown): number | undefined {
-  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
-}
