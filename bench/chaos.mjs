@@ -584,7 +584,8 @@ async function badInput() {
     }),
     fc.constant({ how: 'no events', events: [] }),
   );
-  for (const { how, events } of fc.sample(corrupted, { numRuns: Math.max(10, Math.round(sizes.fuzz / 10)), seed: Number(values.seed) + 4 })) {
+  counts.histories = Math.max(10, Math.round(sizes.fuzz / 10));
+  for (const { how, events } of fc.sample(corrupted, { numRuns: counts.histories, seed: Number(values.seed) + 4 })) {
     try {
       parseHistory(JSON.stringify({ events }), `corrupted (${how})`);
       note('history', how, 'taken as whole');
@@ -605,7 +606,7 @@ async function badInput() {
     decisionRunEnded: decided.status,
     afterwards: after.status,
     seconds: (Date.now() - startedAt) / 1000,
-    note: `${counts.requests} requests (+5 sent past the client), ${counts.decisions} decisions, ${counts.scenarios} scenario files; the run kept waiting through every bad decision: ${stillWaiting}; an ordinary run afterwards ${after.status}`,
+    note: `${counts.requests} requests (+5 sent past the client), ${counts.decisions} decisions, ${counts.scenarios} scenario files, ${counts.histories} corrupted histories; the run kept waiting through every bad decision: ${stillWaiting}; an ordinary run afterwards ${after.status}`,
   };
 }
 
