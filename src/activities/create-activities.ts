@@ -6,6 +6,7 @@ import type { ModelRouter } from '../llm/router';
 import type { ModelPrice } from '../llm/pricing';
 import type { ToolRegistry } from '../tools';
 import type { BlobStore } from '../storage/blobs';
+import { agentActivities } from './agent';
 import { evaluationActivities } from './evaluation';
 import { createModelCalls } from './model-calls';
 import { planningActivities } from './planning';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
   return {
     ...planningActivities(deps, models),
     runTask,
+    ...agentActivities(deps, models, offload),
     ...evaluationActivities(deps, models),
     ...synthesisActivities(deps, models, offload),
     signalSender,

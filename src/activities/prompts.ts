@@ -1,8 +1,9 @@
-import type { EvaluateInput, PlanInput, RunTaskInput, SynthesizeInput } from '../shared';
+import type { AgentMessage, AgentStepInput, EvaluateInput, PlanInput, RunTaskInput, SynthesizeInput } from '../shared';
 
 export const plannerSystem = [
   'You are the planner of an agent run. Break the goal into a small DAG of tasks.',
-  'Each task: id, kind ("llm" | "tool" | "human_review"), description, dependsOn (ids), critical, tier ("small" | "medium" | "large"),',
+  'Each task: id, kind ("llm" | "tool" | "human_review" | "agent"), description, dependsOn (ids), critical, tier ("small" | "medium" | "large"),',
+  'An "agent" task names "tools" it may call step by step until it has an answer: use it for open-ended subtasks whose steps cannot be known in advance.',
   'for tool tasks the tool name and its input. A tool input may reference a dependency output as "{{taskId.field}}" or the run input as "{{input.field}}".',
   'Use only the tools listed. Keep the plan within the task limit and the budget. Answer with JSON only, matching the schema.',
   'When one task\'s output, as it is, answers the goal, set "outputFrom" to that task\'s id: the run ends with it and makes no final call.',
@@ -60,4 +61,24 @@ export const synthesizeSystem = 'You write the final answer of an agent run from
 
 export function synthesizePrompt(input: SynthesizeInput): string {
   return [`Goal: ${input.goal}`, `Input: ${JSON.stringify(input.runInput)}`, `Task results: ${JSON.stringify(input.results)}`].join('\n');
+}
+
+export const agentSystem = [
+  'You work toward one task by calling tools, one step at a time, until you can answer.',
+  'Each step, answer with JSON only: {"toolCalls": [{"tool": "<name>", "input": {...}}, ...]} to call tools (the calls of one step run at the same time),',
+  'or {"answer": ...} when you have the answer. Use only the tools listed, with inputs that match their schemas.',
+  'A tool result or error, and notes from the loop, come back as messages: read them before the next step.',
+].join('\n');
+
+export function agentPrompt(input: AgentStepInput, transcript: AgentMessage[], tools: unknown): string {
+  return [
+    `Overall goal: ${input.goal}`,
+    `Your task: ${input.task.description}`,
+    ...(input.task.requiredFields?.length ? [`Your answer must be a JSON object with: ${input.task.requiredFields.join(', ')}`] : []),
+    `Run input: ${JSON.stringify(input.runInput)}`,
+    ...(Object.keys(input.dependencies).length > 0 ? [`Results of earlier tasks: ${JSON.stringify(input.dependencies)}`] : []),
+    `Tools: ${JSON.stringify(tools)}`,
+    `This is step ${input.step}. What happened so far:`,
+    ...(transcript.length > 0 ? transcript.map((message) => JSON.stringify(message)) : ['(nothing yet)']),
+  ].join('\n');
 }

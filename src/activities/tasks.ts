@@ -95,7 +95,7 @@ export function taskActivities(deps: ActivityDependencies, models: ReturnType<ty
   return { runTask, offload };
 }
 
-async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {
+export async function scriptedToolOutcome(script: ScriptSlice<ScriptedToolEntry>, attempt: number, signal: AbortSignal): Promise<unknown> {
   const entry = scriptedEntryAt(script.entries, script.consumed + attempt - 1);
   if (entry.delayMs) {
     const { setTimeout: delay } = await import('node:timers/promises');

@@ -6,9 +6,9 @@ export function truncate(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
 }
 
-/** KeelStatus at start: a run that brings its plan goes straight to its tasks. */
+/** KeelStatus at start: a run that brings its plan, or is one agent loop, goes straight to its tasks. */
 export function startStatus(request: AgentRequest): KeelPhase {
-  return request.plan ? KeelPhase.running : KeelPhase.planning;
+  return request.plan || request.agent ? KeelPhase.running : KeelPhase.planning;
 }
 
 /**

@@ -158,10 +158,67 @@ export interface EvaluateOutput {
   attempt: number;
 }
 
+/** A tool call an agent's model asked for. */
+export interface AgentToolCall {
+  tool: string;
+  input: Record<string, unknown>;
+}
+
+/** One message of an agent loop's transcript, as the model reads it back at the next step. */
+export type AgentMessage =
+  | { role: 'assistant'; step: number; toolCalls: AgentToolCall[] }
+  | { role: 'tool'; step: number; tool: string; input: unknown; result?: unknown; error?: string }
+  /** What the loop itself tells the model: a repeated call, an answer it could not read. */
+  | { role: 'note'; step: number; text: string };
+
+/**
+ * Where an agent's transcript is: the newest link of a chain in the blob store (each link holds the
+ * messages it added and the link before), or, on a worker without one, the messages themselves.
+ * A step's input carries this and the messages since, never the whole transcript by value.
+ */
+export type TranscriptHead = BlobRef | { inline: AgentMessage[] };
+
+export interface AgentStepInput {
+  goal: string;
+  runInput: Record<string, unknown>;
+  task: Task;
+  dependencies: Record<string, unknown>;
+  step: number;
+  transcript?: TranscriptHead;
+  /** Messages since the transcript's head: the last step's tool results and notes. */
+  newMessages: AgentMessage[];
+  reservedUsd: number;
+  useCache?: boolean;
+  script?: ScriptSlice<ScriptedModelEntry>;
+}
+
+export interface AgentStepOutput {
+  /** Set when the model called tools; otherwise `answer` is the loop's final answer. */
+  toolCalls?: AgentToolCall[];
+  answer?: unknown;
+  transcript: TranscriptHead;
+  call: ModelCallReport;
+  attempt: number;
+}
+
+export interface ToolCallInput {
+  taskId: string;
+  tool: string;
+  input: Record<string, unknown>;
+  /** `<workflow id>:<task id>:<step>:<call index>`: the same on every retry and replay. */
+  idempotencyKey: string;
+  toolScript?: ScriptSlice<ScriptedToolEntry>;
+}
+
+/** A tool's semantic failure (or input its schema refuses) comes back as `error`, for the model to read. */
+export type ToolCallOutput = { ok: true; result: unknown; attempt: number } | { ok: false; error: string; attempt: number };
+
 /** The activities the workflow calls; implemented by createActivities(deps). */
 export interface KeelActivities {
   plan(input: PlanInput): Promise<PlanOutput>;
   runTask(input: RunTaskInput): Promise<RunTaskOutput>;
+  agentStep(input: AgentStepInput): Promise<AgentStepOutput>;
+  callTool(input: ToolCallInput): Promise<ToolCallOutput>;
   synthesize(input: SynthesizeInput): Promise<SynthesizeOutput>;
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
   /** The worker's tools and call ceilings, for a plan the request brought (a local activity: no I/O). */

@@ -36,3 +36,8 @@ export const goalMessages = {
   invisible: 'goal has no visible characters (only spaces or zero-width marks): say what the agent should achieve',
   tooLong: `goal is longer than ${goalMaxChars} characters: say what to achieve in the goal and put the data in input`,
 } as const;
+
+/** The agent loop's bounds: steps (model calls) per task, by default and at most. */
+export const agentLimits = { defaultMaxSteps: 10, maxSteps: 50, maxToolCalls: 500 } as const;
+/** The task id of a whole run that is one agent loop (request `agent`). */
+export const agentTaskId = 'agent';

@@ -5,4 +5,6 @@ export const ModelKey = {
   synthesize: 'synthesize',
   task: (taskId: string) => `task:${taskId}`,
   evaluate: (taskId: string) => `evaluate:${taskId}`,
+  /** Each model call of an agent task's loop, in order. */
+  step: (taskId: string) => `step:${taskId}`,
 } as const;

@@ -6,8 +6,18 @@ import { jsonLimits } from './limits';
 import type { AgentRequest } from './request';
 
 /** Every problem with a parsed request that only the door can see; none when it may start. */
-export function requestProblems(request: Pick<AgentRequest, 'plan' | 'outputFrom' | 'deadline'>, now: number = Date.now()): string[] {
-  return [...deadlineProblems(request.deadline, now), ...planProblems(request)];
+export function requestProblems(request: Pick<AgentRequest, 'plan' | 'outputFrom' | 'deadline'> & Partial<Pick<AgentRequest, 'agent' | 'tools'>>, now: number = Date.now()): string[] {
+  return [...deadlineProblems(request.deadline, now), ...planProblems(request), ...agentProblems(request)];
+}
+
+/** A run that is one agent loop: it needs tools, and it is its own plan. */
+function agentProblems(request: Partial<Pick<AgentRequest, 'agent' | 'tools' | 'plan' | 'outputFrom'>>): string[] {
+  if (!request.agent) return [];
+  const problems: string[] = [];
+  if (!request.tools?.length) problems.push('agent: an agent run calls tools: list the ones it may call in tools (keel run --agent --tools a,b)');
+  if (request.plan) problems.push('agent: an agent run is one loop, not a plan: give agent or plan, not both');
+  if (request.outputFrom !== undefined) problems.push('outputFrom: an agent run\'s answer is its loop\'s: leave outputFrom out');
+  return problems;
 }
 
 function deadlineProblems(deadline: string | undefined, now: number): string[] {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { goalMaxChars, goalMessages, idempotencyKeyPattern, requestDefaults, visibleCharacter } from './limits';
+import { agentLimits, goalMaxChars, goalMessages, idempotencyKeyPattern, requestDefaults, visibleCharacter } from './limits';
 import { ScriptSchema } from './scenario';
 import { OutputFromSchema, SuppliedPlanSchema } from './task';
 
@@ -50,6 +50,17 @@ export const AgentRequestSchema = z
     plan: SuppliedPlanSchema.optional(),
     /** The run's output is this task's output, and the run makes no synthesis call. */
     outputFrom: OutputFromSchema.optional(),
+    /**
+     * The run is one agent loop over `tools`: a model calls them step by step until it answers.
+     * No planner call and no synthesis call; the answer is the loop's.
+     */
+    agent: z
+      .object({
+        maxSteps: z.number().int().min(1).max(agentLimits.maxSteps).optional(),
+        maxToolCalls: z.number().int().min(1).max(agentLimits.maxToolCalls).optional(),
+      })
+      .strict()
+      .optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

@@ -46,6 +46,16 @@ export interface TaskResult {
   error?: TaskError;
   /** A `soft` verdict: accepted, with this remark. */
   warning?: string;
+  /** An agent task: the model calls its loop made, and each tool call with its step and how it ended. */
+  steps?: number;
+  toolCalls?: AgentToolCallRecord[];
+}
+
+/** One tool call of an agent loop, as the result reports it. */
+export interface AgentToolCallRecord {
+  step: number;
+  tool: string;
+  status: 'completed' | 'failed';
 }
 
 /** A signal the run could not take. A large payload is kept as the start of its JSON, with its size in bytes. */
@@ -115,9 +125,24 @@ export interface RunState {
   goal: string;
   plan?: Plan;
   plans: number;
-  tasks: Array<{ id: string; kind: TaskKind; plan: number; description: string; dependsOn: string[]; status: TaskStatus; attempts: number; costUsd: number; tool?: string; model?: string; error?: TaskError; warning?: string }>;
+  tasks: Array<{
+    id: string;
+    kind: TaskKind;
+    plan: number;
+    description: string;
+    dependsOn: string[];
+    status: TaskStatus;
+    attempts: number;
+    costUsd: number;
+    tool?: string;
+    model?: string;
+    error?: TaskError;
+    warning?: string;
+    /** An agent task: the step its loop is on (or ended at), and its tool calls. */
+    steps?: number;
+    toolCalls?: AgentToolCallRecord[];
+  }>;
   planHistory: PlanRecord[];
-  /** Signals `decide` whose payload was refused, with why; the run kept waiting. */
   /** The last signals the run could not take (at most 20), and why. */
   ignoredSignals: IgnoredSignal[];
   /** How many were ignored in all, when more than the list keeps. */

@@ -1,5 +1,5 @@
 // Task kinds, tiers and purposes: plain values, free of zod, so workflow code can import them.
-export const TaskKind = { llm: 'llm', tool: 'tool', humanReview: 'human_review' } as const;
+export const TaskKind = { llm: 'llm', tool: 'tool', humanReview: 'human_review', agent: 'agent' } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 
 export const ModelTier = { small: 'small', medium: 'medium', large: 'large' } as const;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { outputFromMessage, taskIdPattern } from './limits';
+import { agentLimits, outputFromMessage, taskIdPattern } from './limits';
 import { taskPurposes } from './task-kinds';
 
 const taskFields = {
     id: z.string().regex(taskIdPattern, 'task ids are 1-64 letters, digits, "_", "." or "-"'),
-    kind: z.enum(['llm', 'tool', 'human_review']),
+    kind: z.enum(['llm', 'tool', 'human_review', 'agent']),
     description: z.string().min(1, 'a task needs a description'),
     tool: z.string().min(1).optional(),
     input: z.record(z.string(), z.unknown()).optional(),
@@ -21,11 +21,18 @@ const taskFields = {
     consensus: z.number().int().min(2).max(5).optional(),
     /** Fields the task's output must have (checked before any evaluator). */
     requiredFields: z.array(z.string().min(1)).optional(),
+    /** An agent task: the tools its loop may call. */
+    tools: z.array(z.string().min(1)).optional(),
+    /** An agent task: the most model calls its loop makes (default 10). */
+    maxSteps: z.number().int().min(1).max(agentLimits.maxSteps).optional(),
 };
 
-function namesItsTool(task: { id: string; kind: string; tool?: string | undefined }, context: z.RefinementCtx): void {
+function namesItsTool(task: { id: string; kind: string; tool?: string | undefined; tools?: string[] | undefined }, context: z.RefinementCtx): void {
   if (task.kind === 'tool' && !task.tool) {
     context.addIssue({ code: 'custom', path: ['tool'], message: `task ${task.id} is a tool task but names no tool` });
+  }
+  if (task.kind === 'agent' && !task.tools?.length) {
+    context.addIssue({ code: 'custom', path: ['tools'], message: `task ${task.id} is an agent task but names no tools` });
   }
 }
 

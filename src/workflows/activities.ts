@@ -48,3 +48,26 @@ export function historyActivities(): Pick<KeelActivities, 'signalSender'> {
 export function workerFactsActivity(): Pick<KeelActivities, 'workerFacts'> {
   return proxyLocalActivities<KeelActivities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 3 }, summary: 'worker facts' });
 }
+
+/** An agent task's activities: each step a model call, each tool call its own activity, labelled for the Web UI. */
+export function agentStepActivity(task: Task, step: number): { agentStep: KeelActivities['agentStep']; attempts: number } {
+  const attempts = task.maxAttempts ?? attemptsByKind.rate_limit;
+  const { agentStep } = proxyActivities<KeelActivities>({
+    startToCloseTimeout: defaultTimeoutMs.model,
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { ...retry, maximumAttempts: attempts },
+    summary: `${task.id} · step ${step}`,
+  });
+  return { agentStep, attempts };
+}
+
+export function agentToolActivity(task: Task, tool: string): { callTool: KeelActivities['callTool']; attempts: number } {
+  const attempts = attemptsByKind.rate_limit;
+  const { callTool } = proxyActivities<KeelActivities>({
+    startToCloseTimeout: defaultTimeoutMs.tool,
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { ...retry, maximumAttempts: attempts },
+    summary: `${task.id} · ${tool}`,
+  });
+  return { callTool, attempts };
+}

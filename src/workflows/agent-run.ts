@@ -1,6 +1,6 @@
 // plan → validate → schedule → evaluate → recover → synthesize. The workflow decides; activities only do.
 import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { type AgentRequest, type AgentRequestInput, type BlobRef, type RunResult, type Task, isBlobRef, keelStatusKey, replanSignal, stateQuery, ModelKey } from '../shared/workflow';
+import { agentTaskId, type AgentRequest, type AgentRequestInput, type BlobRef, type Plan, type RunResult, type Task, isBlobRef, keelStatusKey, replanSignal, stateQuery, ModelKey } from '../shared/workflow';
 import { plannerActivities } from './activities';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
@@ -53,10 +53,11 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
     order = replanned.order;
   } else {
     let planning;
-    if (request.plan) {
+    const supplied = request.plan ?? (request.agent ? agentPlan(request) : undefined);
+    if (supplied) {
       // A supplied plan has no planning phase: the client started the run as `running`, which stands.
       record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
-      planning = await adoptSuppliedPlan(context, request.plan);
+      planning = await adoptSuppliedPlan(context, supplied);
     } else {
       record.setPhase('planning');
       planning = await makePlan(context, 'initial plan');
@@ -95,6 +96,14 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   if (answerTask !== undefined) return answerFrom(answerTask, record);
   if (deadlineWatched && deadlinePassed(request)) return record.finish('failed', { reason: `deadline ${request.deadline} passed` });
   return synthesize(context);
+}
+
+/** A run that is one agent loop: one agent task over the request's tools, whose answer is the run's. */
+function agentPlan(request: AgentRequest): Plan {
+  return {
+    tasks: [{ id: agentTaskId, kind: 'agent', description: request.goal, tools: request.tools, dependsOn: [], critical: true, ...(request.agent?.maxSteps ? { maxSteps: request.agent.maxSteps } : {}) }],
+    outputFrom: agentTaskId,
+  };
 }
 
 /** Runs recorded before the deadline was honoured from the run's first step. */

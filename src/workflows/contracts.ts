@@ -3,7 +3,7 @@
 // activities use; the workflow cannot afford zod, because the SDK evaluates a bundle's modules
 // afresh for every run and zod with Keel's schemas was ~12 ms of worker CPU a run and a copy in
 // memory per cached run. test/unit/workflow-contracts.test.ts holds the two to the same answers.
-import { type AgentRequest, type Decision, type Plan, type ReplanRequest, type Script, type Task, decisionKinds, failureKinds, goalMaxChars, goalMessages, idempotencyKeyPattern, outputFromMessage, visibleCharacter, requestDefaults, scriptedEntryMessages, taskIdPattern, taskPurposes } from '../shared/workflow';
+import { type AgentRequest, type Decision, type Plan, type ReplanRequest, type Script, type Task, agentLimits, decisionKinds, failureKinds, goalMaxChars, goalMessages, idempotencyKeyPattern, outputFromMessage, visibleCharacter, requestDefaults, scriptedEntryMessages, taskIdPattern, taskPurposes } from '../shared/workflow';
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: string[]; data?: undefined };
 
@@ -195,7 +195,7 @@ const dateTimePattern = new RegExp(`^${datePart}T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:
 
 const taskFields: Record<string, Field<unknown>> = {
   id: required(string({ pattern: taskIdPattern, message: 'task ids are 1-64 letters, digits, "_", "." or "-"' })),
-  kind: required(oneOf(['llm', 'tool', 'human_review'] as const)),
+  kind: required(oneOf(['llm', 'tool', 'human_review', 'agent'] as const)),
   description: required(string({ min: 1, message: 'a task needs a description' })),
   tool: optional(string({ min: 1 })),
   input: optional(record(unknownValue)),
@@ -210,9 +210,15 @@ const taskFields: Record<string, Field<unknown>> = {
   fallbackTool: optional(string({ min: 1 })),
   consensus: optional(number({ int: true, min: 2, max: 5 })),
   requiredFields: optional(array(string({ min: 1 }))),
+  tools: optional(array(string({ min: 1 }))),
+  maxSteps: optional(number({ int: true, min: 1, max: agentLimits.maxSteps })),
 };
-const namesItsTool = (checked: Task, path: Path, issues: Issue[]): boolean =>
-  checked.kind === 'tool' && !checked.tool ? failedCheck(issues, [...path, 'tool'], `task ${checked.id} is a tool task but names no tool`) !== bad : true;
+const namesItsTool = (checked: Task, path: Path, issues: Issue[]): boolean => {
+  let ok = true;
+  if (checked.kind === 'tool' && !checked.tool) ok = failedCheck(issues, [...path, 'tool'], `task ${checked.id} is a tool task but names no tool`) !== bad;
+  if (checked.kind === 'agent' && !checked.tools?.length) ok = failedCheck(issues, [...path, 'tools'], `task ${checked.id} is an agent task but names no tools`) !== bad && ok;
+  return ok;
+};
 const task = object<Task>(taskFields, 'strip', namesItsTool);
 
 const planTasks = (check: Check<Task>) => required(array(check, { min: 1, message: 'a plan needs at least one task' }));
@@ -248,6 +254,12 @@ const agentRequest = object<AgentRequest>(
     maxHistoryEvents: optional(number({ int: true, min: 10, max: 50_000 })),
     plan: optional(suppliedPlan),
     outputFrom,
+    agent: optional(
+      object(
+        { maxSteps: optional(number({ int: true, min: 1, max: agentLimits.maxSteps })), maxToolCalls: optional(number({ int: true, min: 1, max: agentLimits.maxToolCalls })) },
+        'strict',
+      ),
+    ),
     scenario: optional(script),
   },
   'strict',

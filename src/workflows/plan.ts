@@ -56,8 +56,9 @@ export function validatePlan(candidate: unknown, limits: PlanLimits): PlanValida
     for (const dependency of task.dependsOn) {
       if (!seen.has(dependency) && !completed.has(dependency)) problems.push(`task "${task.id}" depends on "${dependency}", which is not in the plan`);
     }
-    for (const tool of [task.tool, task.fallbackTool]) {
-      if (task.kind !== 'tool' || tool === undefined) continue;
+    const tools = task.kind === 'tool' ? [task.tool, task.fallbackTool] : task.kind === 'agent' ? (task.tools ?? []) : [];
+    for (const tool of tools) {
+      if (tool === undefined) continue;
       if (!limits.knownTools.includes(tool)) {
         problems.push(`task "${task.id}" uses unknown tool "${tool}" (known: ${listOrNone(limits.knownTools)})`);
       } else if (!limits.allowedTools.includes(tool)) {

@@ -267,6 +267,8 @@ function taskFigures(entry: TaskEntry) {
     ...(entry.model ? { model: entry.model } : {}),
     ...(entry.error ? { error: entry.error } : {}),
     ...(entry.warning ? { warning: entry.warning } : {}),
+    ...(entry.steps !== undefined ? { steps: entry.steps } : {}),
+    ...(entry.toolCalls ? { toolCalls: [...entry.toolCalls] } : {}),
   };
 }
 

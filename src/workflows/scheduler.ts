@@ -34,7 +34,7 @@ export async function executePlan(order: Task[], context: RunContext): Promise<E
       tasks.cancel(task.id, { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` });
       return false;
     }
-    if (task.kind === 'llm' && !(await budgetAllows(task, context))) {
+    if ((task.kind === 'llm' || task.kind === 'agent') && !(await budgetAllows(task, context))) {
       if (tasks.get(task.id).status !== 'skipped') tasks.cancel(task.id, { kind: 'budget', message: 'not started: the budget is spent' });
       return false;
     }

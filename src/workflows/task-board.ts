@@ -1,6 +1,6 @@
 // The one owner of task state: every plan's tasks, which of them are current, and every status
 // change, each checked against the transitions a task may make.
-import type { Task, TaskError, TaskStatus } from '../shared/workflow';
+import type { AgentToolCallRecord, Task, TaskError, TaskStatus } from '../shared/workflow';
 
 /** A task of some plan, as the board reports it; only the board changes it. */
 export interface TaskEntry {
@@ -15,6 +15,9 @@ export interface TaskEntry {
   readonly warning?: string;
   /** Skipped, but a human approved going on without it: dependents may run. */
   readonly waived?: boolean;
+  /** An agent task: the model calls of its loop, and its tool calls. */
+  readonly steps?: number;
+  readonly toolCalls?: readonly AgentToolCallRecord[];
 }
 
 type MutableEntry = { -readonly [K in keyof TaskEntry]: TaskEntry[K] };
@@ -102,6 +105,19 @@ export class TaskBoard {
     entry.attempts += figures.attempts;
     entry.costUsd += figures.costUsd ?? 0;
     if (figures.model !== undefined) entry.model = figures.model;
+  }
+
+  /** One step of an agent task's loop: a model call, and what it cost. */
+  recordStep(id: string, figures: { costUsd?: number; model?: string }): void {
+    const entry = this.entry(id);
+    entry.steps = (entry.steps ?? 0) + 1;
+    entry.costUsd += figures.costUsd ?? 0;
+    if (figures.model !== undefined) entry.model = figures.model;
+  }
+
+  recordToolCall(id: string, call: AgentToolCallRecord): void {
+    const entry = this.entry(id);
+    entry.toolCalls = [...(entry.toolCalls ?? []), call];
   }
 
   get(id: string): TaskEntry {

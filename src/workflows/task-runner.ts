@@ -8,6 +8,7 @@ import { recordRetries, recordTaskFailure } from './metrics';
 import { recoveryPath } from './recovery';
 import type { Outcome } from './decisions';
 import type { DecisionTaken } from './escalation';
+import { runAgentLoop } from './agent-loop';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import type { RunContext } from './run-context';
@@ -195,6 +196,16 @@ async function reviewByHuman(task: Task, context: RunContext): Promise<boolean> 
   return next.next === 'end' && next.satisfied;
 }
 
+/** An agent task's attempt is its whole loop; its steps and tool calls are on the board. */
+async function runAgentOnce(task: Task, context: RunContext): Promise<Attempt> {
+  const { tasks } = context.record;
+  tasks.start(task.id);
+  const end = await runAgentLoop(task, Object.fromEntries(task.dependsOn.map((id) => [id, tasks.outputOf(id)])), context);
+  tasks.recordAttempts(task.id, { attempts: 1 });
+  if (!end.ok && !end.cancelled) recordTaskFailure(end.kind, 0);
+  return end;
+}
+
 function preview(output: unknown): string {
   const text = typeof output === 'string' ? output : JSON.stringify(output ?? null);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
@@ -203,6 +214,7 @@ function preview(output: unknown): string {
 async function runOnce(task: Task, tool: string | undefined, feedback: string | undefined, context: RunContext): Promise<Attempt> {
   const { record, request } = context;
   const { tasks } = record;
+  if (task.kind === 'agent') return runAgentOnce(task, context);
   const runnable = { ...task, tool, ...(task.kind === 'llm' ? { tier: effectiveTier(task, request.tiers) } : {}) };
   if (runnable.tool === undefined) delete runnable.tool;
   const activity = taskActivity(runnable);

@@ -54,7 +54,7 @@ const tiers = field(fc.constantFrom('small', 'medium', 'large'), fc.constant('hu
 const task = shape(
   {
     id: field(fc.constantFrom('a', 'b.c', 'd-e', 'x'.repeat(64)), fc.constantFrom('x'.repeat(65), 'has space', '')),
-    kind: field(fc.constantFrom('llm', 'tool', 'human_review'), fc.constant('robot')),
+    kind: field(fc.constantFrom('llm', 'tool', 'human_review', 'agent'), fc.constant('robot')),
     description: text(fc.constant('do it')),
     tool: text(fc.constantFrom('crm', 'search')),
     input: field(fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })),
@@ -69,6 +69,8 @@ const task = shape(
     fallbackTool: text(fc.constant('backup')),
     consensus: int(2, 5),
     requiredFields: field(fc.array(fc.constantFrom('summary', 'score'), { maxLength: 2 }), fc.constant([''])),
+    tools: field(fc.array(fc.constantFrom('crm', 'search'), { minLength: 1, maxLength: 2 }), fc.constantFrom([], [''])),
+    maxSteps: int(1, 50),
   },
   ['id', 'kind', 'description'],
 );
@@ -91,12 +93,13 @@ const request = shape(
     // Seldom there: a random plan is mostly invalid, and would leave too few valid requests.
     plan: fc.oneof({ weight: 1, arbitrary: field(plan) }, { weight: 4, arbitrary: fc.constant(undefined) }),
     outputFrom,
+    agent: fc.oneof({ weight: 1, arbitrary: field(shape({ maxSteps: int(1, 50), maxToolCalls: int(1, 500) }, [])) }, { weight: 3, arbitrary: fc.constant(undefined) }),
     scenario: field(script),
   },
   ['goal'],
 );
 const decision = shape(
-  { decision: field(fc.constantFrom('approve', 'reject', 'replan', 'retry', 'skip'), fc.constant('maybe')), taskId: text(), note: text(), guidance: text(), by: text() },
+  { decision: field(fc.constantFrom('approve', 'reject', 'replan', 'retry', 'skip'), fc.constant('maybe')), taskId: text(), note: text(), guidance: text(), by: text(), budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers) },
   ['decision'],
 );
 const replan = shape({ guidance: text(), by: text() }, ['guidance']);

@@ -18,7 +18,7 @@ const recorded: HistorySource[] = readdirSync(directory)
 
 test('the gate holds the representative runs', () => {
   const names = recorded.map((source) => source.source);
-  for (const name of ['onboarding.json', 'flaky-tools.json', 'onboarding-replan.json', 'degrade.json', 'escalation-approval.json', 'escalation-rejected.json', 'pipeline.json', 'ticket-triage.json']) {
+  for (const name of ['onboarding.json', 'flaky-tools.json', 'onboarding-replan.json', 'degrade.json', 'escalation-approval.json', 'escalation-rejected.json', 'pipeline.json', 'ticket-triage.json', 'support-agent.json']) {
     expect(names).toContain(name);
   }
 });

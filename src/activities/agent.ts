@@ -1,0 +1,137 @@
+// An agent task's loop, one activity per step and per tool call: the workflow runs the loop. A
+// step reads the transcript back from the blob store (a chain of links, each stored once), asks
+// the model, and adds its own link; a tool call runs one tool and answers with its result or the
+// error the model should read.
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import {
+  describeIssues,
+  isBlobRef,
+  KeelError,
+  ModelKey,
+  type AgentMessage,
+  type AgentStepInput,
+  type AgentStepOutput,
+  type AgentToolCall,
+  type BlobRef,
+  type ToolCallInput,
+  type ToolCallOutput,
+  type TranscriptHead,
+} from '../shared';
+import { malformedText } from '../llm/scripted-model';
+import { inToolSpan } from '../observability/telemetry';
+import { resolveRefs, type BlobStore } from '../storage/blobs';
+import { atBoundary } from './at-boundary';
+import type { ActivityDependencies } from './create-activities';
+import { withCurrentNames } from './earlier-inputs';
+import type { createModelCalls } from './model-calls';
+import { agentPrompt, agentSystem } from './prompts';
+import { parseIfJson } from './structured-output';
+import { scriptedToolOutcome } from './tasks';
+
+const agentStepJsonSchema = z.toJSONSchema(
+  z.union([z.object({ toolCalls: z.array(z.object({ tool: z.string(), input: z.record(z.string(), z.unknown()) })).min(1) }), z.object({ answer: z.unknown() })]),
+) as Record<string, unknown>;
+
+const ToolCallsSchema = z.array(z.object({ tool: z.string().min(1), input: z.record(z.string(), z.unknown()).default({}) }).strict()).min(1);
+
+export function agentActivities(deps: ActivityDependencies, models: ReturnType<typeof createModelCalls>, offload: (value: unknown) => Promise<unknown>) {
+  const { callModel } = models;
+
+  async function agentStep(scheduled: AgentStepInput): Promise<AgentStepOutput> {
+    return atBoundary(async (spent) => {
+      const input = { ...withCurrentNames(scheduled), dependencies: await resolveRefs(scheduled.dependencies, deps.blobs) };
+      const transcript = await resolveRefs([...(await readTranscript(input.transcript, deps.blobs)), ...input.newMessages], deps.blobs);
+      const tools = deps.tools.describe(input.task.tools ?? []);
+      const known = new Set(tools.map((tool) => tool.name));
+      // Scripted tools the worker does not have are known by name alone.
+      const offered = [...tools, ...(input.task.tools ?? []).filter((name) => !known.has(name)).map((name) => ({ name, description: '(scripted)' }))];
+      const text = await callModel(
+        { key: ModelKey.step(input.task.id), tier: input.task.tier ?? 'medium', system: agentSystem, prompt: agentPrompt(input, transcript, offered), jsonSchema: agentStepJsonSchema },
+        input.script,
+        input.reservedUsd,
+        spent,
+      );
+      const step = readStep(text, input.script !== undefined);
+      const own: AgentMessage[] = step.toolCalls ? [{ role: 'assistant', step: input.step, toolCalls: step.toolCalls }] : [];
+      const head = await appendTranscript(input.transcript, [...input.newMessages, ...own], deps.blobs);
+      const answer = step.toolCalls ? {} : { answer: await offload(step.answer) };
+      return { ...(step.toolCalls ? { toolCalls: step.toolCalls } : {}), ...answer, transcript: head, call: spent.call!, attempt: Context.current().info.attempt };
+    });
+  }
+
+  async function callTool(input: ToolCallInput): Promise<ToolCallOutput> {
+    return atBoundary(async () => {
+      const context = Context.current();
+      const attempt = context.info.attempt;
+      try {
+        if (input.toolScript) {
+          const script = input.toolScript;
+          const result = await inToolSpan(input.tool, input.taskId, true, () => scriptedToolOutcome(script, attempt, context.cancellationSignal));
+          return { ok: true, result: await offload(result), attempt };
+        }
+        const tool = deps.tools.get(input.tool);
+        if (!tool) return { ok: false, error: `this worker has no tool "${input.tool}"`, attempt };
+        const parsed = tool.input.safeParse(input.input);
+        if (!parsed.success) return { ok: false, error: `input for tool "${input.tool}" is not valid: ${describeIssues(parsed.error).join('; ')}`, attempt };
+        const result = await inToolSpan(input.tool, input.taskId, false, () =>
+          tool.run(parsed.data, { workflowId: context.info.workflowExecution?.workflowId ?? '', taskId: input.taskId, idempotencyKey: input.idempotencyKey, signal: context.cancellationSignal }),
+        );
+        return { ok: true, result: await offload(result), attempt };
+      } catch (error) {
+        // The model can correct a semantic failure; anything else takes its retry path.
+        if (error instanceof KeelError && error.kind === 'semantic') return { ok: false, error: error.message, attempt };
+        throw error;
+      }
+    });
+  }
+
+  return { agentStep, callTool };
+}
+
+/**
+ * What a step's model said: tool calls, or the answer. A real model answers JSON (structured
+ * output); a scenario's `{ "text" }` entry is the answer as it is.
+ */
+export function readStep(text: string, scripted: boolean): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
+  if (scripted && text === malformedText) throw new KeelError('malformed', 'the step is not valid JSON: answer {"toolCalls": [...]} or {"answer": ...}');
+  const value = parseIfJson(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (scripted) return { answer: text };
+    throw new KeelError('malformed', `the step is not a JSON object: answer {"toolCalls": [...]} or {"answer": ...}, not ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  if ('toolCalls' in value) {
+    const calls = ToolCallsSchema.safeParse((value as { toolCalls: unknown }).toolCalls);
+    if (!calls.success) throw new KeelError('malformed', `the step's toolCalls are not valid: ${describeIssues(calls.error).join('; ')}`);
+    return { toolCalls: calls.data };
+  }
+  return { answer: 'answer' in value ? (value as { answer: unknown }).answer : value };
+}
+
+/** The transcript's messages, oldest first, by walking the chain back from its head. */
+export async function readTranscript(head: TranscriptHead | undefined, store: BlobStore | undefined): Promise<AgentMessage[]> {
+  const links: AgentMessage[][] = [];
+  for (let current = head; current !== undefined; ) {
+    if (!isBlobRef(current)) {
+      links.push(current.inline);
+      break;
+    }
+    if (!store) throw new KeelError('permanent', `the agent's transcript is in a blob store (${current.$keelBlob}), but this worker has none configured`);
+    const json = await store.get(current.$keelBlob);
+    if (json === undefined) throw new KeelError('permanent', `the agent's transcript link ${current.$keelBlob} is missing from the ${store.kind} blob store`);
+    const link = JSON.parse(json) as { previous?: BlobRef; messages: AgentMessage[] };
+    links.push(link.messages);
+    current = link.previous;
+  }
+  return links.reverse().flat();
+}
+
+/** Adds a link with these messages; content-addressed, so a retried step writes the same link. */
+export async function appendTranscript(head: TranscriptHead | undefined, messages: AgentMessage[], store: BlobStore | undefined): Promise<TranscriptHead> {
+  if (!store) return { inline: [...(head && !isBlobRef(head) ? head.inline : []), ...messages] };
+  const json = JSON.stringify({ ...(head && isBlobRef(head) ? { previous: head } : {}), messages: head && !isBlobRef(head) ? [...head.inline, ...messages] : messages });
+  const id = createHash('sha256').update(json).digest('hex');
+  await store.put(id, json);
+  return { $keelBlob: id, bytes: Buffer.byteLength(json), preview: `transcript link: ${messages.length} message(s)` };
+}

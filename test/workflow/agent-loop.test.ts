@@ -1,0 +1,139 @@
+// The agent loop on a real dev server: a model calls tools step by step until it answers, each
+// step and each tool call its own activity, within the bounds the workflow holds.
+import { readFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import path from 'node:path';
+import { InvalidRequestError } from '../../src/client';
+import { parseScenario, type AgentRequestInput, type ScriptedModelEntry, type ScriptedToolEntry } from '../../src/shared';
+import { activityInputs, activityTimeline } from '../helpers/history';
+import { createTestKit, type TestKit } from '../helpers/temporal';
+
+let kit: TestKit;
+beforeAll(async () => {
+  kit = await createTestKit();
+});
+afterAll(async () => kit.close());
+
+/** A whole run as one agent loop over `tools`, scripted. */
+function agentRequest(options: { steps: ScriptedModelEntry[]; tools: Record<string, ScriptedToolEntry[]>; maxSteps?: number; model?: Record<string, ScriptedModelEntry[]> }): AgentRequestInput {
+  return {
+    goal: 'help the customer with order 7',
+    tools: Object.keys(options.tools),
+    agent: options.maxSteps ? { maxSteps: options.maxSteps } : {},
+    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
+    scenario: { model: { 'step:agent': options.steps, ...options.model }, tools: options.tools },
+  };
+}
+
+test('support-agent: parallel calls in a step, a semantic failure the model corrects, and the answer is the run\'s', async () => {
+  const { request } = parseScenario(readFileSync(path.resolve(__dirname, '../../examples/support-agent.json'), 'utf8'), 'support-agent.json');
+  const result = await kit.run(request);
+  expect(result.status).toBe('completed');
+  expect(result.output).toBe('Order 7 left the warehouse this morning and arrives Thursday; the blue mug is back in stock (14 left).');
+  expect(result.tasks).toEqual([
+    expect.objectContaining({
+      id: 'agent',
+      kind: 'agent',
+      status: 'completed',
+      steps: 3,
+      toolCalls: [
+        { step: 1, tool: 'lookup_order', status: 'failed' },
+        { step: 1, tool: 'check_stock', status: 'completed' },
+        { step: 2, tool: 'lookup_order', status: 'completed' },
+      ],
+    }),
+  ]);
+  const timeline = await activityTimeline(kit.client, result.workflowId);
+  // No planner and no synthesis call: steps and tool calls only, labelled for the Web UI.
+  expect(timeline.summaries).toEqual(['agent · step 1', 'agent · lookup_order', 'agent · check_stock', 'agent · step 2', 'agent · lookup_order', 'agent · step 3']);
+  // The two calls of step 1 were both scheduled before either completed: they ran side by side.
+  const calls = await activityInputs(kit.client, result.workflowId, 'callTool');
+  expect(calls).toEqual([
+    expect.objectContaining({ tool: 'lookup_order', input: { orderId: 71 }, idempotencyKey: `${result.workflowId}:agent:1:0` }),
+    expect.objectContaining({ tool: 'check_stock', input: { sku: 'MUG-BLUE' }, idempotencyKey: `${result.workflowId}:agent:1:1` }),
+    expect.objectContaining({ tool: 'lookup_order', input: { orderId: 7 }, idempotencyKey: `${result.workflowId}:agent:2:0` }),
+  ]);
+  const history = await kit.client.workflow.getHandle(result.workflowId).fetchHistory();
+  const scheduledAt = (index: number) => history.events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callTool')[index]!.eventId;
+  const firstCompletion = history.events!.find((event) => event.eventType === 12 /* ACTIVITY_TASK_COMPLETED */ && Number(event.eventId) > Number(scheduledAt(0)))!.eventId;
+  expect(Number(scheduledAt(1))).toBeLessThan(Number(firstCompletion));
+  // The model read the semantic failure at step 2, as a message, not as a failed run.
+  const steps = (await activityInputs(kit.client, result.workflowId, 'agentStep')) as Array<{ step: number; newMessages: Array<{ tool?: string; error?: string; result?: unknown }>; transcript?: unknown }>;
+  expect(steps.map((step) => step.step)).toEqual([1, 2, 3]);
+  expect(steps[1]!.newMessages).toEqual([
+    expect.objectContaining({ tool: 'lookup_order', error: 'no order 71 for ana@example.com (her orders: 7, 12)' }),
+    expect.objectContaining({ tool: 'check_stock', result: { sku: 'MUG-BLUE', inStock: 14 } }),
+  ]);
+  // Each step carries one reference to the transcript so far, never the transcript itself.
+  expect(steps[0]!.transcript).toBeUndefined();
+  expect(steps[2]!.transcript).toEqual(expect.objectContaining({ $keelBlob: expect.stringMatching(/^[0-9a-f]{64}$/) }));
+});
+
+test('maxSteps: a loop that never answers ends semantic, naming the bound; a non-critical agent is skipped and the run is partial', async () => {
+  const result = await kit.run({
+    goal: 'research, then answer',
+    tools: ['search', 'answer_tool'],
+    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
+    plan: {
+      tasks: [
+        { id: 'research', kind: 'agent', description: 'dig around', tools: ['search'], maxSteps: 2, critical: false },
+        { id: 'reply', kind: 'tool', tool: 'answer_tool', description: 'answer' },
+      ],
+      outputFrom: 'reply',
+    },
+    scenario: {
+      model: { 'step:research': [{ toolCalls: [{ tool: 'search', input: { q: 'a' } }] }, { toolCalls: [{ tool: 'search', input: { q: 'b' } }] }] },
+      tools: { search: [{ result: 'nothing' }], answer_tool: [{ result: 'done' }] },
+    },
+  });
+  expect(result.status).toBe('partial');
+  expect(result.tasks[0]).toMatchObject({ id: 'research', status: 'skipped', steps: 2, error: { kind: 'semantic', message: expect.stringContaining('agent loop: maxSteps (2) reached without an answer') } });
+  expect(result.reason).toContain('maxSteps (2) reached');
+});
+
+test('loop detection: the same call twice in a row is pointed out to the model; a third time ends the loop', async () => {
+  const same = { toolCalls: [{ tool: 'lookup_order', input: { orderId: 7 } }] };
+  const result = await kit.run(agentRequest({ steps: [same, same, same, { text: 'never reached' }], tools: { lookup_order: [{ result: { status: 'paid' } }] }, maxSteps: 5, model: { plan: [{ fail: 'permanent', message: 'no planner here' }] } }));
+  expect(result.status).not.toBe('completed');
+  expect(result.tasks[0]).toMatchObject({ id: 'agent', status: 'failed', steps: 3, error: { kind: 'semantic', message: expect.stringContaining('the same tool call(s) three steps in a row') } });
+  const steps = (await activityInputs(kit.client, result.workflowId, 'agentStep')) as Array<{ newMessages: Array<{ role: string; text?: string }> }>;
+  expect(steps[2]!.newMessages).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'note', text: expect.stringContaining('the same tool call(s) as at the step before') })]));
+});
+
+test('a tool the agent may not call, and a malformed step, come back to the model, which goes on', async () => {
+  const result = await kit.run(
+    agentRequest({
+      steps: [{ toolCalls: [{ tool: 'delete_everything', input: {} }] }, { fail: 'malformed' }, { json: { answer: { orderId: 7, status: 'paid' } } }],
+      tools: { lookup_order: [{ result: {} }] },
+    }),
+  );
+  expect(result.status).toBe('completed');
+  expect(JSON.parse(result.output!)).toEqual({ orderId: 7, status: 'paid' });
+  expect(result.tasks[0]).toMatchObject({ steps: 3, toolCalls: [{ step: 1, tool: 'delete_everything', status: 'failed' }] });
+  const steps = (await activityInputs(kit.client, result.workflowId, 'agentStep')) as Array<{ newMessages: Array<{ role: string; error?: string; text?: string }> }>;
+  expect(steps[1]!.newMessages[0]).toMatchObject({ role: 'tool', error: 'there is no tool "delete_everything" here; you may call: lookup_order' });
+  expect(steps[2]!.newMessages.at(-1)).toMatchObject({ role: 'note', text: expect.stringContaining('could not be read') });
+  expect((await activityTimeline(kit.client, result.workflowId)).types).not.toContain('plan');
+});
+
+test('the doors refuse an agent run without tools, or with a plan too', async () => {
+  await expect(kit.keel.startRun({ goal: 'g', agent: {} })).rejects.toThrow(InvalidRequestError);
+  await expect(kit.keel.startRun({ goal: 'g', agent: {} })).rejects.toThrow(/agent: an agent run calls tools: list the ones it may call in tools/);
+  await expect(kit.keel.startRun({ goal: 'g', tools: ['x'], agent: {}, plan: { tasks: [{ id: 'a', kind: 'tool', tool: 'x', description: 'd' }] } })).rejects.toThrow(/give agent or plan, not both/);
+  await expect(kit.keel.startRun({ goal: 'g', tools: ['x'], plan: { tasks: [{ id: 'a', kind: 'agent', description: 'd' }] } })).rejects.toThrow(/task a is an agent task but names no tools/);
+});
+
+test('30 steps: each step\'s input stays the same size (one transcript reference), so history grows linearly', async () => {
+  const steps: ScriptedModelEntry[] = Array.from({ length: 30 }, (_unused, index) => ({ toolCalls: [{ tool: 'read_page', input: { page: index + 1 } }] }));
+  const page = 'x'.repeat(1_000);
+  const result = await kit.run(agentRequest({ steps: [...steps, { text: 'read them all' }], tools: { read_page: [{ result: { page } }] }, maxSteps: 31 }));
+  expect(result).toMatchObject({ status: 'completed', tasks: [expect.objectContaining({ steps: 31 })] });
+  const inputs = (await activityInputs(kit.client, result.workflowId, 'agentStep')).map((input) => JSON.stringify(input).length);
+  // Step 2 on carries the last step's results and one reference; step 31 is no bigger than step 2.
+  expect(Math.max(...inputs.slice(1))).toBeLessThan(1.2 * Math.min(...inputs.slice(1)));
+  const exported = JSON.parse(historyToJSON(await kit.client.workflow.getHandle(result.workflowId).fetchHistory())) as { events: Array<{ eventType: string }> };
+  const history = JSON.stringify(exported);
+  const transcript = 30 * JSON.stringify({ role: 'tool', step: 1, tool: 'read_page', input: { page: 1 }, result: { page } }).length;
+  // Measured, not asserted (a scripted run's step and tool inputs also carry their script slices):
+  process.stdout.write(`agent loop, 31 steps: history ${history.length} bytes, transcript ${transcript} bytes: ${(history.length / transcript).toFixed(2)}×, ${Math.round(history.length / 31)} bytes a step\n`);
+}, 120_000);
