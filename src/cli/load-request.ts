@@ -13,6 +13,9 @@ export interface RunCommandOptions {
   /** A JSON file with the run's own plan, `{ "tasks": [...] }`. */
   plan?: string;
   outputFrom?: string;
+  /** The run is one agent loop over --tools. */
+  agent?: boolean;
+  maxSteps?: string;
 }
 
 /** The request `keel run` starts: the scenario's, or one built from GOAL, with flags applied on top. */
@@ -43,6 +46,11 @@ export function loadRequest(goal: string | undefined, options: RunCommandOptions
     if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(options.budget.trim())) throw new CliError(`--budget must be a decimal number of US dollars, e.g. 0.50 (got "${options.budget}")`);
     const budgetUsd = Number(options.budget);
     request = { ...request, budgetUsd };
+  }
+  if (options.maxSteps !== undefined && !options.agent && !request.agent) throw new CliError('--max-steps goes with --agent: `keel run "GOAL" --agent --tools a,b --max-steps 5`');
+  if (options.agent || options.maxSteps !== undefined) {
+    if (options.maxSteps !== undefined && !/^\d+$/.test(options.maxSteps)) throw new CliError(`--max-steps takes a whole number from 1 to 50 (got "${options.maxSteps}")`);
+    request = { ...request, agent: { ...request.agent, ...(options.maxSteps !== undefined ? { maxSteps: Number(options.maxSteps) } : {}) } };
   }
   if (options.cache === false) request = { ...request, cache: false };
   if (options.id) request = { ...request, idempotencyKey: options.id };

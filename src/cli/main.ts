@@ -72,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--input <json>', 'the run input, a JSON object')
     .option('--plan <file>', 'your own plan, { "tasks": [...] }: no planner call (--tools defaults to the tools it names)')
     .option('--output-from <task>', "the run's answer is this task's output: no synthesis call")
+    .option('--agent', 'the run is one agent loop: a model calls --tools step by step until it answers (no planner, no synthesis)')
+    .option('--max-steps <n>', 'with --agent: the most model calls the loop makes (default 10, at most 50)')
     .option('--no-cache', 'no model call of this run reads or writes the response cache')
     .option('--wait', 'wait for the result (exit 0 when completed or partial)')
     .option('--json', 'print JSON only (with --wait: exactly the RunResult)')

@@ -38,8 +38,9 @@ export function renderTaskLine(task: RunState['tasks'][number]): string {
   const attempts = task.attempts > 1 ? `, ${task.attempts} attempts` : '';
   const cost = task.costUsd > 0 ? `, $${task.costUsd.toFixed(6)}` : '';
   const model = task.model ? `, ${task.model}` : '';
+  const steps = task.steps !== undefined ? `, step ${task.steps}${task.toolCalls?.length ? ` (${task.toolCalls.length} tool call${task.toolCalls.length === 1 ? '' : 's'})` : ''}` : '';
   const error = task.error ? ` — ${task.error.kind}: ${task.error.message}` : '';
-  return `  ${icons[task.status]} ${task.id.padEnd(10)} ${what.padEnd(22)} ${task.status}${attempts}${model}${cost}${error}`;
+  return `  ${icons[task.status]} ${task.id.padEnd(10)} ${what.padEnd(22)} ${task.status}${steps}${attempts}${model}${cost}${error}`;
 }
 
 export function renderResult(result: RunResult): string {

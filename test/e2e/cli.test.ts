@@ -44,6 +44,18 @@ describe('against a running worker', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ workflowId: id, phase: 'completed', result: { status: 'completed' } });
   });
 
+  test('`keel run --agent` runs one agent loop; --max-steps sets its bound, and without --agent is refused', async () => {
+    const outcome = await runKeel(['run', '--scenario', 'examples/support-agent.json', '--agent', '--max-steps', '4', '--wait', '--json'], env);
+    expect(outcome.code).toBe(0);
+    const result = JSON.parse(outcome.stdout) as RunResult;
+    expect(result).toMatchObject({ status: 'completed', plans: 1, tasks: [expect.objectContaining({ id: 'agent', kind: 'agent', steps: 3 })] });
+    const refused = await runKeel(['run', 'Where is order 7?', '--max-steps', '4'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--max-steps goes with --agent');
+    const followed = await runKeel(['run', '--scenario', 'examples/support-agent.json', '--wait'], env);
+    expect(followed.stdout).toMatch(/agent\s+agent\s+completed, step 3 \(3 tool calls\)/);
+  });
+
   test('a run that fails exits non-zero with the reason', async () => {
     const outcome = await runKeel(['run', 'Do something real', '--wait', '--json'], env);
     expect(outcome.code).toBe(1);
