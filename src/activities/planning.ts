@@ -30,12 +30,12 @@ export function planningActivities(deps: ActivityDependencies, models: ReturnTyp
         spent,
       );
       const plan = parseStructured(text, PlanSchema, 'plan');
-      return { plan, knownTools, call: spent.call!, attempt: Context.current().info.attempt, ceilings: tierCeilings(input.script !== undefined) };
+      return { plan, knownTools, call: spent.call!, attempt: Context.current().info.attempt, ceilings: tierCeilings(input.script !== undefined), approvalTools: deps.tools.approvalTools };
     });
   }
 
   async function workerFacts(input: WorkerFactsInput): Promise<WorkerFacts> {
-    return { knownTools: knownToolsWith(input.scriptedTools), ceilings: tierCeilings(input.scripted) };
+    return { knownTools: knownToolsWith(input.scriptedTools), ceilings: tierCeilings(input.scripted), approvalTools: deps.tools.approvalTools };
   }
 
   return { plan, workerFacts };

@@ -80,6 +80,8 @@ export interface PlanOutput {
   attempt: number;
   /** Per tier, what a call can cost at most, so the workflow can reserve before it schedules. */
   ceilings?: Record<ModelTier, TierCeiling>;
+  /** Tools of this worker that ask a human before each call. */
+  approvalTools?: string[];
 }
 
 /** What a supplied plan is checked against, without a planner call: asked of the worker itself. */
@@ -94,6 +96,8 @@ export interface WorkerFacts {
   /** Tool names this worker or the scenario can run. */
   knownTools: string[];
   ceilings: Record<ModelTier, TierCeiling>;
+  /** Tools of this worker that ask a human before each call. */
+  approvalTools?: string[];
 }
 
 export interface RunTaskInput {

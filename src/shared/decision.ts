@@ -11,6 +11,8 @@ export const DecisionSchema = z
     by: z.string().min(1).max(200).optional(),
     /** Approving a budget_exhausted escalation: raise the budget by this much (default: the request's budgetUsd). */
     budgetUsd: z.number().positive('budgetUsd must be more than 0').max(10_000).optional(),
+    /** Approving a tool_approval escalation: run the tool with this input instead of the one proposed. */
+    input: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type Decision = z.output<typeof DecisionSchema>;

@@ -13,6 +13,7 @@ export const EscalationKind = {
   budgetExhausted: 'budget_exhausted',
   noConsensus: 'no_consensus',
   planningFailed: 'planning_failed',
+  toolApproval: 'tool_approval',
 } as const;
 export type EscalationKind = (typeof EscalationKind)[keyof typeof EscalationKind];
 

@@ -61,6 +61,8 @@ export const AgentRequestSchema = z
       })
       .strict()
       .optional(),
+    /** Tools whose every call waits for a human's approval in this run, besides those that ask for it themselves. */
+    approvals: z.object({ tools: z.array(z.string().min(1)).default([]) }).strict().optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

@@ -13,6 +13,8 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   name: string;
   description: string;
   input: z.ZodType<Input>;
+  /** Ask a human before each call: the run waits (escalation `tool_approval`) with the exact input. Default false. */
+  needsApproval?: boolean;
   run(input: Input, context: ToolContext): Promise<Output>;
 }
 

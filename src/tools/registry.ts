@@ -16,6 +16,11 @@ export class ToolRegistry {
     return [...this.tools.keys()];
   }
 
+  /** Tools that ask a human before each call. */
+  get approvalTools(): string[] {
+    return [...this.tools.values()].filter((tool) => tool.needsApproval === true).map((tool) => tool.name);
+  }
+
   get(name: string): ToolDefinition<unknown> | undefined {
     return this.tools.get(name) as ToolDefinition<unknown> | undefined;
   }

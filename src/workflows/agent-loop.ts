@@ -7,6 +7,7 @@ import { agentStepActivity, agentToolActivity } from './activities';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import type { RunContext } from './run-context';
+import { approveCall, needsApproval } from './tool-approval';
 
 /** How the loop ended: the model's answer, or a failure with its kind. */
 export type AgentLoopEnd = { ok: true; output: unknown } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
@@ -104,6 +105,15 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
     record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: 'failed' });
     return { message: { role: 'tool', step, tool: toolCall.tool, input: toolCall.input, error: `there is no tool "${toolCall.tool}" here; you may call: ${allowed.join(', ')}` } };
   }
+  let input = toolCall.input;
+  if (needsApproval(context, toolCall.tool)) {
+    const approval = await approveCall(context, task, toolCall.tool, input, true);
+    if (!approval.approved) {
+      record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: 'failed' });
+      return { message: { role: 'tool', step, tool: toolCall.tool, input, error: approval.reason } };
+    }
+    input = approval.input;
+  }
   const slice = record.toolScript(toolCall.tool);
   const toolScript: ScriptSlice<ScriptedToolEntry> | undefined = slice ? { ...slice, consumed: slice.consumed + offset } : undefined;
   const activity = agentToolActivity(task, toolCall.tool);
@@ -111,7 +121,7 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
     activity.callTool({
       taskId: task.id,
       tool: toolCall.tool,
-      input: toolCall.input,
+      input,
       idempotencyKey: `${context.idempotencyKey}:${task.id}:${step}:${index}`,
       ...(toolScript ? { toolScript } : {}),
     }),
@@ -123,7 +133,7 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
   }
   const { output } = call;
   record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: output.ok ? 'completed' : 'failed' });
-  return { message: { role: 'tool', step, tool: toolCall.tool, input: toolCall.input, ...(output.ok ? { result: output.result } : { error: output.error }) } };
+  return { message: { role: 'tool', step, tool: toolCall.tool, input, ...(output.ok ? { result: output.result } : { error: output.error }) } };
 }
 
 function truncate(text: string): string {

@@ -260,6 +260,7 @@ const agentRequest = object<AgentRequest>(
         'strict',
       ),
     ),
+    approvals: optional(object({ tools: withDefault(array(string({ min: 1 })), () => []) }, 'strict')),
     scenario: optional(script),
   },
   'strict',
@@ -273,6 +274,7 @@ const decision = object<Decision>(
     guidance: optional(string({ max: 4_000 })),
     by: optional(string({ min: 1, max: 200 })),
     budgetUsd: optional(number({ above: 0, max: 10_000, message: 'budgetUsd must be more than 0' })),
+    input: optional(record(unknownValue)),
   },
   'strict',
 );

@@ -12,12 +12,16 @@ export type Escalation =
   /** `beforeStart`: the budget ran out before the task could start, not during it. */
   | { kind: 'budget_exhausted'; task: Task; beforeStart: boolean; budgetUsd: number; raiseUsd: number }
   | { kind: 'replans_exhausted'; replans: number }
-  | { kind: 'planning_failed'; failure: string };
+  | { kind: 'planning_failed'; failure: string }
+  /** A call of a tool that needs a human's approval: the exact input the model or the plan chose. */
+  | { kind: 'tool_approval'; task: Task; tool: string; input: Record<string, unknown>; inLoop: boolean };
 
 /** What should happen next, as a decision says. */
 export type Outcome =
-  /** Take what the task produced (or, for a review, the human's approval) and go on. */
-  | { type: 'accept' }
+  /** Take what the task produced (or, for a review, the human's approval) and go on; for a tool call, run it (with `input` when the human edited it). */
+  | { type: 'accept'; input?: Record<string, unknown> }
+  /** Do not make the tool call: an agent's model reads `reason` as its result; a tool task fails with it. */
+  | { type: 'refuse'; reason: string }
   /** Go on without the task: it is skipped, and its dependents run without its output. */
   | { type: 'waive' }
   /** Run the task, or ask the planner, again. */
@@ -73,6 +77,16 @@ export function choicesFor(escalation: Escalation): Choice[] {
     }
     case 'replans_exhausted':
       return [{ decision: 'approve', effect: 'allow one more replan' }, { decision: 'replan', effect: 'allow one more replan, with your guidance' }, reject];
+    case 'tool_approval': {
+      const { task, tool, inLoop } = escalation;
+      return [
+        { decision: 'approve', effect: `run ${tool} with this input, or with yours in "input" (an object its schema accepts)` },
+        {
+          decision: 'reject',
+          effect: inLoop ? `do not run it: the agent reads your note as the call's result and goes on` : `do not run it: task ${task.id} fails with your note, and the run recovers as from a semantic failure`,
+        },
+      ];
+    }
     case 'planning_failed':
       return [
         { decision: 'retry', effect: 'ask the planner again, once what failed is fixed (a model provider on the worker, the provider back up)' },
@@ -117,6 +131,8 @@ function approval(escalation: Escalation, decision: DecisionTaken): Outcome {
     case 'planning_failed':
       // Not offered (choicesFor): the desk refuses it before it gets here.
       return { type: 'retry' };
+    case 'tool_approval':
+      return { type: 'accept', ...(decision.input ? { input: decision.input } : {}) };
     default:
       return unreachable(escalation);
   }
@@ -142,6 +158,8 @@ function rejection(escalation: Escalation, decision: DecisionTaken): Outcome {
       return { type: 'halt', status: 'rejected', reason: `${decision.by} rejected the run after ${escalation.replans} replan(s)${note}` };
     case 'planning_failed':
       return { type: 'halt', status: 'failed', reason: `${escalation.failure}; ${decision.by} ended the run${note}` };
+    case 'tool_approval':
+      return { type: 'refuse', reason: `${decision.by} did not approve this call of ${escalation.tool}${note}` };
     default:
       return unreachable(escalation);
   }

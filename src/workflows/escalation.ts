@@ -87,6 +87,9 @@ export class EscalationDesk {
     if (parsed.data.budgetUsd !== undefined && !(pending.kind === 'budget_exhausted' && decision === 'approve')) {
       return '"budgetUsd" only goes with "approve" on a budget_exhausted escalation; leave it out';
     }
+    if (parsed.data.input !== undefined && !(pending.kind === 'tool_approval' && decision === 'approve')) {
+      return '"input" only goes with "approve" on a tool_approval escalation (the edited tool input); leave it out';
+    }
     return undefined;
   }
 

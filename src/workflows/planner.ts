@@ -47,6 +47,7 @@ export async function makePlan(context: RunContext, reason: string, replan?: Rep
     }
     const { output } = call;
     if (output.ceilings) record.ceilings = output.ceilings;
+    if (output.approvalTools) record.approvalTools = output.approvalTools;
     const validation = validatePlan(output.plan, {
       allowedTools: request.tools,
       knownTools: output.knownTools,
@@ -80,6 +81,7 @@ export async function adoptSuppliedPlan(context: RunContext, supplied: Plan): Pr
   const { request, record } = context;
   const facts = await workerFactsActivity().workerFacts({ scriptedTools: record.scriptedTools, scripted: record.isScripted });
   record.ceilings = facts.ceilings;
+  if (facts.approvalTools) record.approvalTools = facts.approvalTools;
   const validation = validatePlan(supplied, {
     allowedTools: request.tools,
     knownTools: facts.knownTools,

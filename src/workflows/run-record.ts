@@ -18,6 +18,7 @@ export interface RunRecordSnapshot {
   failedCalls: string[];
   replans: number;
   ceilings?: Record<ModelTier, TierCeiling>;
+  approvalTools?: string[];
   entries: TaskBoardSnapshot['entries'];
   /** Indexes into `entries` of the current plan's tasks, by id order. */
   current: TaskBoardSnapshot['current'];
@@ -48,6 +49,8 @@ export class RunRecord {
   halt?: Halt;
   /** What one call of each tier can cost at most, as the worker that planned said. */
   ceilings?: Record<ModelTier, TierCeiling>;
+  /** The worker's tools that ask a human before each call, as the worker that planned said. */
+  approvalTools: string[] = [];
   /** Every task of every plan, and every change of their state. */
   readonly tasks = new TaskBoard();
   private readonly consumed = new Map<string, number>();
@@ -164,6 +167,7 @@ export class RunRecord {
       failedCalls: this.failedCalls,
       replans: this.replans,
       ...(this.ceilings ? { ceilings: this.ceilings } : {}),
+      ...(this.approvalTools.length > 0 ? { approvalTools: this.approvalTools } : {}),
       ...this.tasks.snapshot(),
       consumed: Object.fromEntries(this.consumed),
       ledger: this.ledger.snapshot(),
@@ -180,6 +184,7 @@ export class RunRecord {
     this.failedCalls.push(...snapshot.failedCalls);
     this.replans = snapshot.replans;
     if (snapshot.ceilings) this.ceilings = snapshot.ceilings;
+    if (snapshot.approvalTools) this.approvalTools = snapshot.approvalTools;
     this.tasks.restore(snapshot);
     for (const [key, count] of Object.entries(snapshot.consumed)) this.consumed.set(key, count);
     this.ledger.restore(snapshot.ledger);

@@ -9,6 +9,7 @@ import { recoveryPath } from './recovery';
 import type { Outcome } from './decisions';
 import type { DecisionTaken } from './escalation';
 import { runAgentLoop } from './agent-loop';
+import { approveCall, needsApproval } from './tool-approval';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
 import type { RunContext } from './run-context';
@@ -144,6 +145,9 @@ function applyOutcome(outcome: Outcome, decision: DecisionTaken, task: Task, con
     case 'halt':
       record.stop({ status: outcome.status, reason: outcome.reason });
       return { next: 'end', satisfied: false };
+    case 'refuse':
+      // Only a tool_approval refuses, and the call's own caller takes it (approveCall).
+      return { next: 'end', satisfied: false };
     default:
       return unhandled(outcome);
   }
@@ -221,6 +225,11 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
   const modelScript = task.kind === 'llm' ? record.modelScript(ModelKey.task(task.id)) : undefined;
   const toolScript = task.kind === 'tool' && tool ? record.toolScript(tool) : undefined;
   tasks.start(task.id);
+  if (runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool)) {
+    const approval = await approveCall(context, task, runnable.tool, runnable.input ?? {}, false);
+    if (!approval.approved) return { ok: false, kind: 'semantic', message: approval.reason, cancelled: false };
+    runnable.input = approval.input;
+  }
   const dependencies = Object.fromEntries(task.dependsOn.map((id) => [id, tasks.outputOf(id)]));
   const call = await callModel(
     record,

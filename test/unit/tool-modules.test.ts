@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, loadConfig } from '../../src/config';
 import { defaultDependencies } from '../../src/worker';
+import { defineTool, ToolRegistry } from '../../src/tools';
+import { z } from 'zod';
 
 const directory = mkdtempSync(path.join(tmpdir(), 'keel-tools-'));
 const zod = JSON.stringify(require.resolve('zod'));
@@ -50,4 +52,12 @@ test.each([
   const toolModules = [make()];
   expect(() => defaultDependencies({ home, toolModules })).toThrow(ConfigurationError);
   expect(() => defaultDependencies({ home, toolModules })).toThrow(message);
+});
+
+test('a tool declared needsApproval is one the worker reports as asking a human first', () => {
+  const registry = new ToolRegistry([
+    defineTool({ name: 'refund', description: 'refunds', input: z.object({ cents: z.number() }), needsApproval: true, run: async () => 'ok' }) as never,
+    defineTool({ name: 'lookup', description: 'looks up', input: z.object({}), run: async () => 'ok' }) as never,
+  ]);
+  expect(registry.approvalTools).toEqual(['refund']);
 });

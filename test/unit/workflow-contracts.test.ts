@@ -94,12 +94,13 @@ const request = shape(
     plan: fc.oneof({ weight: 1, arbitrary: field(plan) }, { weight: 4, arbitrary: fc.constant(undefined) }),
     outputFrom,
     agent: fc.oneof({ weight: 1, arbitrary: field(shape({ maxSteps: int(1, 50), maxToolCalls: int(1, 500) }, [])) }, { weight: 3, arbitrary: fc.constant(undefined) }),
+    approvals: fc.oneof({ weight: 1, arbitrary: field(shape({ tools: field(fc.array(fc.constantFrom('crm', 'refund'), { maxLength: 2 }), fc.constant([''])) }, [])) }, { weight: 3, arbitrary: fc.constant(undefined) }),
     scenario: field(script),
   },
   ['goal'],
 );
 const decision = shape(
-  { decision: field(fc.constantFrom('approve', 'reject', 'replan', 'retry', 'skip'), fc.constant('maybe')), taskId: text(), note: text(), guidance: text(), by: text(), budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers) },
+  { decision: field(fc.constantFrom('approve', 'reject', 'replan', 'retry', 'skip'), fc.constant('maybe')), taskId: text(), note: text(), guidance: text(), by: text(), budgetUsd: field(fc.double({ min: 0.01, max: 10_000, noNaN: true }), numbers), input: field(fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })) },
   ['decision'],
 );
 const replan = shape({ guidance: text(), by: text() }, ['guidance']);

@@ -26,6 +26,7 @@ const everyEscalation: Escalation[] = [
   { kind: 'budget_exhausted', task: task('t1'), beforeStart: true, budgetUsd: 1, raiseUsd: 1 },
   { kind: 'replans_exhausted', replans: 2 },
   { kind: 'planning_failed', failure: 'planning failed: permanent: no provider' },
+  { kind: 'tool_approval', task: task('t1'), tool: 'refund', input: { cents: 500 }, inLoop: true },
 ];
 
 describe('decisions', () => {
@@ -52,6 +53,10 @@ describe('decisions', () => {
     expect(outcomeOf(budget!, decided('approve'))).toEqual({ type: 'raise_budget', amountUsd: 1 });
     expect(outcomeOf(budget!, decided('approve', { budgetUsd: 2.5 }))).toEqual({ type: 'raise_budget', amountUsd: 2.5 });
     expect(outcomeOf(replans!, decided('approve', { guidance: 'use the id' }))).toEqual({ type: 'replan', guidance: 'use the id' });
+    const approval = everyEscalation.at(-1)!;
+    expect(outcomeOf(approval, decided('approve'))).toEqual({ type: 'accept' });
+    expect(outcomeOf(approval, decided('approve', { input: { cents: 300 } }))).toEqual({ type: 'accept', input: { cents: 300 } });
+    expect(outcomeOf(approval, decided('reject', { note: 'too much' }))).toEqual({ type: 'refuse', reason: 'ana did not approve this call of refund: too much' });
   });
 
   test('reject ends the run with the status and reason the escalation kind gives', () => {
@@ -140,5 +145,5 @@ test('every model call reserves, consumes and settles in model-call.ts alone', (
   const settlers = workflowSources.filter(({ file, text }) => file !== 'model-call.ts' && /ledger\.(settle|charge)\(|record\.consume\(|(?<!function )summarizeFailure\(/.test(text));
   expect(settlers.map(({ file }) => file)).toEqual([]);
   const callers = workflowSources.filter(({ text }) => /\bcallModel\(/.test(text)).map(({ file }) => file);
-  expect(callers.sort()).toEqual(['agent-run.ts', 'evaluation.ts', 'planner.ts', 'task-runner.ts']);
+  expect(callers.sort()).toEqual(['agent-loop.ts', 'agent-run.ts', 'evaluation.ts', 'planner.ts', 'task-runner.ts']);
 });

@@ -5,6 +5,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { InvalidRequestError } from '../../src/client';
 import { parseScenario, type AgentRequestInput, type ScriptedModelEntry, type ScriptedToolEntry } from '../../src/shared';
+import { waitForPending } from '../helpers/escalation';
 import { activityInputs, activityTimeline } from '../helpers/history';
 import { createTestKit, type TestKit } from '../helpers/temporal';
 
@@ -137,3 +138,71 @@ test('30 steps: each step\'s input stays the same size (one transcript reference
   // Measured, not asserted (a scripted run's step and tool inputs also carry their script slices):
   process.stdout.write(`agent loop, 31 steps: history ${history.length} bytes, transcript ${transcript} bytes: ${(history.length / transcript).toFixed(2)}×, ${Math.round(history.length / 31)} bytes a step\n`);
 }, 120_000);
+
+describe('tool_approval', () => {
+  const refundRun = (escalation: { timeoutMs: number; defaultAction?: 'approve' | 'reject' } = { timeoutMs: 60_000 }): AgentRequestInput => ({
+    ...agentRequest({
+      steps: [{ toolCalls: [{ tool: 'refund', input: { orderId: 7, cents: 500 } }] }, { text: 'done' }],
+      tools: { refund: [{ result: { refunded: true } }] },
+    }),
+    approvals: { tools: ['refund'] },
+    escalation: { defaultAction: 'reject', ...escalation },
+  });
+
+  test('approve with an edited input: the call runs with the human\'s input; the details show the proposed one', async () => {
+    const result = await kit.withWorker(async () => {
+      const { workflowId } = await kit.keel.startRun(refundRun());
+      const pending = await waitForPending(kit.keel, workflowId);
+      expect(pending).toMatchObject({ kind: 'tool_approval', taskId: 'agent', reason: 'task agent wants to call refund, which needs a human\'s approval' });
+      expect(pending!.choices.map((choice) => choice.decision)).toEqual(['approve', 'reject']);
+      const metadata = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      expect(metadata.currentDetails).toContain('the proposed input: {"orderId":7,"cents":500}');
+      await expect(kit.keel.decide(workflowId, { decision: 'reject', input: { cents: 1 } })).rejects.toThrow(/"input" only goes with "approve" on a tool_approval escalation/);
+      await kit.keel.decide(workflowId, { decision: 'approve', input: { orderId: 7, cents: 300 }, by: 'ana' });
+      return kit.keel.getResult(workflowId);
+    });
+    expect(result.status).toBe('completed');
+    expect(result.escalations).toEqual([expect.objectContaining({ kind: 'tool_approval', decision: 'approve', decidedBy: 'ana' })]);
+    expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toEqual([expect.objectContaining({ tool: 'refund', input: { orderId: 7, cents: 300 } })]);
+  });
+
+  test('reject: the call is not made, and the model reads the refusal with the note', async () => {
+    const result = await kit.withWorker(async () => {
+      const { workflowId } = await kit.keel.startRun(refundRun());
+      await waitForPending(kit.keel, workflowId);
+      await kit.keel.decide(workflowId, { decision: 'reject', note: 'over the refund limit', by: 'ana' });
+      return kit.keel.getResult(workflowId);
+    });
+    expect(result.status).toBe('completed');
+    expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toEqual([]);
+    const steps = (await activityInputs(kit.client, result.workflowId, 'agentStep')) as Array<{ newMessages: Array<{ error?: string }> }>;
+    expect(steps[1]!.newMessages).toEqual([expect.objectContaining({ tool: 'refund', error: 'ana did not approve this call of refund: over the refund limit' })]);
+    expect(result.tasks[0]).toMatchObject({ toolCalls: [{ step: 1, tool: 'refund', status: 'failed' }] });
+  });
+
+  test('no decision in time: the default (reject) is taken and said', async () => {
+    const result = await kit.run(refundRun({ timeoutMs: 1_500 }));
+    expect(result.escalations).toEqual([expect.objectContaining({ kind: 'tool_approval', decision: 'reject', decidedBy: 'timeout' })]);
+    expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toEqual([]);
+  });
+
+  test('a tool task in a plan waits the same way; refused, it fails with the note and the run recovers', async () => {
+    const result = await kit.run({
+      goal: 'refund order 7',
+      tools: ['refund', 'notify'],
+      approvals: { tools: ['refund'] },
+      escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
+      plan: {
+        tasks: [
+          { id: 'pay', kind: 'tool', tool: 'refund', description: 'refund it', input: { orderId: 7 }, critical: false },
+          { id: 'tell', kind: 'tool', tool: 'notify', description: 'tell the customer' },
+        ],
+        outputFrom: 'tell',
+      },
+      scenario: { model: {}, tools: { refund: [{ result: 'refunded' }], notify: [{ result: 'told' }] } },
+    });
+    expect(result.status).toBe('partial');
+    expect(result.tasks.find((task) => task.id === 'pay')).toMatchObject({ status: 'skipped', error: { kind: 'semantic', message: expect.stringContaining('timeout did not approve this call of refund') } });
+    expect((await activityInputs(kit.client, result.workflowId, 'runTask')).map((input) => (input as { task: { id: string } }).task.id)).toEqual(['tell']);
+  });
+});

@@ -1,0 +1,22 @@
+// A tool call that needs a human's approval first: the tool asks for it (needsApproval), or the
+// request does (approvals.tools). The run waits with the exact input; the human approves it as it
+// is, approves an edited input, or refuses the call.
+import type { Task } from '../shared/workflow';
+import type { RunContext } from './run-context';
+
+export function needsApproval(context: RunContext, tool: string): boolean {
+  return context.record.approvalTools.includes(tool) || (context.request.approvals?.tools ?? []).includes(tool);
+}
+
+export type Approval = { approved: true; input: Record<string, unknown> } | { approved: false; reason: string };
+
+/** Waits for a human to approve one call. `inLoop`: an agent's call, whose model reads a refusal. */
+export async function approveCall(context: RunContext, task: Task, tool: string, input: Record<string, unknown>, inLoop: boolean): Promise<Approval> {
+  const { outcome } = await context.desk.escalate({
+    escalation: { kind: 'tool_approval', task, tool, input, inLoop },
+    reason: `task ${task.id} wants to call ${tool}, which needs a human's approval`,
+    attempted: [`the proposed input: ${JSON.stringify(input)}`],
+  });
+  if (outcome.type === 'accept') return { approved: true, input: outcome.input ?? input };
+  return { approved: false, reason: outcome.type === 'refuse' ? outcome.reason : `the call of ${tool} was not approved` };
+}
