@@ -25,7 +25,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     spent: Spent,
   ): Promise<string> {
     const context = Context.current();
-    const taskId = /^(?:task|evaluate):(.+)$/.exec(request.key)?.[1];
+    const taskId = /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1];
     const { cacheable = false, ...modelRequest } = request;
     if (script) return callScripted(modelRequest, new ScriptedModel(script, context.info.attempt), reservedUsd, spent, taskId);
     const router = deps.model;

@@ -95,3 +95,33 @@ test('an escalated run is approved from the Web UI and records the decision', as
   // The details' own JSON, pasted and sent with one click: its "by" and "note" are what the run records.
   expect(result.escalations).toEqual([expect.objectContaining({ kind: 'human_review', taskId: 'review', decision: 'approve', decidedBy: 'your-name', note: 'optional' })]);
 }, 120_000);
+
+test('an agent\'s tool call waiting for approval is approved from the Web UI with the details\' own JSON', async () => {
+  const request = {
+    goal: 'refund order 7',
+    tools: ['refund'],
+    agent: {},
+    approvals: { tools: ['refund'] },
+    escalation: { timeoutMs: 120_000 },
+    scenario: { model: { 'step:agent': [{ toolCalls: [{ tool: 'refund', input: { orderId: 7, cents: 500 } }] }, { text: 'refunded' }] }, tools: { refund: [{ result: { refunded: true } }] } },
+  };
+  const result = await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    await waitForPending(kit.keel, workflowId);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await page.goto(`${process.env.KEEL_TEST_UI_URL}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+      await page.getByText('User Metadata').first().click();
+      const details = page.frameLocator('iframe[src*="Waiting%20for%20a%20human%20decision"]');
+      await details.getByText('task agent wants to call refund').first().waitFor({ timeout: 30_000 });
+      await sendDecideSignal(page, await offeredJson(workflowId, 'approve'));
+      await page.getByText('Workflow signaled.').first().waitFor({ timeout: 15_000 });
+    } finally {
+      await page.close();
+    }
+    return kit.keel.getResult(workflowId);
+  });
+  expect(result.status).toBe('completed');
+  expect(result.escalations).toEqual([expect.objectContaining({ kind: 'tool_approval', decision: 'approve', decidedBy: 'your-name' })]);
+  expect(result.tasks[0]).toMatchObject({ toolCalls: [{ step: 1, tool: 'refund', status: 'completed' }] });
+}, 120_000);
