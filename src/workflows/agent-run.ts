@@ -63,7 +63,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
       planning = await makePlan(context, 'initial plan');
     }
     if (!planning.ok) {
-      if ('failed' in planning) return record.finish('failed', { reason: planning.failed });
+      if ('failed' in planning) return record.finish(planning.kind === 'budget' ? 'budget_exhausted' : 'failed', { reason: planning.failed });
       return record.finish('rejected', { reason: `plan rejected: ${planning.problems.join('; ')}` });
     }
     order = planning.order;

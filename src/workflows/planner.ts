@@ -132,7 +132,8 @@ export async function replanRemaining(trigger: ReplanTrigger, context: RunContex
     });
     if (planning.ok) return planning;
     if ('failed' in planning) {
-      record.stop({ status: 'failed', reason: planning.failed });
+      // Money that ran out while planning ends the run as every spent budget does.
+      record.stop({ status: planning.kind === 'budget' ? 'budget_exhausted' : 'failed', reason: planning.failed });
       return undefined;
     }
     tried.push(`replan ${record.replans} was rejected: ${planning.problems.join('; ')}`);

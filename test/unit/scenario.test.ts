@@ -7,8 +7,9 @@ const examples = path.resolve(__dirname, '../../examples');
 test.each(readdirSync(examples).filter((file) => file.endsWith('.json')))('example %s is a valid scenario', (file) => {
   const { request } = parseScenario(readFileSync(path.join(examples, file), 'utf8'), file);
   expect(request.goal.length).toBeGreaterThan(0);
-  // A plan comes from the scripted planner or with the request itself.
-  expect((request.scenario?.model.plan?.length ?? 0) + (request.plan?.tasks.length ?? 0)).toBeGreaterThan(0);
+  // A plan comes from the scripted planner or with the request itself; an agent run scripts its steps.
+  const agentSteps = request.agent ? (request.scenario?.model['step:agent']?.length ?? 0) : 0;
+  expect((request.scenario?.model.plan?.length ?? 0) + (request.plan?.tasks.length ?? 0) + agentSteps).toBeGreaterThan(0);
 });
 
 test('a scenario whose outputFrom names no task of its plan is refused, naming the tasks it has', () => {

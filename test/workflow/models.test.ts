@@ -173,7 +173,8 @@ describe('a budget the model cannot exceed', () => {
     expect(result.replans).toBeGreaterThanOrEqual(3);
     expect(result.replans).toBeLessThan(10);
     expect(result.status).toBe('budget_exhausted');
-    expect(result.escalations.at(-1)).toMatchObject({ kind: 'budget_exhausted', timedOut: true });
+    // The money runs out at a task (a human is asked, and the default ends the run) or at a replan's planning call.
+    expect(result.escalations.at(-1)?.kind === 'budget_exhausted' || result.reason?.startsWith('planning failed: budget:')).toBe(true);
     expect(billed(fake, from)).toBeLessThanOrEqual(budgetUsd + 1e-6);
     expect(result.costUsd).toBeLessThanOrEqual(budgetUsd);
   }, 60_000);
