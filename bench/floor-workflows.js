@@ -35,4 +35,14 @@ async function floorPlanned(tasks) {
   return tasks.length;
 }
 
-module.exports = { floorDag, floorAgent, floorPlanned };
+/** The agent loop's floor: the same model and tool activity calls, one after another, and nothing else. @param {number} steps */
+async function floorLoop(steps) {
+  for (let step = 1; step <= steps; step++) {
+    await noop(`step ${step}`);
+    await noop(`tool ${step}`);
+  }
+  await noop('answer');
+  return steps;
+}
+
+module.exports = { floorDag, floorAgent, floorPlanned, floorLoop };

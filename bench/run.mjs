@@ -1,5 +1,5 @@
-// npm run bench [-- --quick]: Keel's overhead against the engine's floor, the critical path, replay
-// speed, and cost — ratios measured in one run, on a local dev server started here. Writes
+// npm run bench [-- --quick]: Keel's overhead against the engine's floor (a planned run, and an agent
+// loop), the critical path, replay speed, and cost — ratios measured in one run, on a local dev server started here. Writes
 // bench/results/bench-<date>.json and .md. Absolute times depend on the machine; the ratios are the point.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client/index.js';
@@ -59,6 +60,19 @@ const pipelineRequest = () => {
   const { scenario, ...request } = keelRequest();
   return { ...request, plan: scenario.model.plan[0], outputFrom: 'f', scenario: { model: {}, tools: scenario.tools } };
 };
+
+// Benchmark 7: a whole run as one agent loop, 10 steps of one instant tool call each, then the answer.
+const loopSteps = 10;
+const agentLoopRequest = () => ({
+  goal: 'bench agent loop',
+  tools: ['step'],
+  budgetUsd: 1,
+  agent: { maxSteps: loopSteps + 1 },
+  scenario: {
+    model: { 'step:agent': [...Array.from({ length: loopSteps }, (_unused, index) => ({ toolCalls: [{ tool: 'step', input: { index } }] })), { text: 'done' }] },
+    tools: { step: [{ result: { ok: true } }] },
+  },
+});
 
 // CPU a process has used, in ms: utime + stime from /proc/<pid>/stat (clock ticks of 10 ms).
 const cpuMs = (pid) => {
@@ -205,6 +219,42 @@ try {
     };
   }
 
+  // 7. The agent loop against a bare workflow making the same 11 model and 10 tool activity calls.
+  if (wanted(7)) {
+    const loopWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
+    const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor-loop', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
+    let id = 0;
+    const loopRun = () => runToCompletion(keel, 'bench agent loop', agentLoopRequest());
+    const floorLoopRun = () => client.workflow.execute('floorLoop', { taskQueue: 'bench-floor-loop', workflowId: `floor-loop-${id++}`, args: [loopSteps] });
+    const [rows, lastLoop] = await loopWorker.runUntil(() =>
+      floorWorker.runUntil(async () => {
+        await measure('warm-up', 10, loopRun);
+        await measure('warm-up', 10, floorLoopRun);
+        const server = serverPid(address.split(':').at(-1));
+        const measured = await interleaved(
+          [
+            { label: `keel agent loop, ${loopSteps} steps of one tool call, then the answer`, run: loopRun },
+            { label: `bare workflow, the same ${loopSteps * 2 + 1} activity calls in sequence (floor)`, run: floorLoopRun },
+          ],
+          { rounds: overheadRounds, perRound: Math.max(10, Math.floor(runs / 2 / overheadRounds)), server },
+        );
+        const { workflowId } = await keel.startRun(agentLoopRequest());
+        await keel.getResult(workflowId);
+        return [measured, workflowId];
+      }),
+    );
+    const historyBytes = async (workflowId) => JSON.stringify(JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()))).length;
+    const [keelRow, floorRow] = rows;
+    const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
+    results.agentLoop = {
+      steps: loopSteps + 1,
+      rows,
+      keelOverFloorP50: keelRow.p50Ms / floorRow.p50Ms,
+      keelOverFloorCpu: cpuPerRun(keelRow) / cpuPerRun(floorRow),
+      historyBytesPerStep: { keel: (await historyBytes(lastLoop)) / (loopSteps + 1), floor: (await historyBytes(`floor-loop-${id - 1}`)) / (loopSteps + 1) },
+    };
+  }
+
   // 3. Critical path: a→b→d→e→f and a→g(600)→h both take 1,000 ms.
   if (wanted(3)) {
     const ideal = 5 * 200;
@@ -291,6 +341,18 @@ const md = [
   '',
   `Events per run: Keel ${o.eventsPerRun.keel}, floor ${o.eventsPerRun.floor} (${fmt(o.eventsPerRun.keel / o.eventsPerRun.floor, 2)}×).`,
   '',
+  ...(results.agentLoop
+    ? [
+        `## 7. The agent loop vs its floor (${results.agentLoop.steps} model calls and ${results.agentLoop.steps - 1} tool calls, zero latency)`,
+        '',
+        '| executor | runs/s | p50 ms | p95 ms | CPU ms a run: this process | server |',
+        '|---|---|---|---|---|---|',
+        ...results.agentLoop.rows.map((row) => `| ${row.label} | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | ${fmt(row.workerCpuMsPerRun)} | ${fmt(row.serverCpuMsPerRun)} |`),
+        '',
+        `Keel agent loop / floor p50: **${fmt(results.agentLoop.keelOverFloorP50, 2)}×** (CPU a run **${fmt(results.agentLoop.keelOverFloorCpu, 2)}×**). History bytes a step: Keel ${Math.round(results.agentLoop.historyBytesPerStep.keel)}, floor ${Math.round(results.agentLoop.historyBytesPerStep.floor)}.`,
+        '',
+      ]
+    : []),
   '## 2. Concurrency (model calls 1-3 s of scripted latency, one `keel worker` process)',
   '',
   `${results.inFlight.runs} runs queued before the worker started (${fmt(results.inFlight.queueSeconds)} s to start them), all ${results.inFlight.completed} completed in ${fmt(results.inFlight.totalSeconds)} s (${fmt(results.inFlight.runsPerSecond)} runs/s).`,

@@ -1,7 +1,7 @@
 // An agent task: a model calls tools step by step until it answers, within bounds the workflow
 // holds (steps, tool calls, the budget through each step's reservation, the run's deadline). Each
 // step is a model activity; the tool calls of a step run in parallel, each its own activity.
-import { isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { agentLimits, effectiveTier, ModelKey, stableJson, type AgentMessage, type AgentToolCall, type FailureKind, type ScriptedToolEntry, type ScriptSlice, type Task, type TranscriptHead } from '../shared/workflow';
 import { agentStepActivity, agentToolActivity } from './activities';
 import { callModel } from './model-call';
@@ -12,7 +12,22 @@ import { approveCall, needsApproval } from './tool-approval';
 /** How the loop ended: the model's answer, or a failure with its kind. */
 export type AgentLoopEnd = { ok: true; output: unknown } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
 
+/** The loop, within the task's `timeoutMs` when it has one: past it, what is in flight is cancelled and the loop ends `timeout`. */
 export async function runAgentLoop(task: Task, dependencies: Record<string, unknown>, context: RunContext): Promise<AgentLoopEnd> {
+  if (task.timeoutMs === undefined) return loop(task, dependencies, context);
+  const scope = new CancellationScope({ cancellable: true, timeout: task.timeoutMs });
+  const end = await scope.run(() => loop(task, dependencies, context)).catch((error: unknown): AgentLoopEnd => {
+    if (!isCancellation(error)) throw error;
+    return { ok: false, kind: 'timeout', message: 'cancelled', cancelled: true };
+  });
+  // Cancelled, and not by the run stopping (its deadline, a rejection): the task's own time ran out.
+  if (!end.ok && end.cancelled && !context.record.halt) {
+    return { ok: false, kind: 'timeout', message: `agent loop: the task's timeoutMs (${task.timeoutMs} ms) passed before an answer`, cancelled: false };
+  }
+  return end;
+}
+
+async function loop(task: Task, dependencies: Record<string, unknown>, context: RunContext): Promise<AgentLoopEnd> {
   const { record, request } = context;
   const maxSteps = Math.min(task.maxSteps ?? request.agent?.maxSteps ?? agentLimits.defaultMaxSteps, agentLimits.maxSteps);
   const maxToolCalls = request.agent?.maxToolCalls ?? agentLimits.maxToolCalls;

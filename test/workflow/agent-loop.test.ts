@@ -206,3 +206,24 @@ describe('tool_approval', () => {
     expect((await activityInputs(kit.client, result.workflowId, 'runTask')).map((input) => (input as { task: { id: string } }).task.id)).toEqual(['tell']);
   });
 });
+
+test('the task\'s timeoutMs bounds the whole loop: the call in flight is cancelled and the loop ends timeout', async () => {
+  const result = await kit.run({
+    goal: 'research, then answer',
+    tools: ['slow_search', 'answer_tool'],
+    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
+    plan: {
+      tasks: [
+        { id: 'research', kind: 'agent', description: 'dig around', tools: ['slow_search'], timeoutMs: 1_500, critical: false },
+        { id: 'reply', kind: 'tool', tool: 'answer_tool', description: 'answer' },
+      ],
+      outputFrom: 'reply',
+    },
+    scenario: {
+      model: { 'step:research': [{ toolCalls: [{ tool: 'slow_search', input: { q: 'a' } }] }, { text: 'found' }] },
+      tools: { slow_search: [{ result: 'late', delayMs: 20_000 }], answer_tool: [{ result: 'done' }] },
+    },
+  });
+  expect(result.status).toBe('partial');
+  expect(result.tasks[0]).toMatchObject({ id: 'research', status: 'skipped', error: { kind: 'timeout', message: expect.stringContaining("the task's timeoutMs (1500 ms) passed before an answer") } });
+});
