@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client/index.js';

@@ -1,6 +1,6 @@
 // Where large values live instead of workflow history (Temporal refuses payloads over 2 MB and
 // warns past 512 KB). The filesystem by default (one machine); PostgreSQL when workers share one.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +24,9 @@ export class FileBlobStore implements BlobStore {
     mkdirSync(this.directory, { recursive: true });
     const target = path.join(this.directory, `${id}.json`);
     if (existsSync(target)) return;
-    const partial = `${target}.${process.pid}.partial`;
+    // Content-addressed: calls in flight at once may write the same id, so each writes its own
+    // partial file, and the rename, atomic, leaves one whole file whichever comes last.
+    const partial = `${target}.${process.pid}.${randomUUID()}.partial`;
     await writeFile(partial, json);
     await rename(partial, target); // readers never see half a file
   }
