@@ -125,23 +125,8 @@ export interface RunState {
   goal: string;
   plan?: Plan;
   plans: number;
-  tasks: Array<{
-    id: string;
-    kind: TaskKind;
-    plan: number;
-    description: string;
-    dependsOn: string[];
-    status: TaskStatus;
-    attempts: number;
-    costUsd: number;
-    tool?: string;
-    model?: string;
-    error?: TaskError;
-    warning?: string;
-    /** An agent task: the step its loop is on (or ended at), and its tool calls. */
-    steps?: number;
-    toolCalls?: AgentToolCallRecord[];
-  }>;
+  /** Each task as the result reports it, with its description and dependencies, in any status (an agent's `steps` is the step it is on). */
+  tasks: Array<Omit<TaskResult, 'status'> & { description: string; dependsOn: string[]; status: TaskStatus }>;
   planHistory: PlanRecord[];
   /** The last signals the run could not take (at most 20), and why. */
   ignoredSignals: IgnoredSignal[];

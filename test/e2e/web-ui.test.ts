@@ -51,6 +51,17 @@ async function sendDecideSignal(page: Page, payload: string): Promise<void> {
   await modal.getByTestId('confirm-modal-button').click();
 }
 
+/** Opens the run in the Web UI and waits for its current details to say `saying`. */
+async function openDetails(page: Page, workflowId: string, saying: string): Promise<void> {
+  await page.goto(`${process.env.KEEL_TEST_UI_URL}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+  // The run's current details (what stopped it, the choices, the JSON to paste) are in "User Metadata".
+  await page.getByText('User Metadata').first().click();
+  // The UI renders each Markdown field in its own iframe; the current details are the one that says so.
+  const details = page.frameLocator('iframe[src*="Waiting%20for%20a%20human%20decision"]');
+  await details.getByText('Waiting for a human decision').first().waitFor({ timeout: 30_000 });
+  await details.getByText(saying).first().waitFor();
+}
+
 /** The JSON the run's current details offer for a decision, exactly as they show it. */
 async function offeredJson(workflowId: string, decision: string): Promise<string> {
   const metadata = (await kit.client.workflow.getHandle(workflowId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
@@ -72,13 +83,7 @@ test('an escalated run is approved from the Web UI and records the decision', as
     await waitForPending(kit.keel, workflowId);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     try {
-      await page.goto(`${process.env.KEEL_TEST_UI_URL}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
-      // The run's current details (what stopped it, the choices, the JSON to paste) are in "User Metadata".
-      await page.getByText('User Metadata').first().click();
-      // The UI renders each Markdown field in its own iframe; the current details are the one that says so.
-      const details = page.frameLocator('iframe[src*="Waiting%20for%20a%20human%20decision"]');
-      await details.getByText('Waiting for a human decision').first().waitFor({ timeout: 30_000 });
-      await details.getByText('task review needs a human review: a person checks the draft').first().waitFor();
+      await openDetails(page, workflowId, 'task review needs a human review: a person checks the draft');
       await page.screenshot({ path: path.join(screenshots, 'escalation-details.png'), fullPage: true });
       const offered = await offeredJson(workflowId, 'approve');
       expect(Object.keys(JSON.parse(offered) as object)).toEqual(['decision', 'taskId', 'note', 'by']);
@@ -110,10 +115,7 @@ test('an agent\'s tool call waiting for approval is approved from the Web UI wit
     await waitForPending(kit.keel, workflowId);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     try {
-      await page.goto(`${process.env.KEEL_TEST_UI_URL}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
-      await page.getByText('User Metadata').first().click();
-      const details = page.frameLocator('iframe[src*="Waiting%20for%20a%20human%20decision"]');
-      await details.getByText('task agent wants to call refund').first().waitFor({ timeout: 30_000 });
+      await openDetails(page, workflowId, 'task agent wants to call refund');
       await sendDecideSignal(page, await offeredJson(workflowId, 'approve'));
       await page.getByText('Workflow signaled.').first().waitFor({ timeout: 15_000 });
     } finally {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { InvalidRequestError } from '../../src/client';
-import { parseScenario, type AgentRequestInput, type ScriptedModelEntry, type ScriptedToolEntry } from '../../src/shared';
+import { parseScenario, type AgentRequestInput, type ScriptedModelEntry, type ScriptedToolEntry, type TaskDraft } from '../../src/shared';
 import { waitForPending } from '../helpers/escalation';
 import { activityInputs, activityTimeline } from '../helpers/history';
 import { createTestKit, type TestKit } from '../helpers/temporal';
@@ -23,6 +23,17 @@ function agentRequest(options: { steps: ScriptedModelEntry[]; tools: Record<stri
     agent: options.maxSteps ? { maxSteps: options.maxSteps } : {},
     escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
     scenario: { model: { 'step:agent': options.steps, ...options.model }, tools: options.tools },
+  };
+}
+
+/** A plan whose non-critical agent task `research` runs first, and whose answer comes from a tool task that does not need it. */
+function researchThenReply(research: Partial<TaskDraft> & { tools: string[] }, steps: ScriptedModelEntry[], tools: Record<string, ScriptedToolEntry[]>): AgentRequestInput {
+  return {
+    goal: 'research, then answer',
+    tools: [...research.tools, 'answer_tool'],
+    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
+    plan: { tasks: [{ id: 'research', kind: 'agent', description: 'dig around', critical: false, ...research }, { id: 'reply', kind: 'tool', tool: 'answer_tool', description: 'answer' }], outputFrom: 'reply' },
+    scenario: { model: { 'step:research': steps }, tools: { ...tools, answer_tool: [{ result: 'done' }] } },
   };
 }
 
@@ -71,22 +82,9 @@ test('support-agent: parallel calls in a step, a semantic failure the model corr
 });
 
 test('maxSteps: a loop that never answers ends semantic, naming the bound; a non-critical agent is skipped and the run is partial', async () => {
-  const result = await kit.run({
-    goal: 'research, then answer',
-    tools: ['search', 'answer_tool'],
-    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
-    plan: {
-      tasks: [
-        { id: 'research', kind: 'agent', description: 'dig around', tools: ['search'], maxSteps: 2, critical: false },
-        { id: 'reply', kind: 'tool', tool: 'answer_tool', description: 'answer' },
-      ],
-      outputFrom: 'reply',
-    },
-    scenario: {
-      model: { 'step:research': [{ toolCalls: [{ tool: 'search', input: { q: 'a' } }] }, { toolCalls: [{ tool: 'search', input: { q: 'b' } }] }] },
-      tools: { search: [{ result: 'nothing' }], answer_tool: [{ result: 'done' }] },
-    },
-  });
+  const result = await kit.run(
+    researchThenReply({ tools: ['search'], maxSteps: 2 }, [{ toolCalls: [{ tool: 'search', input: { q: 'a' } }] }, { toolCalls: [{ tool: 'search', input: { q: 'b' } }] }], { search: [{ result: 'nothing' }] }),
+  );
   expect(result.status).toBe('partial');
   expect(result.tasks[0]).toMatchObject({ id: 'research', status: 'skipped', steps: 2, error: { kind: 'semantic', message: expect.stringContaining('agent loop: maxSteps (2) reached without an answer') } });
   expect(result.reason).toContain('maxSteps (2) reached');
@@ -208,22 +206,9 @@ describe('tool_approval', () => {
 });
 
 test('the task\'s timeoutMs bounds the whole loop: the call in flight is cancelled and the loop ends timeout', async () => {
-  const result = await kit.run({
-    goal: 'research, then answer',
-    tools: ['slow_search', 'answer_tool'],
-    escalation: { timeoutMs: 1_500, defaultAction: 'reject' },
-    plan: {
-      tasks: [
-        { id: 'research', kind: 'agent', description: 'dig around', tools: ['slow_search'], timeoutMs: 1_500, critical: false },
-        { id: 'reply', kind: 'tool', tool: 'answer_tool', description: 'answer' },
-      ],
-      outputFrom: 'reply',
-    },
-    scenario: {
-      model: { 'step:research': [{ toolCalls: [{ tool: 'slow_search', input: { q: 'a' } }] }, { text: 'found' }] },
-      tools: { slow_search: [{ result: 'late', delayMs: 20_000 }], answer_tool: [{ result: 'done' }] },
-    },
-  });
+  const result = await kit.run(
+    researchThenReply({ tools: ['slow_search'], timeoutMs: 1_500 }, [{ toolCalls: [{ tool: 'slow_search', input: { q: 'a' } }] }, { text: 'found' }], { slow_search: [{ result: 'late', delayMs: 20_000 }] }),
+  );
   expect(result.status).toBe('partial');
   expect(result.tasks[0]).toMatchObject({ id: 'research', status: 'skipped', error: { kind: 'timeout', message: expect.stringContaining("the task's timeoutMs (1500 ms) passed before an answer") } });
 });
