@@ -87,6 +87,8 @@ async function loop(task: Task, dependencies: Record<string, unknown>, context: 
     if (repeats >= 2) return bound(`the model made the same tool call(s) three steps in a row (step ${step}: ${truncate(calls)})`);
 
     const results = await Promise.all(output.toolCalls.map((toolCall, index) => runToolCall(task, step, index, toolCall, offsetOf(output.toolCalls!, index), context)));
+    // Recorded in the order the model asked, whichever finished first.
+    results.forEach((result, index) => record.tasks.recordToolCall(task.id, { step, tool: output.toolCalls![index]!.tool, status: result.ok ? 'completed' : 'failed' }));
     const failed = results.find((result) => 'failure' in result);
     if (failed && 'failure' in failed) return failed.failure;
     newMessages = results.flatMap((result) => ('message' in result ? [result.message] : []));
@@ -107,7 +109,8 @@ function offsetOf(calls: AgentToolCall[], index: number): number {
   return calls.slice(0, index).filter((call) => call.tool === calls[index]!.tool).length;
 }
 
-type ToolCallEnd = { message: AgentMessage } | { failure: AgentLoopEnd };
+/** `ok`: the call ran and its tool answered; the message is what the model reads, a failure ends the loop. */
+type ToolCallEnd = { ok: boolean; message: AgentMessage } | { ok: false; failure: AgentLoopEnd };
 
 /**
  * One tool call. What the model can correct (a tool it may not call, input its schema refuses, a
@@ -117,15 +120,13 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
   const { record } = context;
   const allowed = task.tools ?? [];
   if (!allowed.includes(toolCall.tool)) {
-    record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: 'failed' });
-    return { message: { role: 'tool', step, tool: toolCall.tool, input: toolCall.input, error: `there is no tool "${toolCall.tool}" here; you may call: ${allowed.join(', ')}` } };
+    return { ok: false, message: { role: 'tool', step, tool: toolCall.tool, input: toolCall.input, error: `there is no tool "${toolCall.tool}" here; you may call: ${allowed.join(', ')}` } };
   }
   let input = toolCall.input;
   if (needsApproval(context, toolCall.tool)) {
     const approval = await approveCall(context, task, toolCall.tool, input, true);
     if (!approval.approved) {
-      record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: 'failed' });
-      return { message: { role: 'tool', step, tool: toolCall.tool, input, error: approval.reason } };
+      return { ok: false, message: { role: 'tool', step, tool: toolCall.tool, input, error: approval.reason } };
     }
     input = approval.input;
   }
@@ -142,13 +143,11 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
     }),
   );
   if (!call.ok) {
-    record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: 'failed' });
     const { failure } = call;
-    return { failure: { ok: false, kind: failure.kind, message: `step ${step}, tool ${toolCall.tool}: ${failure.message}`, cancelled: isCancellation(call.error) } };
+    return { ok: false, failure: { ok: false, kind: failure.kind, message: `step ${step}, tool ${toolCall.tool}: ${failure.message}`, cancelled: isCancellation(call.error) } };
   }
   const { output } = call;
-  record.tasks.recordToolCall(task.id, { step, tool: toolCall.tool, status: output.ok ? 'completed' : 'failed' });
-  return { message: { role: 'tool', step, tool: toolCall.tool, input, ...(output.ok ? { result: output.result } : { error: output.error }) } };
+  return { ok: output.ok, message: { role: 'tool', step, tool: toolCall.tool, input, ...(output.ok ? { result: output.result } : { error: output.error }) } };
 }
 
 function truncate(text: string): string {
