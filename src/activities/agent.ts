@@ -94,7 +94,7 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
  * What a step's model said: tool calls, or the answer. A real model answers JSON (structured
  * output); a scenario's `{ "text" }` entry is the answer as it is.
  */
-export function readStep(text: string, scripted: boolean): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
+function readStep(text: string, scripted: boolean): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
   if (scripted && text === malformedText) throw new KeelError('malformed', 'the step is not valid JSON: answer {"toolCalls": [...]} or {"answer": ...}');
   const value = parseIfJson(text);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -110,7 +110,7 @@ export function readStep(text: string, scripted: boolean): { toolCalls: AgentToo
 }
 
 /** The transcript's messages, oldest first, by walking the chain back from its head. */
-export async function readTranscript(head: TranscriptHead | undefined, store: BlobStore | undefined): Promise<AgentMessage[]> {
+async function readTranscript(head: TranscriptHead | undefined, store: BlobStore | undefined): Promise<AgentMessage[]> {
   const links: AgentMessage[][] = [];
   for (let current = head; current !== undefined; ) {
     if (!isBlobRef(current)) {
@@ -128,7 +128,7 @@ export async function readTranscript(head: TranscriptHead | undefined, store: Bl
 }
 
 /** Adds a link with these messages; content-addressed, so a retried step writes the same link. */
-export async function appendTranscript(head: TranscriptHead | undefined, messages: AgentMessage[], store: BlobStore | undefined): Promise<TranscriptHead> {
+async function appendTranscript(head: TranscriptHead | undefined, messages: AgentMessage[], store: BlobStore | undefined): Promise<TranscriptHead> {
   if (!store) return { inline: [...(head && !isBlobRef(head) ? head.inline : []), ...messages] };
   const json = JSON.stringify({ ...(head && isBlobRef(head) ? { previous: head } : {}), messages: head && !isBlobRef(head) ? [...head.inline, ...messages] : messages });
   const id = createHash('sha256').update(json).digest('hex');

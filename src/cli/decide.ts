@@ -30,8 +30,9 @@ export async function decideCommand(
       // A person at a terminal: credit them, not the process (the SDK default is pid@host).
       by: options.by ?? `${os.userInfo().username}@${os.hostname()}`,
     };
-    await client.whenRunCanAnswer(workflowId, 'it cannot take the decision now; nothing was recorded', waiting);
     if (decision === 'replan') {
+      // Its pending-escalation query needs a worker too (decide checks for itself below).
+      await client.whenRunCanAnswer(workflowId, 'it cannot take the decision now; nothing was recorded', waiting);
       // With nothing pending, a replan is still possible: ask the run to replan its remaining work.
       const pending = await client.getPending(workflowId);
       if (!pending || !pending.choices.some((choice) => choice.decision === 'replan')) {

@@ -58,7 +58,7 @@ export function parseHistory(json: string, source: string): temporal.api.history
 }
 
 /** Why a history is not whole, or undefined. */
-export function historyProblem(history: temporal.api.history.v1.IHistory): string | undefined {
+function historyProblem(history: temporal.api.history.v1.IHistory): string | undefined {
   const events = history.events ?? [];
   if (events.length === 0) return 'it has no events';
   const { EventType } = temporal.api.enums.v1;
@@ -78,7 +78,7 @@ export function workflowIdOf(history: temporal.api.history.v1.IHistory, fallback
 }
 
 /** How long one history may take to replay before it is reported as stuck: generous, as replay runs ~1,000 events a second. */
-export function replayTimeoutMs(history: temporal.api.history.v1.IHistory): number {
+function replayTimeoutMs(history: temporal.api.history.v1.IHistory): number {
   return 30_000 + 10 * (history.events?.length ?? 0);
 }
 
