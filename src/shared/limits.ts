@@ -1,5 +1,5 @@
-// Patterns, defaults and messages that both the zod schemas (client, ingest, activities) and the
-// workflow's own checks (src/workflows/contracts.ts) use; free of zod, so workflow code can import them.
+// Patterns, defaults and messages of the contracts: the zod schemas use them, and workflow code
+// imports them too (for its own messages and limits); free of zod.
 import { failureKinds } from './failure-types';
 
 /** Workflow ids are derived from idempotency keys, so keys must be safe in one. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trimmedString } from './json-schema';
 import { agentLimits, goalMaxChars, goalMessages, idempotencyKeyPattern, requestDefaults, visibleCharacter } from './limits';
 import { ScriptSchema } from './scenario';
 import { OutputFromSchema, SuppliedPlanSchema } from './task';
@@ -6,7 +7,7 @@ import { OutputFromSchema, SuppliedPlanSchema } from './task';
 /** What a user asks Keel to do. Validated by the client before start and by the workflow again. */
 export const AgentRequestSchema = z
   .object({
-    goal: z.string().trim().min(1, goalMessages.required).max(goalMaxChars, goalMessages.tooLong).regex(visibleCharacter, goalMessages.invisible),
+    goal: trimmedString().min(1, goalMessages.required).max(goalMaxChars, goalMessages.tooLong).regex(visibleCharacter, goalMessages.invisible),
     input: z.record(z.string(), z.unknown()).default({}),
     /** Tool names the plan may use. */
     tools: z.array(z.string().min(1)).default([]),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { failureKinds } from './failure-types';
+import { withRule } from './json-schema';
 import { scriptedEntryMessages } from './limits';
 
 /** `{ "fail": KIND }`: the scripted call fails the way a real provider or tool would. */
@@ -19,14 +20,16 @@ export type Usage = z.output<typeof UsageSchema>;
  * (a plan's `{ "tasks": [...] }`, a verdict's `{ "verdict": ... }`). `usage`, `model` and
  * `delayMs` (simulated latency) may accompany any of them.
  */
-export const ScriptedModelResponseSchema = z
-  .object({
-    usage: UsageSchema.optional(),
-    model: z.string().optional(),
-    delayMs: z.number().int().min(0).max(600_000).optional(),
-  })
-  .catchall(z.unknown())
-  .refine((entry) => !('fail' in entry), { message: 'not a valid failure entry' });
+export const ScriptedModelResponseSchema = withRule(
+  z
+    .object({
+      usage: UsageSchema.optional(),
+      model: z.string().optional(),
+      delayMs: z.number().int().min(0).max(600_000).optional(),
+    })
+    .catchall(z.unknown()),
+  'not-a-failure-entry',
+);
 
 export const ScriptedModelEntrySchema = z.union([ScriptedFailureSchema.strict(), ScriptedModelResponseSchema], {
   error: scriptedEntryMessages.model,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { agentLimits, outputFromMessage, taskIdPattern } from './limits';
+import { withRule } from './json-schema';
 import { taskPurposes } from './task-kinds';
 
 const taskFields = {
@@ -27,17 +28,8 @@ const taskFields = {
     maxSteps: z.number().int().min(1).max(agentLimits.maxSteps).optional(),
 };
 
-function namesItsTool(task: { id: string; kind: string; tool?: string | undefined; tools?: string[] | undefined }, context: z.RefinementCtx): void {
-  if (task.kind === 'tool' && !task.tool) {
-    context.addIssue({ code: 'custom', path: ['tool'], message: `task ${task.id} is a tool task but names no tool` });
-  }
-  if (task.kind === 'agent' && !task.tools?.length) {
-    context.addIssue({ code: 'custom', path: ['tools'], message: `task ${task.id} is an agent task but names no tools` });
-  }
-}
-
 /** One node of a plan. The planner model produces these; the workflow validates them. */
-export const TaskSchema = z.object(taskFields).superRefine(namesItsTool);
+export const TaskSchema = withRule(z.object(taskFields), 'task-names-its-tool');
 
 export type Task = z.output<typeof TaskSchema>;
 /** A task as written by a planner or a scenario author, before defaults are applied. */
@@ -59,7 +51,7 @@ export type Plan = z.output<typeof PlanSchema>;
  */
 export const SuppliedPlanSchema = z
   .object({
-    tasks: z.array(z.object(taskFields).strict().superRefine(namesItsTool)).min(1, 'a plan needs at least one task'),
+    tasks: z.array(withRule(z.object(taskFields).strict(), 'task-names-its-tool')).min(1, 'a plan needs at least one task'),
     rationale: z.string().optional(),
     outputFrom: OutputFromSchema.optional(),
   })

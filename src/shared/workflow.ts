@@ -16,3 +16,4 @@ export type { AgentRequest, AgentRequestInput } from './request';
 export type { Plan, Task, TaskDraft } from './task';
 export type { Decision, ReplanRequest, Verdict } from './decision';
 export type { Script, ScriptedFailure, ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
+export * from './contract-rules';

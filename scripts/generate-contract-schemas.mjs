@@ -1,0 +1,24 @@
+// Writes the JSON Schemas of the workflow's contracts, derived from the zod schemas, where the
+// workflow's checker imports them (src/workflows/contract-schemas.json) and where the build put its
+// copy (dist/). Run by `npm run build` after tsc; a changed zod schema is picked up by the next build.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+const { workflowContractSchemasText } = require(`${root}dist/shared/contract-schemas.js`);
+
+const text = workflowContractSchemasText();
+for (const path of [`${root}src/workflows/contract-schemas.json`, `${root}dist/workflows/contract-schemas.json`]) {
+  let current = '';
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    // Not written yet.
+  }
+  if (current !== text) {
+    writeFileSync(path, text);
+    if (path.includes("/src/")) console.log(`keel: wrote ${path.slice(root.length)} (the workflow's contracts, from the zod schemas)`);
+  }
+}
