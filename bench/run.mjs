@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -94,6 +95,27 @@ async function runToCompletion(keel, what, request = keelRequest()) {
   const { workflowId } = await keel.startRun(request);
   const result = await keel.getResult(workflowId);
   if (result.status !== 'completed') throw new Error(`${what} ended ${result.status}: ${result.reason}`);
+  return workflowId;
+}
+
+/**
+ * What one run's workflow code does, counted by replaying its history in this thread (debug mode):
+ * the promises it creates in the workflow's context (the SDK records a stack for each one), its
+ * search-attribute upserts, and its events.
+ */
+async function workflowCounts(client, workflowId, workflowBundle) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  let promises = 0;
+  // A promise of the workflow's V8 context is not an instance of this context's Promise.
+  const stop = v8.promiseHooks.onInit((promise) => {
+    if (!(promise instanceof Promise)) promises += 1;
+  });
+  try {
+    await Worker.runReplayHistory({ workflowBundle, debugMode: true, replayName: `count-${workflowId}` }, history, workflowId);
+  } finally {
+    stop();
+  }
+  return { promises, upserts: history.events.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes).length, events: history.events.length };
 }
 
 /**
@@ -159,7 +181,8 @@ try {
     const keelRun = () => runToCompletion(keel, 'bench run');
     const pipelineRun = () => runToCompletion(keel, 'bench pipeline run', pipelineRequest());
     const answerTaskRun = () => runToCompletion(keel, 'bench answer-task run', answerTaskRequest());
-    const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
+    const floorBundle = await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() });
+    const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: floorBundle, activities: { noop: async () => undefined } });
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
     const floorAgentRun = () => client.workflow.execute('floorAgent', { taskQueue: 'bench-floor', workflowId: `floor-agent-${id++}`, args: [dag] });
@@ -169,7 +192,7 @@ try {
       const start = (task) => done.get(task.id) ?? done.set(task.id, Promise.all(task.dependsOn.map((dep) => start(dag.find((t) => t.id === dep)))).then(() => undefined)).get(task.id);
       await Promise.all(dag.map(start));
     };
-    const [[keelStats, floorStats, floorAgentStats, pipelineStats, answerTaskStats, floorPlannedStats], [keelAlone, floorAlone], lastKeel] = await keelWorker.runUntil(() =>
+    const [[keelStats, floorStats, floorAgentStats, pipelineStats, answerTaskStats, floorPlannedStats], [keelAlone, floorAlone], last] = await keelWorker.runUntil(() =>
       floorWorker.runUntil(async () => {
         await measure('warm-up', 10, keelRun);
         await measure('warm-up', 10, pipelineRun);
@@ -191,14 +214,20 @@ try {
         // One run at a time: the latency a run sees when the machine is not saturated.
         const alone = Math.max(10, Math.floor(runs / 5));
         const unloaded = [await measure('keel agentRun, one at a time', alone, keelRun, server, 1), await measure('floor, one at a time', alone, floorRun, server, 1)];
-        const { workflowId } = await keel.startRun(keelRequest());
-        await keel.getResult(workflowId);
-        return [measured, unloaded, workflowId];
+        const last = { keel: await keelRun(), pipeline: await pipelineRun(), floor: `floor-${id}`, floorPlus2: `floor-agent-${id + 1}` };
+        await floorRun();
+        await floorAgentRun();
+        return [measured, unloaded, last];
       }),
     );
-    // Events per run: what the server writes for one run of each (the floor's and Keel's).
-    const eventsOf = async (workflowId) => (await client.workflow.getHandle(workflowId).fetchHistory()).events.length;
-    const events = { keel: await eventsOf(lastKeel), floor: await eventsOf(`floor-${id - 1}`) };
+    // Per run, of one run of each: events, KeelStatus upserts, and promises the workflow code creates.
+    const counts = {
+      keel: await workflowCounts(client, last.keel, keelBundle),
+      pipeline: await workflowCounts(client, last.pipeline, keelBundle),
+      floor: await workflowCounts(client, last.floor, floorBundle),
+      floorPlus2: await workflowCounts(client, last.floorPlus2, floorBundle),
+    };
+    const events = { keel: counts.keel.events, floor: counts.floor.events };
     const memoryStats = await measure('in-process, no durability', runs, inProcess);
     const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
     results.overhead = {
@@ -216,6 +245,7 @@ try {
       answerTaskOverFloorPlus1P50: answerTaskStats.p50Ms / floorPlannedStats.p50Ms,
       floorPlus1OverFloorP50: floorPlannedStats.p50Ms / floorStats.p50Ms,
       eventsPerRun: events,
+      countsPerRun: counts,
     };
   }
 
@@ -340,6 +370,12 @@ const md = [
     `against a bare workflow that also makes the plan call (floor + 1): **${fmt(o.answerTaskOverFloorPlus1P50, 2)}×**; floor + 1 / floor: ${fmt(o.floorPlus1OverFloorP50, 2)}×.`,
   '',
   `Events per run: Keel ${o.eventsPerRun.keel}, floor ${o.eventsPerRun.floor} (${fmt(o.eventsPerRun.keel / o.eventsPerRun.floor, 2)}×).`,
+  '',
+  'One run of each, replayed in this thread: the promises its workflow code creates (the SDK records a stack for every one), and its search-attribute upserts.',
+  '',
+  '| run | events | promises | upserts |',
+  '|---|---|---|---|',
+  ...[['keel agentRun', o.countsPerRun.keel], ['keel pipeline (plan in the request, answer from task f)', o.countsPerRun.pipeline], ['floor', o.countsPerRun.floor], ['floor + 2', o.countsPerRun.floorPlus2]].map(([label, c]) => `| ${label} | ${c.events} | ${c.promises} | ${c.upserts} |`),
   '',
   ...(results.agentLoop
     ? [
