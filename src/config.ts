@@ -80,6 +80,8 @@ const EnvironmentSchema = z.object({
   OPENAI_BASE_URL: z.url({ message: 'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1' }).optional(),
   /** Real model calls go to Anthropic when set and OPENAI_API_KEY is not. */
   ANTHROPIC_API_KEY: z.string().min(8, 'ANTHROPIC_API_KEY looks too short to be a key').optional(),
+  /** Anthropic's API through a gateway or proxy instead, e.g. https://llm-gateway.internal/anthropic. */
+  ANTHROPIC_BASE_URL: z.url({ message: 'ANTHROPIC_BASE_URL must be a URL such as https://llm-gateway.internal/anthropic' }).optional(),
   /** The config file (JSON or YAML); default ./keel.config.json when it exists. */
   KEEL_CONFIG: z.string().min(1).optional(),
   /** PostgreSQL for the shared response cache, e.g. postgres://postgres@127.0.0.1:5432/postgres. */
@@ -122,7 +124,7 @@ export interface KeelConfig {
   metricsAddress?: string;
   logFormat: 'text' | 'json';
   openai?: { apiKey: string; baseURL?: string };
-  anthropic?: { apiKey: string };
+  anthropic?: { apiKey: string; baseURL?: string };
   /** Routing, prices, breakers and cache: defaults, then the config file, then KEEL_DATABASE_URL. */
   models: ModelSettings;
   /** The config file that was read, if any. */
@@ -179,7 +181,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.KEEL_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: values.KEEL_MAX_CACHED_WORKFLOWS } : {}),
     logLevel: values.KEEL_LOG_LEVEL,
     logFormat: values.KEEL_LOG_FORMAT,
-    ...(values.ANTHROPIC_API_KEY ? { anthropic: { apiKey: values.ANTHROPIC_API_KEY } } : {}),
+    ...(values.ANTHROPIC_API_KEY ? { anthropic: { apiKey: values.ANTHROPIC_API_KEY, ...(values.ANTHROPIC_BASE_URL ? { baseURL: values.ANTHROPIC_BASE_URL } : {}) } } : {}),
     ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };

@@ -54,7 +54,7 @@ function toolRegistry(config: DependencyConfig): ToolRegistry {
 function configuredProviders(config: DependencyConfig): ModelClient[] {
   return [
     ...(config.openai ? [new OpenAIModel({ apiKey: config.openai.apiKey, ...(config.openai.baseURL ? { baseURL: config.openai.baseURL } : {}) })] : []),
-    ...(config.anthropic ? [new AnthropicModel({ apiKey: config.anthropic.apiKey })] : []),
+    ...(config.anthropic ? [new AnthropicModel({ apiKey: config.anthropic.apiKey, ...(config.anthropic.baseURL ? { baseURL: config.anthropic.baseURL } : {}) })] : []),
   ];
 }
 

@@ -19,14 +19,15 @@ import {
   type ToolCallOutput,
   type TranscriptHead,
 } from '../shared';
+import type { ChatTurn, ToolSpec } from '../llm/model-client';
 import { malformedText } from '../llm/scripted-model';
 import { inToolSpan } from '../observability/telemetry';
 import { resolveRefs, type BlobStore } from '../storage/blobs';
 import { atBoundary } from './at-boundary';
 import type { ActivityDependencies } from './create-activities';
 import { withCurrentNames } from './earlier-inputs';
-import type { createModelCalls } from './model-calls';
-import { agentPrompt, agentSystem } from './prompts';
+import type { createModelCalls, ModelAnswer } from './model-calls';
+import { agentPrompt, agentSystem, agentToolSystem } from './prompts';
 import { parseIfJson } from './structured-output';
 import { scriptedToolOutcome } from './tasks';
 
@@ -47,13 +48,14 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
       const known = new Set(tools.map((tool) => tool.name));
       // Scripted tools the worker does not have are known by name alone.
       const offered = [...tools, ...(input.task.tools ?? []).filter((name) => !known.has(name)).map((name) => ({ name, description: '(scripted)' }))];
-      const text = await callModel(
-        { key: ModelKey.step(input.task.id), tier: input.task.tier ?? 'medium', system: agentSystem, prompt: agentPrompt(input, transcript, offered), jsonSchema: agentStepJsonSchema },
-        input.script,
-        input.reservedUsd,
-        spent,
-      );
-      const step = readStep(text, input.script !== undefined);
+      // A scenario scripts each step as Keel's JSON ({ toolCalls } or the answer); a real model is
+      // offered the tools through its provider's own tool calling, and the transcript as turns.
+      const scripted = input.script !== undefined;
+      const request = scripted
+        ? { system: agentSystem, prompt: agentPrompt(input, transcript, offered), jsonSchema: agentStepJsonSchema }
+        : { system: agentToolSystem, prompt: agentPrompt(input, [], undefined), tools: offered.map(toolSpec), turns: turnsOf(transcript) };
+      const said = await callModel({ key: ModelKey.step(input.task.id), tier: input.task.tier ?? 'medium', ...request }, input.script, input.reservedUsd, spent);
+      const step = scripted ? readStep(said.text, true) : readNativeStep(said);
       const own: AgentMessage[] = step.toolCalls ? [{ role: 'assistant', step: input.step, toolCalls: step.toolCalls }] : [];
       const head = await appendTranscript(input.transcript, [...input.newMessages, ...own], deps.blobs);
       const answer = step.toolCalls ? {} : { answer: await offload(step.answer) };
@@ -107,6 +109,44 @@ function readStep(text: string, scripted: boolean): { toolCalls: AgentToolCall[]
     return { toolCalls: calls.data };
   }
   return { answer: 'answer' in value ? (value as { answer: unknown }).answer : value };
+}
+
+/** What a model offered native tools said: its calls, or (calling none) its answer. */
+function readNativeStep(said: ModelAnswer): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
+  if (said.toolCalls?.length) return { toolCalls: said.toolCalls.map(({ tool, input }) => ({ tool, input })) };
+  if (said.text.trim() === '') throw new KeelError('malformed', 'the step called no tool and gave no answer: call a tool, or answer');
+  return { answer: parseIfJson(said.text) };
+}
+
+const toolSpec = (tool: { name: string; description: string; inputSchema?: unknown }): ToolSpec => ({
+  name: tool.name,
+  description: tool.description,
+  inputSchema: typeof tool.inputSchema === 'object' && tool.inputSchema !== null ? (tool.inputSchema as Record<string, unknown>) : { type: 'object' },
+});
+
+/**
+ * The transcript as a provider's turns: each step's calls with ids made from the step and the call's
+ * place (the same on every retry and replay), each result answering its call in that order, and the
+ * loop's notes as user text.
+ */
+export function turnsOf(transcript: AgentMessage[]): ChatTurn[] {
+  const turns: ChatTurn[] = [];
+  let open: { step: number; answered: number; ids: string[] } | undefined;
+  for (const message of transcript) {
+    if (message.role === 'assistant') {
+      const ids = message.toolCalls.map((_call, index) => `call_${message.step}_${index}`);
+      open = { step: message.step, answered: 0, ids };
+      turns.push({ role: 'assistant', toolCalls: message.toolCalls.map((call, index) => ({ id: ids[index]!, tool: call.tool, input: call.input })) });
+    } else if (message.role === 'tool' && open?.step === message.step && open.answered < open.ids.length) {
+      const content = JSON.stringify(message.error !== undefined ? { error: message.error } : { result: message.result });
+      turns.push({ role: 'tool', id: open.ids[open.answered++]!, content });
+    } else if (message.role === 'note') {
+      turns.push({ role: 'user', content: message.text });
+    } else {
+      turns.push({ role: 'user', content: JSON.stringify(message) });
+    }
+  }
+  return turns;
 }
 
 /** The transcript's messages, oldest first, by walking the chain back from its head. */

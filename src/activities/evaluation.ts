@@ -18,7 +18,7 @@ export function evaluationActivities(deps: ActivityDependencies, models: ReturnT
   async function evaluate(stored: EvaluateInput) {
     return atBoundary(async (spent) => {
       const input = { ...withCurrentNames(stored), output: await resolveRefs(stored.output, deps.blobs) };
-      const text = await callModel(
+      const { text } = await callModel(
         { key: ModelKey.evaluate(input.task.id), tier: 'medium', system: evaluateSystem, prompt: evaluatePrompt(input), jsonSchema: verdictJsonSchema, cacheable: input.useCache !== false },
         input.script,
         input.reservedUsd,

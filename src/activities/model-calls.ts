@@ -2,7 +2,7 @@
 // behind routing, breakers and the cache, within what the workflow reserved; and consensus.
 import { Context } from '@temporalio/activity';
 import { KeelError, type BreakerSnapshot, type ConsensusReport, type ModelCallReport, type ModelTier, type ScriptedModelEntry, type ScriptSlice, type TierCeiling } from '../shared';
-import type { ModelRequest } from '../llm/model-client';
+import type { ModelRequest, ModelResponse } from '../llm/model-client';
 import { costOf, estimateTokens, outputTokenCap, priceOf } from '../llm/pricing';
 import { defaultMaxOutputTokens, defaultTierModels, minimumOutputTokens } from '../llm/router';
 import { ScriptedModel } from '../llm/scripted-model';
@@ -15,6 +15,8 @@ import { majority } from './structured-output';
 export type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[] };
 
 export type ModelCallRequest = Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>;
+/** What the model said: its text, and its tool calls when it was offered tools and called some. */
+export type ModelAnswer = Pick<ModelResponse, 'text' | 'toolCalls'>;
 
 export function createModelCalls(deps: ActivityDependencies) {
   /** Calls the scripted or the real model, within what the workflow reserved for this call. */
@@ -23,7 +25,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     script: ScriptSlice<ScriptedModelEntry> | undefined,
     reservedUsd: number,
     spent: Spent,
-  ): Promise<string> {
+  ): Promise<ModelAnswer> {
     const context = Context.current();
     const taskId = /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1];
     const { cacheable = false, ...modelRequest } = request;
@@ -53,7 +55,7 @@ export function createModelCalls(deps: ActivityDependencies) {
       const usage = response.cache === 'hit' ? { inputTokens: 0, outputTokens: 0 } : response.usage;
       spent.call = { model: response.model, usage, costUsd: response.costUsd, provider: response.provider, ...(response.cache ? { cache: response.cache } : {}) };
       if (response.cache) recordCacheLookup(response.cache);
-      return response.text;
+      return { text: response.text, ...(response.toolCalls ? { toolCalls: response.toolCalls } : {}) };
     } finally {
       spent.breakers = router.breakers(request.tier);
       if (spent.call) spent.call.breakers = spent.breakers;
@@ -61,7 +63,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     }
   }
 
-  async function callScripted(request: ModelCallRequest, client: ScriptedModel, reservedUsd: number, spent: Spent, taskId: string | undefined): Promise<string> {
+  async function callScripted(request: ModelCallRequest, client: ScriptedModel, reservedUsd: number, spent: Spent, taskId: string | undefined): Promise<ModelAnswer> {
     const model = defaultTierModels[request.tier];
     const cap = outputTokenCap(model, estimateTokens(request.system + request.prompt), reservedUsd, deps.prices);
     if (cap < minimumOutputTokens) {
@@ -74,7 +76,7 @@ export function createModelCalls(deps: ActivityDependencies) {
       (answer) => ({ responseModel: answer.model, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, costUsd: costOf(answer.model, answer.usage, deps.prices), text: answer.text }),
     );
     spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };
-    return response.text;
+    return { text: response.text };
   }
 
   function contentOf(request: { system: string; prompt: string }): { content?: { system: string; prompt: string } } {

@@ -23,7 +23,7 @@ export function planningActivities(deps: ActivityDependencies, models: ReturnTyp
       const input = withCurrentNames(scheduled);
       const knownTools = knownToolsWith(input.scriptedTools);
       const usable = input.allowedTools.filter((name) => knownTools.includes(name));
-      const text = await callModel(
+      const { text } = await callModel(
         { key: ModelKey.plan, tier: 'large', system: plannerSystem, prompt: plannerPrompt(input, deps.tools.describe(usable)), jsonSchema: planJsonSchema },
         input.script,
         input.reservedUsd,

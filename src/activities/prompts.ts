@@ -70,6 +70,14 @@ export const agentSystem = [
   'A tool result or error, and notes from the loop, come back as messages: read them before the next step.',
 ].join('\n');
 
+/** The same loop through a provider's own tool calling: the tools come as tools, the calls and results as turns. */
+export const agentToolSystem = [
+  'You work toward one task by calling the tools you are offered, one step at a time, until you can answer.',
+  'The tool calls you make in one step run at the same time. Each result or error, and notes from the loop, come back to you: read them before the next step.',
+  'When you have the answer, reply with it and call no tool.',
+].join('\n');
+
+/** A step's prompt; with `tools` undefined (native tool calling) it leaves out the tools and the transcript, which travel as tools and turns. */
 export function agentPrompt(input: AgentStepInput, transcript: AgentMessage[], tools: unknown): string {
   return [
     `Overall goal: ${input.goal}`,
@@ -77,8 +85,8 @@ export function agentPrompt(input: AgentStepInput, transcript: AgentMessage[], t
     ...(input.task.requiredFields?.length ? [`Your answer must be a JSON object with: ${input.task.requiredFields.join(', ')}`] : []),
     `Run input: ${JSON.stringify(input.runInput)}`,
     ...(Object.keys(input.dependencies).length > 0 ? [`Results of earlier tasks: ${JSON.stringify(input.dependencies)}`] : []),
-    `Tools: ${JSON.stringify(tools)}`,
-    `This is step ${input.step}. What happened so far:`,
-    ...(transcript.length > 0 ? transcript.map((message) => JSON.stringify(message)) : ['(nothing yet)']),
+    ...(tools === undefined
+      ? [`This is step ${input.step}.`]
+      : [`Tools: ${JSON.stringify(tools)}`, `This is step ${input.step}. What happened so far:`, ...(transcript.length > 0 ? transcript.map((message) => JSON.stringify(message)) : ['(nothing yet)'])]),
   ].join('\n');
 }

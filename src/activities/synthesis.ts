@@ -14,7 +14,7 @@ export function synthesisActivities(deps: ActivityDependencies, models: ReturnTy
   async function synthesize(stored: SynthesizeInput) {
     return atBoundary(async (spent) => {
       const input = { ...withCurrentNames(stored), results: await resolveRefs(stored.results, deps.blobs) };
-      const text = await callModel(
+      const { text } = await callModel(
         { key: ModelKey.synthesize, tier: 'medium', system: synthesizeSystem, prompt: synthesizePrompt(input) },
         input.script,
         input.reservedUsd,

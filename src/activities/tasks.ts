@@ -60,7 +60,7 @@ export function taskActivities(deps: ActivityDependencies, models: ReturnType<ty
     };
     if (task.consensus && !input.modelScript) return { ...(await askForConsensus(request, task.consensus, input.reservedUsd, spent, parse)), attempt };
     const cacheable = input.useCache !== false && task.purpose !== undefined && cacheablePurposes.includes(task.purpose);
-    const text = await callModel({ ...request, cacheable }, input.modelScript, input.reservedUsd, spent);
+    const { text } = await callModel({ ...request, cacheable }, input.modelScript, input.reservedUsd, spent);
     return { output: parse(text), attempt, call: spent.call! };
   }
 

@@ -9,15 +9,39 @@ export interface ModelRequest {
   system: string;
   prompt: string;
   jsonSchema?: Record<string, unknown>;
+  /** Tools the model may call, through the provider's own tool calling (OpenAI `tools`, Anthropic `tool_use`). */
+  tools?: ToolSpec[];
+  /** The conversation after the prompt: the model's earlier tool calls and their results. */
+  turns?: ChatTurn[];
   maxOutputTokens?: number;
   signal?: AbortSignal;
 }
 
 export interface ModelResponse {
+  /** The model's text: its answer, or empty when it called tools. */
   text: string;
+  /** Set when the model called tools instead of answering; each with its input as an object. */
+  toolCalls?: ModelToolCall[];
   model: string;
   usage: Usage;
 }
+
+/** A tool as a model is offered it: its name, what it does, and its input's JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** One tool call; the id pairs it with its result in the turns that follow. */
+export interface ModelToolCall {
+  id: string;
+  tool: string;
+  input: Record<string, unknown>;
+}
+
+/** A turn of a tool-calling conversation after the prompt. */
+export type ChatTurn = { role: 'assistant'; toolCalls: ModelToolCall[] } | { role: 'tool'; id: string; content: string } | { role: 'user'; content: string };
 
 /** A model provider; the router picks the model. Errors are thrown as KeelError with their class. */
 export interface ModelClient {

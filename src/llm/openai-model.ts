@@ -1,6 +1,6 @@
 // OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp) through the official client.
 import OpenAI from 'openai';
-import type { KeyCheck, ModelClient, ModelRequest, ModelResponse } from './model-client';
+import type { ChatTurn, KeyCheck, ModelClient, ModelRequest, ModelResponse, ModelToolCall } from './model-client';
 import { KeelError } from '../shared';
 import { classifyProviderError, failedKeyCheck } from './provider-error';
 
@@ -35,6 +35,18 @@ export class OpenAIModel implements ModelClient {
     }
   }
 
+  /** A call as the model wrote it; arguments that are not a JSON object are the model's mistake (malformed), which a new ask can fix. */
+  private toolCall(id: string, tool: string, args: string): ModelToolCall {
+    let input: unknown;
+    try {
+      input = args.trim() === '' ? {} : JSON.parse(args);
+    } catch (error) {
+      throw new KeelError('malformed', `${this.name}: the arguments of the call to ${tool} are not valid JSON (${(error as Error).message}): ${args.slice(0, 200)}`);
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new KeelError('malformed', `${this.name}: the arguments of the call to ${tool} are not a JSON object: ${args.slice(0, 200)}`);
+    return { id, tool, input: input as Record<string, unknown> };
+  }
+
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const started = Date.now();
     try {
@@ -42,10 +54,13 @@ export class OpenAIModel implements ModelClient {
         {
           model: request.model,
           temperature: 0,
-          messages: [
-            { role: 'system', content: request.system },
-            { role: 'user', content: request.prompt },
-          ],
+          messages: [{ role: 'system', content: request.system }, { role: 'user', content: request.prompt }, ...(request.turns ?? []).map(openAITurn)],
+          ...(request.tools?.length
+            ? {
+                tools: request.tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } })),
+                parallel_tool_calls: true,
+              }
+            : {}),
           ...(request.maxOutputTokens ? { max_tokens: request.maxOutputTokens } : {}),
           ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.jsonSchema, strict: false } } } : {}),
         },
@@ -55,8 +70,10 @@ export class OpenAIModel implements ModelClient {
       // A refusal is the model's judgement of the request: retrying it unchanged would only repeat it.
       if (choice?.message.refusal) throw new KeelError('semantic', `${this.name}: the model refused: ${choice.message.refusal}`);
       if (choice?.finish_reason === 'content_filter') throw new KeelError('semantic', `${this.name}: the answer was withheld by the content filter`);
+      const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) => (call.type === 'function' ? [this.toolCall(call.id, call.function.name, call.function.arguments)] : []));
       return {
         text: choice?.message.content ?? '',
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
         model: completion.model,
         usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
       };
@@ -79,5 +96,17 @@ export class OpenAIModel implements ModelClient {
       // A body that is not what the API sends (a proxy's error page, a cut stream): try again later.
       throw new KeelError('transient', `${this.name}: unreadable response: ${(error as Error).message}`);
     }
+  }
+}
+
+/** A turn of the conversation as chat completions takes it. */
+function openAITurn(turn: ChatTurn): OpenAI.ChatCompletionMessageParam {
+  switch (turn.role) {
+    case 'assistant':
+      return { role: 'assistant', content: null, tool_calls: turn.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.tool, arguments: JSON.stringify(call.input) } })) };
+    case 'tool':
+      return { role: 'tool', tool_call_id: turn.id, content: turn.content };
+    case 'user':
+      return { role: 'user', content: turn.content };
   }
 }

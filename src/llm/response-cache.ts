@@ -21,6 +21,8 @@ export interface CacheKeyParts {
   system: string;
   prompt: string;
   jsonSchema?: Record<string, unknown>;
+  tools?: unknown;
+  turns?: unknown;
   params: Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@
 // so Temporal retries it later.
 import { KeelError, type FailureKind, type ModelTier, type TierCeiling } from '../shared';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker';
-import type { ModelClient, ModelResponse } from './model-client';
+import type { ChatTurn, ModelClient, ModelResponse, ToolSpec } from './model-client';
 import { costOf, estimateTokens, outputTokenCap, priceOf, type ModelPrice } from './pricing';
 import { cacheKey, type ResponseCache } from './response-cache';
 
@@ -43,6 +43,8 @@ export interface RoutedRequest {
   system: string;
   prompt: string;
   jsonSchema?: Record<string, unknown>;
+  tools?: ToolSpec[];
+  turns?: ChatTurn[];
   /** What this call may cost at most; each model's output-token cap is derived from it. */
   reservedUsd: number;
   /** Deterministic and of a cacheable kind: answer from the cache when it can, store the answer. */
@@ -152,7 +154,7 @@ export class ModelRouter {
     const passedOver: string[] = [];
     const failures: KeelError[] = [];
     let unaffordable = 0;
-    const inputTokens = estimateTokens(request.system + request.prompt);
+    const inputTokens = estimateTokens(request.system + request.prompt + (request.tools ? JSON.stringify([request.tools, request.turns ?? []]) : ''));
     for (const entry of chain) {
       const label = `${entry.provider} ${entry.model}`;
       const breaker = this.breaker(entry);
@@ -166,7 +168,14 @@ export class ModelRouter {
         passedOver.push(`${label}: the $${request.reservedUsd.toFixed(6)} this call may spend cannot pay for it`);
         continue;
       }
-      const key = request.cacheable && this.cache ? cacheKey({ ...entry, system: request.system, prompt: request.prompt, ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}), params: { temperature: 0 } }) : undefined;
+      const key = request.cacheable && this.cache ? cacheKey({
+              ...entry,
+              system: request.system,
+              prompt: request.prompt,
+              ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
+              ...(request.tools ? { tools: request.tools, turns: request.turns ?? [] } : {}),
+              params: { temperature: 0 },
+            }) : undefined;
       if (key && this.cache) {
         const cached = await this.cache.get(key).catch(() => undefined); // a cache outage is a miss, not a failure
         if (cached) return { ...cached, provider: entry.provider, costUsd: 0, cache: 'hit', passedOver };
@@ -181,6 +190,7 @@ export class ModelRouter {
           prompt: request.prompt,
           maxOutputTokens: cap,
           ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
+          ...(request.tools ? { tools: request.tools, turns: request.turns ?? [] } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
         });
         breaker.recordSuccess();

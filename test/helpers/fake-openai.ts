@@ -9,6 +9,8 @@ export interface FakeReply {
   error?: { message: string; type?: string; code?: string };
   usage?: { prompt_tokens: number; completion_tokens: number };
   model?: string;
+  /** The model calls tools (finish_reason tool_calls); `arguments` is sent as written, valid JSON or not. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
   /** The model declines: `message.refusal` set, content null. */
   refusal?: string;
   /** Waits this long before answering (client timeouts). */
@@ -64,8 +66,12 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
               choices: [
                 {
                   index: 0,
-                  finish_reason: 'stop',
-                  message: reply.refusal ? { role: 'assistant', content: null, refusal: reply.refusal } : { role: 'assistant', content: reply.content ?? '' },
+                  finish_reason: reply.toolCalls ? 'tool_calls' : 'stop',
+                  message: reply.refusal
+                    ? { role: 'assistant', content: null, refusal: reply.refusal }
+                    : reply.toolCalls
+                      ? { role: 'assistant', content: null, tool_calls: reply.toolCalls.map((call, index) => ({ id: call.id ?? `call_fake_${served}_${index}`, type: 'function', function: { name: call.name, arguments: call.arguments } })) }
+                      : { role: 'assistant', content: reply.content ?? '' },
                 },
               ],
               usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 },
