@@ -108,7 +108,9 @@ export async function main(argv: string[]): Promise<number> {
       .command('approve')
       .description("approve a run's pending escalation")
       .argument('<id>', 'the run id')
-      .option('--note <text>', 'why'),
+      .option('--note <text>', 'why')
+      .option('--input <json>', 'a tool_approval: run the tool with this input (a JSON object) instead of the one proposed')
+      .option('--budget <usd>', 'a budget_exhausted escalation: raise the budget by this much (default: the request\'s own budget)'),
   ).action(async (id: string, options) => {
     exitCode = await decideCommand(id, 'approve', options, io);
   });

@@ -1,8 +1,10 @@
 // The `keel` command as a user runs it, against the test run's dev server and a `keel worker` process.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { RunResult } from '../../src/shared';
+import { activityInputs } from '../helpers/history';
 import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
@@ -169,6 +171,40 @@ describe('deciding from the CLI', () => {
     const result = JSON.parse((await runKeel(['run', '--scenario', 'examples/escalation-approval.json', '--id', id, '--wait', '--json'], env)).stdout);
     expect(status.code).toBe(0);
     expect(result).toMatchObject({ status: 'completed', escalations: [{ decision: 'approve', decidedBy: 'ops-oncall', note: 'photos confirm it' }] });
+  });
+
+  test('`keel approve --input` runs a tool with the edited input; input that is not a JSON object is refused before anything is sent', async () => {
+    const id = uniqueName('approve-input');
+    const scenario = path.join(home, 'approve-input.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'approve-input',
+        request: { goal: 'Where is order 7?', tools: ['lookup_order'], agent: { maxSteps: 4 }, approvals: { tools: ['lookup_order'] } },
+        model: { 'step:agent': [{ toolCalls: [{ tool: 'lookup_order', input: { orderId: 71 } }] }, { text: 'Order 7 arrives Thursday.' }] },
+        tools: { lookup_order: [{ result: { orderId: 7, eta: 'Thursday' } }] },
+      }),
+    );
+    expect((await runKeel(['run', '--scenario', scenario, '--id', id], env)).code).toBe(0);
+    expect(await waitUntilPending(id)).toContain(`${id}  tool_approval · agent`);
+    for (const [input, said] of [
+      ['{"orderId": 7', '--input is not valid JSON'],
+      ['[7]', '--input must be a JSON object'],
+    ]) {
+      const refused = await runKeel(['approve', id, '--input', input!], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(said);
+    }
+    const approved = await runKeel(['approve', id, '--input', '{"orderId": 7}', '--by', 'ops-oncall'], env);
+    expect(approved.code).toBe(0);
+    const result = JSON.parse((await runKeel(['run', '--scenario', scenario, '--id', id, '--wait', '--json'], env)).stdout) as RunResult;
+    expect(result).toMatchObject({ status: 'completed', output: 'Order 7 arrives Thursday.', escalations: [{ kind: 'tool_approval', decision: 'approve', decidedBy: 'ops-oncall' }] });
+    const client = new Client({ connection: await Connection.connect({ address: testAddress() }) });
+    try {
+      expect(await activityInputs(client, id, 'callTool')).toEqual([expect.objectContaining({ tool: 'lookup_order', input: { orderId: 7 } })]);
+    } finally {
+      await client.connection.close();
+    }
   });
 
   test('`keel reject` needs a reason and ends the run rejected', async () => {
