@@ -129,7 +129,7 @@ const toolSpec = (tool: { name: string; description: string; inputSchema?: unkno
  * place (the same on every retry and replay), each result answering its call in that order, and the
  * loop's notes as user text.
  */
-export function turnsOf(transcript: AgentMessage[]): ChatTurn[] {
+function turnsOf(transcript: AgentMessage[]): ChatTurn[] {
   const turns: ChatTurn[] = [];
   let open: { step: number; answered: number; ids: string[] } | undefined;
   for (const message of transcript) {
