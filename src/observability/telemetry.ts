@@ -100,8 +100,9 @@ export async function inModelSpan<T>(
 
 /** A tool call as a span naming the tool and its outcome. */
 export async function inToolSpan<T>(tool: string, taskId: string, scripted: boolean, body: () => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(`tool ${tool}`, { kind: SpanKind.INTERNAL }, async (span) => {
-    span.setAttributes({ 'keel.tool.name': tool, 'keel.task_id': taskId, 'keel.tool.scripted': scripted });
+  // Named and labelled as OpenTelemetry's GenAI conventions name a tool's execution.
+  return tracer().startActiveSpan(`execute_tool ${tool}`, { kind: SpanKind.INTERNAL }, async (span) => {
+    span.setAttributes({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool, 'keel.tool.name': tool, 'keel.task_id': taskId, 'keel.tool.scripted': scripted });
     try {
       const value = await body();
       span.setAttribute('keel.tool.outcome', 'ok');

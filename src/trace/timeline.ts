@@ -97,9 +97,11 @@ export function buildTimeline(history: History): Timeline {
         const attributes = event.activityTaskCompletedEventAttributes!;
         const span = spans.get(Number(attributes.scheduledEventId));
         if (!span) break;
-        const output = decode(attributes.result) as { attempt?: number; call?: ModelCallReport; plan?: { tasks?: Task[]; outputFrom?: string } } | undefined;
+        const output = decode(attributes.result) as { attempt?: number; call?: ModelCallReport; plan?: { tasks?: Task[]; outputFrom?: string }; ok?: boolean; error?: string } | undefined;
         for (const task of output?.plan?.tasks ?? []) dependencies.set(task.id, task.dependsOn ?? []);
         Object.assign(span, { endMs: at, status: 'completed', ...(output?.plan?.outputFrom ? { answerTask: output.plan.outputFrom } : {}) });
+        // An agent's tool call that the model can correct completes with its error, and failed all the same.
+        if (span.activityType === 'callTool' && output?.ok === false) Object.assign(span, { status: 'failed', failure: { kind: 'semantic', message: output.error ?? 'the tool refused the call' } });
         if (typeof output?.attempt === 'number') span.attempts = output.attempt;
         applyCall(span, output?.call);
         break;

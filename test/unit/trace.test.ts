@@ -67,3 +67,17 @@ test('a plan that names its answer task says so in the timeline and the waterfal
   expect(renderTimelineText(triage)).toMatch(/^ plan .*· initial plan · answer from triage$/m);
   expect(timeline.spans.every((span) => span.answerTask === undefined)).toBe(true);
 });
+
+test("an agent loop's steps and tool calls are rows; a tool call the model was told to correct is failed, with the tool's words", () => {
+  const agent = buildTimeline(parseHistory(readFileSync(path.resolve(__dirname, '../histories/support-agent.json'), 'utf8'), 'support-agent.json'));
+  expect(agent.spans.map((span) => [span.label, span.status])).toEqual([
+    ['agent · step 1', 'completed'],
+    ['agent · lookup_order', 'failed'],
+    ['agent · check_stock', 'completed'],
+    ['agent · step 2', 'completed'],
+    ['agent · lookup_order', 'completed'],
+    ['agent · step 3', 'completed'],
+  ]);
+  expect(agent.spans[1]!.failure).toEqual({ kind: 'semantic', message: 'no order 71 for ana@example.com (her orders: 7, 12)' });
+  expect(renderTimelineText(agent)).toContain('no order 71 for ana@example.com');
+});

@@ -65,7 +65,8 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
   expect(model!.attributes['keel.cost_usd']).toBeCloseTo((120 * 0.15 + 8 * 0.6) / 1e6, 10);
   expect(ancestors(model!)).toEqual(expect.arrayContaining(['RunActivity:runTask', 'RunWorkflow:agentRun']));
 
-  const tools = spans.filter((span) => span.name === 'tool crm');
+  const tools = spans.filter((span) => span.name === 'execute_tool crm');
+  for (const tool of tools) expect(tool.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'crm' });
   expect(tools.map((span) => span.attributes['keel.tool.outcome']).sort()).toEqual(['error', 'ok']);
   expect(tools.find((span) => span.attributes['keel.tool.outcome'] === 'error')!.attributes['error.type']).toBe('transient');
   for (const tool of tools) expect(ancestors(tool)).toContain('RunWorkflow:agentRun');
@@ -74,6 +75,6 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
   const traceId = model!.spanContext().traceId;
   const runSpans = spans.filter((span) => span.spanContext().traceId === traceId);
   expect(ancestors(model!).at(-1)).toBe('StartWorkflow:agentRun'); // the trace starts at the client
-  expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['StartWorkflow:agentRun', 'RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'tool crm']));
+  expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['StartWorkflow:agentRun', 'RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'execute_tool crm']));
   expect(JSON.stringify(runSpans.map((span) => span.attributes))).not.toContain('gold customer');
 }, 120_000);
