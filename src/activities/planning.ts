@@ -38,5 +38,9 @@ export function planningActivities(deps: ActivityDependencies, models: ReturnTyp
     return { knownTools: knownToolsWith(input.scriptedTools), ceilings: tierCeilings(input.scripted), approvalTools: deps.tools.approvalTools };
   }
 
-  return { plan, workerFacts };
+  async function toolInputSchema(input: { tool: string }): Promise<Record<string, unknown> | undefined> {
+    return deps.tools.inputSchema(input.tool);
+  }
+
+  return { plan, workerFacts, toolInputSchema };
 }

@@ -227,6 +227,8 @@ export interface KeelActivities {
   evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
   /** The worker's tools and call ceilings, for a plan the request brought (a local activity: no I/O). */
   workerFacts(input: WorkerFactsInput): Promise<WorkerFacts>;
+  /** The input JSON Schema of one of the worker's tools, for checking a human's edit of its input; undefined when the worker has no such tool. */
+  toolInputSchema(input: { tool: string }): Promise<Record<string, unknown> | undefined>;
   /** The client identity that sent the run's latest signal of this name (from its history). */
   signalSender(input: { workflowId: string; signalName: string }): Promise<string | undefined>;
 }

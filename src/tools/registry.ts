@@ -26,6 +26,12 @@ export class ToolRegistry {
   }
 
   /** Name, description and JSON schema of each tool, for the planner's prompt. */
+  /** What a tool accepts as input, as JSON Schema (defaults optional), or undefined when there is no such tool. */
+  inputSchema(name: string): Record<string, unknown> | undefined {
+    const tool = this.tools.get(name);
+    return tool ? (z.toJSONSchema(tool.input as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : undefined;
+  }
+
   describe(names: readonly string[]): Array<{ name: string; description: string; inputSchema?: unknown }> {
     return names.map((name) => {
       const tool = this.tools.get(name);

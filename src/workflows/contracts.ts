@@ -218,6 +218,9 @@ function run<T>(schema: Schema, value: unknown): Checked<T> {
   return { success: false, issues: checker.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`) };
 }
 
+/** A value checked against any JSON Schema (a tool's input schema): the keywords above are checked, others are not. */
+export const checkAgainst = (schema: Record<string, unknown>, value: unknown): Checked<unknown> => run(schema as Schema, value);
+
 const schemas = generated as unknown as Record<'request' | 'plan' | 'decision' | 'replan', Schema>;
 export const checkAgentRequest = (value: unknown): Checked<AgentRequest> => run(schemas.request, value);
 export const checkPlan = (value: unknown): Checked<Plan> => run(schemas.plan, value);

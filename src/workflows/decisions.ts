@@ -1,6 +1,7 @@
 // Every escalation kind in one place: the decisions it offers, what each does (the text the details
 // show), and the outcome a decision returns. Callers apply outcomes; nothing here changes the run.
-import type { DecisionKind, RunStatus, Task } from '../shared/workflow';
+import type { Decision, DecisionKind, RunStatus, Task } from '../shared/workflow';
+import { checkAgainst } from './contracts';
 import type { DecisionTaken } from './escalation';
 
 /** What a run escalates about, with the facts its choices and outcomes depend on. */
@@ -13,8 +14,11 @@ export type Escalation =
   | { kind: 'budget_exhausted'; task: Task; beforeStart: boolean; budgetUsd: number; raiseUsd: number }
   | { kind: 'replans_exhausted'; replans: number }
   | { kind: 'planning_failed'; failure: string }
-  /** A call of a tool that needs a human's approval: the exact input the model or the plan chose. */
-  | { kind: 'tool_approval'; task: Task; tool: string; input: Record<string, unknown>; inLoop: boolean };
+  /**
+   * A call of a tool that needs a human's approval: the exact input the model or the plan chose, and
+   * the tool's input JSON Schema when the worker has the tool (an edited input must fit it).
+   */
+  | { kind: 'tool_approval'; task: Task; tool: string; input: Record<string, unknown>; inLoop: boolean; inputSchema?: Record<string, unknown> };
 
 /** What should happen next, as a decision says. */
 export type Outcome =
@@ -163,6 +167,16 @@ function rejection(escalation: Escalation, decision: DecisionTaken): Outcome {
     default:
       return unreachable(escalation);
   }
+}
+
+/**
+ * What is wrong with a decision's own values for this escalation, or undefined: an edited tool
+ * input that the tool's schema refuses is refused before the run takes it.
+ */
+export function decisionValueProblem(escalation: Escalation, decision: Decision): string | undefined {
+  if (escalation.kind !== 'tool_approval' || decision.input === undefined || escalation.inputSchema === undefined) return undefined;
+  const checked = checkAgainst(escalation.inputSchema, decision.input);
+  return checked.success ? undefined : `"input" does not fit the input schema of ${escalation.tool}: ${checked.issues.join('; ')}`;
 }
 
 /** What each `keel <decision> ID` needs after the id, for the details' terminal line. */

@@ -3,7 +3,7 @@ import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, work
 import { type Decision, type DecisionKind, type PendingEscalation, escalationTimerPrefix, decideSignal, decideUpdate, pendingQuery } from '../shared/workflow';
 import { historyActivities } from './activities';
 import { checkDecision } from './contracts';
-import { choicesFor, cliArguments, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';
+import { choicesFor, cliArguments, decisionValueProblem, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';
 import { recordEscalation } from './metrics';
 import type { RunRecord } from './run-record';
 
@@ -26,7 +26,7 @@ export interface Decided {
 }
 
 export class EscalationDesk {
-  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean };
+  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean; escalation?: Escalation };
   private nextId = 1;
 
   constructor(
@@ -90,7 +90,7 @@ export class EscalationDesk {
     if (parsed.data.input !== undefined && !(pending.kind === 'tool_approval' && decision === 'approve')) {
       return '"input" only goes with "approve" on a tool_approval escalation (the edited tool input); leave it out';
     }
-    return undefined;
+    return pending.escalation ? decisionValueProblem(pending.escalation, parsed.data) : undefined;
   }
 
   /** A signal without "by" (e.g. from the Web UI) is credited to the client identity history recorded. */
@@ -126,6 +126,7 @@ export class EscalationDesk {
       timeoutAt: new Date(now + this.options.timeoutMs).toISOString(),
       defaultAction,
       ...(defaultNote ? { defaultNote } : {}),
+      escalation,
     };
     this.record.beginWaiting();
     recordEscalation('started', kind);
@@ -157,8 +158,8 @@ export class EscalationDesk {
   }
 }
 
-function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean }): PendingEscalation {
-  const { attempted: _attempted, decision: _decision, viaSignal: _viaSignal, ...visible } = pending;
+function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean; escalation?: Escalation }): PendingEscalation {
+  const { attempted: _attempted, decision: _decision, viaSignal: _viaSignal, escalation: _escalation, ...visible } = pending;
   return visible;
 }
 

@@ -164,6 +164,32 @@ describe('tool_approval', () => {
     expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toEqual([expect.objectContaining({ tool: 'refund', input: { orderId: 7, cents: 300 } })]);
   });
 
+  test("an edited input the worker's tool would refuse is refused by the update's validator, before the run takes it", async () => {
+    // create_account is a real tool of the worker: the approval carries its input schema.
+    const request: AgentRequestInput = {
+      goal: 'open an account for ACME',
+      tools: ['create_account'],
+      agent: {},
+      approvals: { tools: ['create_account'] },
+      escalation: { timeoutMs: 60_000, defaultAction: 'reject' },
+      scenario: { model: { 'step:agent': [{ toolCalls: [{ tool: 'create_account', input: { customer: 'ACME', plan: 'starter' } }] }, { text: 'done' }] }, tools: {} },
+    };
+    const result = await kit.withWorker(async () => {
+      const { workflowId } = await kit.keel.startRun(request);
+      await waitForPending(kit.keel, workflowId);
+      await expect(kit.keel.decide(workflowId, { decision: 'approve', input: { customer: 'ACME', plan: 'platinum' } })).rejects.toThrow(
+        '"input" does not fit the input schema of create_account: plan: Invalid option: expected one of "starter"|"team"|"enterprise"',
+      );
+      await expect(kit.keel.decide(workflowId, { decision: 'approve', input: { plan: 'team' } })).rejects.toThrow(/customer: Invalid input: expected string, received undefined/);
+      // Still waiting: the refused edits changed nothing.
+      expect(await kit.keel.getPending(workflowId)).toMatchObject({ kind: 'tool_approval' });
+      await kit.keel.decide(workflowId, { decision: 'approve', input: { customer: 'ACME', plan: 'team' }, by: 'ana' });
+      return kit.keel.getResult(workflowId);
+    });
+    expect(result.status).toBe('completed');
+    expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toEqual([expect.objectContaining({ tool: 'create_account', input: { customer: 'ACME', plan: 'team' } })]);
+  });
+
   test('reject: the call is not made, and the model reads the refusal with the note', async () => {
     const result = await kit.withWorker(async () => {
       const { workflowId } = await kit.keel.startRun(refundRun());
