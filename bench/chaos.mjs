@@ -1,6 +1,8 @@
 // npm run chaos [-- --quick]: nothing lost, nothing done twice. Starts a dev server (SQLite file)
 // and a real `keel worker` process with the PostgreSQL ledger tool (bench/chaos-tools.js), then:
-//   1. kills the worker with SIGKILL at random moments while runs are in flight, and restarts it;
+//   1. kills the worker with SIGKILL at random moments while runs are in flight, and restarts it
+//      (half the runs are plans of tool tasks, half agent loops whose model, a loopback server that
+//      speaks OpenAI's wire format, calls the ledger tool through native tool calls);
 //   2. kills and restarts the dev server on the same SQLite file mid-run;
 //   3. a model fault storm (30% transient, 10% rate-limited, 5% malformed) against predicted outcomes;
 //   4. adversarial plans (cycles, unknown tools, 10,000 tasks, self-referencing replans; a cycle, an unknown tool and a missing dependency also as a request's own plan);
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
 import fc from 'fast-check';
 import pg from 'pg';
 import { findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
@@ -59,6 +62,28 @@ const address = `127.0.0.1:${port}`;
 const startServer = () => startDevServer({ binary, databaseFile, port, uiPort, namespace: 'default' });
 let server = await startServer();
 
+// The agent runs' model: answers each step from the conversation it is sent (how many tool-call
+// turns it already has), so a step retried after a kill is answered the same as the first time.
+const modelServer = createServer((request, response) => {
+  let raw = '';
+  request.on('data', (chunk) => (raw += chunk));
+  request.on('end', () => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    if (request.method === 'GET') return response.end(JSON.stringify({ object: 'list', data: [] }));
+    const body = JSON.parse(raw);
+    const i = Number(/chaos ledger (\d+)/.exec(body.messages?.[1]?.content ?? '')?.[1]);
+    const steps = agentLedgerSteps(i);
+    const done = body.messages.filter((message) => message.role === 'assistant').length;
+    const calls = body.tools ? steps[done] : undefined;
+    const message = calls
+      ? { role: 'assistant', content: null, tool_calls: calls.map((input, index) => ({ id: `c${index}`, type: 'function', function: { name: 'ledger_write', arguments: JSON.stringify(input) } })) }
+      : { role: 'assistant', content: body.tools ? `settled ${i}` : 'this chaos model only drives agent loops' };
+    response.end(JSON.stringify({ id: 'chaos', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, finish_reason: calls ? 'tool_calls' : 'stop', message }], usage: { prompt_tokens: 200, completion_tokens: 20, total_tokens: 220 } }));
+  });
+});
+await new Promise((resolve) => modelServer.listen(0, '127.0.0.1', resolve));
+const modelBaseUrl = `http://127.0.0.1:${modelServer.address().port}/v1`;
+
 const { resetLedger } = require('./chaos-tools.js');
 const ledger = new pg.Pool({ connectionString: ledgerUrl, max: 4 });
 await resetLedger(ledger);
@@ -78,7 +103,8 @@ function startWorker() {
       KEEL_CHAOS_LEDGER_URL: ledgerUrl,
       KEEL_MAX_CONCURRENT_ACTIVITIES: '500',
       KEEL_LOG_LEVEL: 'ERROR',
-      OPENAI_API_KEY: '',
+      OPENAI_API_KEY: 'sk-chaos-0123456789',
+      OPENAI_BASE_URL: modelBaseUrl,
       ANTHROPIC_API_KEY: '',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -123,7 +149,18 @@ const ledgerDelays = (i) => {
   const r = prng(1_000 + i);
   return Array.from({ length: 4 }, () => 800 + Math.floor(r() * 2_200));
 };
+/** The same four postings as an agent loop's steps: debit and fee at once, then credit, then settle. */
+function agentLedgerSteps(i) {
+  const [d1, d2, d3, d4] = ledgerDelays(i);
+  return [
+    [{ account: `acct-${i}`, amount: -100, delayMs: d1 }, { account: 'fees', amount: 1, delayMs: d2 }],
+    [{ account: `acct-${i + 1}`, amount: 99, delayMs: d3 }],
+    [{ account: `acct-${i}`, amount: 0, delayMs: d4 }],
+  ];
+}
 function ledgerRequest(prefix, i) {
+  // Odd runs are agent loops (no scenario: the loopback model above drives them).
+  if (i % 2 === 1) return { goal: `chaos ledger ${i}`, idempotencyKey: `${prefix}-${i}`, tools: ['ledger_write'], budgetUsd: 1, agent: { maxSteps: 6 } };
   const [d1, d2, d3, d4] = ledgerDelays(i);
   const post = (id, account, amount, delayMs, dependsOn) => ({ id, kind: 'tool', tool: 'ledger_write', description: `post ${amount} to ${account}`, input: { account, amount, delayMs }, dependsOn });
   return {
@@ -142,7 +179,8 @@ function ledgerRequest(prefix, i) {
 
 /** What must not differ from an undisturbed run: status, answer, tasks, cost and the ledger's effects. */
 async function signature(result) {
-  const { rows } = await ledger.query('SELECT task_id, account, amount FROM keel_chaos_effects WHERE workflow_id = $1 ORDER BY task_id', [result.workflowId]);
+  // An agent's calls share its task id; their keys (…:<step>:<call index>) order them.
+  const { rows } = await ledger.query('SELECT task_id, account, amount FROM keel_chaos_effects WHERE workflow_id = $1 ORDER BY task_id, idempotency_key', [result.workflowId]);
   return JSON.stringify({
     status: result.status,
     output: result.output,
@@ -154,7 +192,8 @@ async function signature(result) {
 
 async function duplicatesOf(prefix) {
   const effects = await ledger.query(
-    `SELECT count(*)::int AS n FROM (SELECT workflow_id, task_id FROM keel_chaos_effects WHERE workflow_id LIKE $1 GROUP BY 1, 2 HAVING count(*) > 1) d`,
+    // One effect a task, or, in an agent loop, one a call (its step and place).
+    `SELECT count(*)::int AS n FROM (SELECT workflow_id, CASE WHEN task_id = 'agent' THEN idempotency_key ELSE task_id END FROM keel_chaos_effects WHERE workflow_id LIKE $1 GROUP BY 1, 2 HAVING count(*) > 1) d`,
     [`${prefix}-%`],
   );
   const redelivered = await ledger.query(
@@ -265,6 +304,7 @@ try {
   await keel.close().catch(() => undefined);
   await server.stop().catch(() => undefined);
   await ledger.end().catch(() => undefined);
+  modelServer.close();
   rmSync(work, { recursive: true, force: true });
 }
 
