@@ -1,13 +1,16 @@
 // An agent task: a model calls tools step by step until it answers, within bounds the workflow
 // holds (steps, tool calls, the budget through each step's reservation, the run's deadline). Each
 // step is a model activity; the tool calls of a step run in parallel, each its own activity.
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { agentLimits, effectiveTier, ModelKey, stableJson, type AgentMessage, type AgentToolCall, type FailureKind, type ScriptedToolEntry, type ScriptSlice, type Task, type TranscriptHead } from '../shared/workflow';
 import { agentStepActivity, agentToolActivity } from './activities';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
-import type { RunContext } from './run-context';
+import { historyTooLong, type LoopCarry, type RunContext } from './run-context';
 import { approveCall, needsApproval } from './tool-approval';
+
+/** Runs recorded before a long agent loop could continue as new between its steps. */
+export const loopContinuesAsNewPatch = 'keel-loop-continues-as-new';
 
 /** How the loop ended: the model's answer, or a failure with its kind. */
 export type AgentLoopEnd = { ok: true; output: unknown } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
@@ -33,13 +36,22 @@ async function loop(task: Task, dependencies: Record<string, unknown>, context: 
   const maxToolCalls = request.agent?.maxToolCalls ?? agentLimits.maxToolCalls;
   const tier = effectiveTier(task, request.tiers);
   const stepTask = { ...task, tier };
-  let transcript: TranscriptHead | undefined;
-  let newMessages: AgentMessage[] = [];
-  let toolCalls = 0;
-  let lastCalls: string | undefined;
-  let repeats = 0;
+  // A loop continued from an earlier run of this id starts where that run stopped.
+  const carried = context.resumeLoop?.taskId === task.id ? context.resumeLoop : undefined;
+  context.resumeLoop = undefined;
+  let transcript: TranscriptHead | undefined = carried?.transcript;
+  let newMessages: AgentMessage[] = carried?.newMessages ?? [];
+  let toolCalls = carried?.toolCalls ?? 0;
+  let lastCalls: string | undefined = carried?.lastCalls;
+  let repeats = carried?.repeats ?? 0;
+  const firstStep = carried?.step ?? 1;
 
-  for (let step = 1; step <= maxSteps; step++) {
+  for (let step = firstStep; step <= maxSteps; step++) {
+    // Between steps (one at least in this run), a long history continues as new, carrying the loop.
+    if (step > firstStep && context.continueLoop && historyTooLong(request) && patched(loopContinuesAsNewPatch)) {
+      const carry: LoopCarry = { taskId: task.id, step, newMessages, toolCalls, repeats, ...(transcript ? { transcript } : {}), ...(lastCalls !== undefined ? { lastCalls } : {}) };
+      return context.continueLoop(carry);
+    }
     const script = record.modelScript(ModelKey.step(task.id));
     const activity = agentStepActivity(stepTask, step);
     const call = await callModel(

@@ -5,7 +5,7 @@ import { plannerActivities } from './activities';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
 import { adoptSuppliedPlan, makePlan, replanRemaining } from './planner';
-import type { ReplanTrigger, RunContext } from './run-context';
+import { historyTooLong, type LoopCarry, type ReplanTrigger, type RunContext } from './run-context';
 import { RunRecord, type Halt, type RunRecordSnapshot } from './run-record';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
@@ -25,6 +25,14 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   const desk = new EscalationDesk(record, request.escalation);
   desk.install();
   const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId };
+  if (request.agent && !request.plan) {
+    // A run that is one agent loop may continue as new between its steps.
+    context.continueLoop = async (loop) => {
+      await condition(allHandlersFinished);
+      log.info('continuing the agent loop as new', { historyLength: workflowInfo().historyLength, step: loop.step, continuations: record.continuations + 1 });
+      return continueAsNew<typeof agentRun>(rawRequest, { record: record.snapshot(), loop });
+    };
+  }
   setHandler(
     replanSignal,
     (payload: unknown) => {
@@ -45,7 +53,12 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   }
 
   let order: Task[];
-  if (resume) {
+  if (resume && 'loop' in resume) {
+    // A continuation of a run that is one agent loop: the earlier run's record, then the loop from its next step.
+    record.restore(resume.record);
+    context.resumeLoop = resume.loop;
+    order = agentPlan(request).tasks;
+  } else if (resume) {
     // A continuation: the earlier run's record, then the replan it stopped before.
     record.restore(resume.record);
     const replanned = await replanRemaining(resume.trigger, context);
@@ -133,16 +146,9 @@ function finishWithAnswer(record: RunRecord, output: string | BlobRef): RunResul
   return record.finish('partial', { output, reason: `skipped: ${why}` });
 }
 
-/** A continuation: the earlier run's record and what it was about to replan. */
-export interface RunContinuation {
-  record: RunRecordSnapshot;
-  trigger: ReplanTrigger;
-}
+/** A continuation: the earlier run's record, and what it was about to replan or the agent loop it was in. */
+export type RunContinuation = { record: RunRecordSnapshot; trigger: ReplanTrigger } | { record: RunRecordSnapshot; loop: LoopCarry };
 
-function historyTooLong(request: AgentRequest): boolean {
-  const info = workflowInfo();
-  return info.continueAsNewSuggested || (request.maxHistoryEvents !== undefined && info.historyLength >= request.maxHistoryEvents);
-}
 
 /** Ends the run the way a step that stopped it recorded. */
 function finishHalted(record: RunRecord): RunResult {

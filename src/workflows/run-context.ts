@@ -1,4 +1,5 @@
-import type { AgentRequest } from '../shared/workflow';
+import { workflowInfo } from '@temporalio/workflow';
+import type { AgentMessage, AgentRequest, TranscriptHead } from '../shared/workflow';
 import type { EscalationDesk } from './escalation';
 import type { RunRecord } from './run-record';
 
@@ -19,4 +20,29 @@ export interface RunContext {
   replan?: ReplanTrigger;
   /** An operator's `replan` signal, taken by the scheduler. */
   operatorReplan?: ReplanTrigger;
+  /**
+   * Set for a run that is one agent loop: ends this run and continues the loop in a fresh history
+   * (continue-as-new), carrying the record and where the loop is.
+   */
+  continueLoop?: (carry: LoopCarry) => Promise<never>;
+  /** Where a loop continued from an earlier run of the same id picks up; taken once. */
+  resumeLoop?: LoopCarry;
+}
+
+/** Where an agent loop is between steps: what continue-as-new carries to the next run. */
+export interface LoopCarry {
+  taskId: string;
+  /** The next step's number. */
+  step: number;
+  transcript?: TranscriptHead;
+  newMessages: AgentMessage[];
+  toolCalls: number;
+  lastCalls?: string;
+  repeats: number;
+}
+
+/** The history is long enough to continue as new: Temporal suggests it, or the request's own bound. */
+export function historyTooLong(request: AgentRequest): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || (request.maxHistoryEvents !== undefined && info.historyLength >= request.maxHistoryEvents);
 }

@@ -203,7 +203,8 @@ async function reviewByHuman(task: Task, context: RunContext): Promise<boolean> 
 /** An agent task's attempt is its whole loop; its steps and tool calls are on the board. */
 async function runAgentOnce(task: Task, context: RunContext): Promise<Attempt> {
   const { tasks } = context.record;
-  tasks.start(task.id);
+  // A loop continued from an earlier run is already running on the board it carried.
+  if (context.resumeLoop?.taskId !== task.id) tasks.start(task.id);
   const end = await runAgentLoop(task, Object.fromEntries(task.dependsOn.map((id) => [id, tasks.outputOf(id)])), context);
   tasks.recordAttempts(task.id, { attempts: 1 });
   if (!end.ok && !end.cancelled) recordTaskFailure(end.kind, 0);

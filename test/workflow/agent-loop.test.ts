@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { InvalidRequestError } from '../../src/client';
-import { parseScenario, type AgentRequestInput, type ScriptedModelEntry, type ScriptedToolEntry, type TaskDraft } from '../../src/shared';
+import { parseScenario, type AgentRequestInput, type RunResult, type ScriptedModelEntry, type ScriptedToolEntry, type TaskDraft } from '../../src/shared';
 import { waitForPending } from '../helpers/escalation';
 import { activityInputs, activityTimeline } from '../helpers/history';
 import { createTestKit, type TestKit } from '../helpers/temporal';
@@ -120,6 +120,32 @@ test('the doors refuse an agent run without tools, or with a plan too', async ()
   await expect(kit.keel.startRun({ goal: 'g', agent: {} })).rejects.toThrow(/agent: an agent run calls tools: list the ones it may call in tools/);
   await expect(kit.keel.startRun({ goal: 'g', tools: ['x'], agent: {}, plan: { tasks: [{ id: 'a', kind: 'tool', tool: 'x', description: 'd' }] } })).rejects.toThrow(/give agent or plan, not both/);
   await expect(kit.keel.startRun({ goal: 'g', tools: ['x'], plan: { tasks: [{ id: 'a', kind: 'agent', description: 'd' }] } })).rejects.toThrow(/task a is an agent task but names no tools/);
+});
+
+test('a long loop continues as new between steps, carrying its transcript and bounds; the result is the one an unbroken loop gives', async () => {
+  const request = (maxHistoryEvents?: number): AgentRequestInput => ({
+    ...agentRequest({
+      steps: [...[1, 2, 3, 4, 5].map((page) => ({ toolCalls: [{ tool: 'read_page', input: { page } }] })), { text: 'read five pages' }],
+      tools: { read_page: [{ result: { words: 300 } }] },
+      maxSteps: 8,
+    }),
+    ...(maxHistoryEvents ? { maxHistoryEvents } : {}),
+  });
+  const [unbroken, { workflowId, runId: firstRunId }, continued] = await kit.withWorker(async () => {
+    const plain = await kit.keel.getResult((await kit.keel.startRun(request())).workflowId);
+    const started = await kit.keel.startRun(request(10));
+    return [plain, started, await kit.keel.getResult(started.workflowId)] as const;
+  });
+  expect(unbroken.continuations).toBeUndefined();
+  expect(continued.continuations).toBeGreaterThanOrEqual(2);
+  expect((await kit.client.workflow.getHandle(workflowId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+  const shape = (result: RunResult) => ({ status: result.status, output: result.output, tasks: result.tasks.map(({ id, status, steps, toolCalls, attempts }) => ({ id, status, steps, toolCalls, attempts })), costUsd: result.costUsd, tokens: result.tokens });
+  expect(shape(continued)).toEqual(shape(unbroken));
+  expect(continued.tasks[0]).toMatchObject({ status: 'completed', steps: 6, toolCalls: [1, 2, 3, 4, 5].map(() => ({ step: expect.any(Number), tool: 'read_page', status: 'completed' })) });
+  // The last run's first step carries the transcript the earlier runs built: a reference, not the messages.
+  const steps = (await activityInputs(kit.client, workflowId, 'agentStep')) as Array<{ step: number; transcript?: { $keelBlob?: string } }>;
+  expect(steps[0]!.step).toBeGreaterThan(1);
+  expect(steps[0]!.transcript?.$keelBlob).toEqual(expect.any(String));
 });
 
 test('30 steps: each step\'s input stays the same size (one transcript reference), so history grows linearly', async () => {
