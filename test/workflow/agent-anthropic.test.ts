@@ -65,6 +65,19 @@ test('tool_use blocks: two calls in one step run as activities, and their result
   expect(calls).toHaveLength(2);
 });
 
+test('a tool_use whose input is not an object is malformed: the model is told why at the next step, and goes on', async () => {
+  script([
+    { content: [{ type: 'tool_use', id: 'toolu_01', name: 'create_account', input: 'ACME, team plan' }] },
+    { content: [{ type: 'tool_use', id: 'toolu_02', name: 'create_account', input: { customer: 'ACME', plan: 'team' } }] },
+    { content: [{ type: 'text', text: 'ACME has a team account.' }] },
+  ]);
+  const result = await kit.run({ goal: 'open an account for ACME', tools: ['create_account'], agent: {}, budgetUsd: 1 });
+  expect(result.status).toBe('completed');
+  expect(result.tasks[0]).toMatchObject({ steps: 3, toolCalls: [{ step: 2, tool: 'create_account', status: 'completed' }] });
+  const second = stepBodies()[1]!;
+  expect(second.messages.at(-1)!.content.at(-1)).toMatchObject({ type: 'text', text: expect.stringMatching(/answer at step 1 could not be read: .*the input of the call to create_account is not a JSON object/) });
+});
+
 test('a refusal (stop_reason refusal) fails the step as semantic, once', async () => {
   script([{ content: [], stopReason: 'refusal' }]);
   const result = await kit.run({ goal: "verify ACME's passport", tools: ['verify_document'], agent: {}, budgetUsd: 1, escalation: { timeoutMs: 1_000, defaultAction: 'reject' } });
