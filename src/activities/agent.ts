@@ -39,11 +39,13 @@ const ToolCallsSchema = z.array(z.object({ tool: z.string().min(1), input: z.rec
 
 export function agentActivities(deps: ActivityDependencies, models: ReturnType<typeof createModelCalls>, offload: (value: unknown) => Promise<unknown>) {
   const { callModel } = models;
+  const transcripts = new TranscriptCache();
 
   async function agentStep(scheduled: AgentStepInput): Promise<AgentStepOutput> {
     return atBoundary(async (spent) => {
       const input = { ...withCurrentNames(scheduled), dependencies: await resolveRefs(scheduled.dependencies, deps.blobs) };
-      const transcript = await resolveRefs([...(await readTranscript(input.transcript, deps.blobs)), ...input.newMessages], deps.blobs);
+      const written = [...(await readTranscript(input.transcript, deps.blobs, transcripts)), ...input.newMessages];
+      const transcript = await resolveRefs(written, deps.blobs);
       const tools = deps.tools.describe(input.task.tools ?? []);
       const known = new Set(tools.map((tool) => tool.name));
       // Scripted tools the worker does not have are known by name alone.
@@ -58,6 +60,7 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
       const step = scripted ? readStep(said.text, true) : readNativeStep(said);
       const own: AgentMessage[] = step.toolCalls ? [{ role: 'assistant', step: input.step, toolCalls: step.toolCalls }] : [];
       const head = await appendTranscript(input.transcript, [...input.newMessages, ...own], deps.blobs);
+      if (isBlobRef(head)) transcripts.set(head.$keelBlob, [...written, ...own]);
       const answer = step.toolCalls ? {} : { answer: await offload(step.answer) };
       return { ...(step.toolCalls ? { toolCalls: step.toolCalls } : {}), ...answer, transcript: head, call: spent.call!, attempt: Context.current().info.attempt };
     });
@@ -149,12 +152,37 @@ function turnsOf(transcript: AgentMessage[]): ChatTurn[] {
   return turns;
 }
 
-/** The transcript's messages, oldest first, by walking the chain back from its head. */
-async function readTranscript(head: TranscriptHead | undefined, store: BlobStore | undefined): Promise<AgentMessage[]> {
+/**
+ * The transcripts this worker's steps last wrote, by head: the next step of a loop finds its
+ * transcript here instead of reading every link of the chain again (which made a loop's reads grow
+ * with the square of its steps). A step on another worker, or after a restart, reads the chain.
+ */
+class TranscriptCache {
+  private readonly entries = new Map<string, AgentMessage[]>();
+  constructor(private readonly size = 256) {}
+
+  get(id: string): AgentMessage[] | undefined {
+    return this.entries.get(id);
+  }
+
+  set(id: string, messages: AgentMessage[]): void {
+    this.entries.delete(id);
+    this.entries.set(id, messages);
+    if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** The transcript's messages, oldest first, by walking the chain back from its head (or as far as a head this worker knows). */
+async function readTranscript(head: TranscriptHead | undefined, store: BlobStore | undefined, known: TranscriptCache): Promise<AgentMessage[]> {
   const links: AgentMessage[][] = [];
   for (let current = head; current !== undefined; ) {
     if (!isBlobRef(current)) {
       links.push(current.inline);
+      break;
+    }
+    const cached = known.get(current.$keelBlob);
+    if (cached) {
+      links.push(cached);
       break;
     }
     if (!store) throw new KeelError('permanent', `the agent's transcript is in a blob store (${current.$keelBlob}), but this worker has none configured`);

@@ -4,6 +4,7 @@ import type { ToolDefinition } from './define-tool';
 /** The tools a worker can run, by name. */
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition<never>>();
+  private readonly schemas = new Map<string, unknown>();
 
   constructor(tools: ReadonlyArray<ToolDefinition<never>> = []) {
     for (const tool of tools) {
@@ -25,18 +26,20 @@ export class ToolRegistry {
     return this.tools.get(name) as ToolDefinition<unknown> | undefined;
   }
 
-  /** Name, description and JSON schema of each tool, for the planner's prompt. */
   /** What a tool accepts as input, as JSON Schema (defaults optional), or undefined when there is no such tool. */
   inputSchema(name: string): Record<string, unknown> | undefined {
     const tool = this.tools.get(name);
     return tool ? (z.toJSONSchema(tool.input as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : undefined;
   }
 
+  /** Name, description and JSON schema of each tool, for the planner's prompt and each agent step (made once a tool). */
   describe(names: readonly string[]): Array<{ name: string; description: string; inputSchema?: unknown }> {
     return names.map((name) => {
       const tool = this.tools.get(name);
       if (!tool) return { name, description: 'scripted by the scenario' };
-      return { name, description: tool.description, inputSchema: z.toJSONSchema(tool.input as z.ZodType, { unrepresentable: 'any' }) };
+      let schema = this.schemas.get(name);
+      if (!schema) this.schemas.set(name, (schema = z.toJSONSchema(tool.input as z.ZodType, { unrepresentable: 'any' })));
+      return { name, description: tool.description, inputSchema: schema };
     });
   }
 }
