@@ -62,7 +62,14 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
       const head = await appendTranscript(input.transcript, [...input.newMessages, ...own], deps.blobs);
       if (isBlobRef(head)) transcripts.set(head.$keelBlob, [...written, ...own]);
       const answer = step.toolCalls ? {} : { answer: await offload(step.answer) };
-      return { ...(step.toolCalls ? { toolCalls: step.toolCalls } : {}), ...answer, transcript: head, call: spent.call!, attempt: Context.current().info.attempt };
+      return {
+        ...(step.toolCalls ? { toolCalls: step.toolCalls } : {}),
+        ...answer,
+        transcript: head,
+        call: spent.call!,
+        attempt: Context.current().info.attempt,
+        ...(step.toolCalls && spent.span ? { span: spent.span } : {}),
+      };
     });
   }
 
@@ -73,15 +80,19 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
       try {
         if (input.toolScript) {
           const script = input.toolScript;
-          const result = await inToolSpan(input.tool, input.taskId, true, () => scriptedToolOutcome(script, attempt, context.cancellationSignal));
+          const result = await inToolSpan(input.tool, input.taskId, true, () => scriptedToolOutcome(script, attempt, context.cancellationSignal), input.parentSpan);
           return { ok: true, result: await offload(result), attempt };
         }
         const tool = deps.tools.get(input.tool);
         if (!tool) return { ok: false, error: `this worker has no tool "${input.tool}"`, attempt };
         const parsed = tool.input.safeParse(input.input);
         if (!parsed.success) return { ok: false, error: `input for tool "${input.tool}" is not valid: ${describeIssues(parsed.error).join('; ')}`, attempt };
-        const result = await inToolSpan(input.tool, input.taskId, false, () =>
-          tool.run(parsed.data, { workflowId: context.info.workflowExecution?.workflowId ?? '', taskId: input.taskId, idempotencyKey: input.idempotencyKey, signal: context.cancellationSignal }),
+        const result = await inToolSpan(
+          input.tool,
+          input.taskId,
+          false,
+          () => tool.run(parsed.data, { workflowId: context.info.workflowExecution?.workflowId ?? '', taskId: input.taskId, idempotencyKey: input.idempotencyKey, signal: context.cancellationSignal }),
+          input.parentSpan,
         );
         return { ok: true, result: await offload(result), attempt };
       } catch (error) {

@@ -1,18 +1,18 @@
 // One model call as an activity makes it: the scenario's scripted model or the real providers
 // behind routing, breakers and the cache, within what the workflow reserved; and consensus.
 import { Context } from '@temporalio/activity';
-import { KeelError, type BreakerSnapshot, type ConsensusReport, type ModelCallReport, type ModelTier, type ScriptedModelEntry, type ScriptSlice, type TierCeiling } from '../shared';
+import { KeelError, type SpanRef, type BreakerSnapshot, type ConsensusReport, type ModelCallReport, type ModelTier, type ScriptedModelEntry, type ScriptSlice, type TierCeiling } from '../shared';
 import type { ModelRequest, ModelResponse } from '../llm/model-client';
 import { costOf, estimateTokens, outputTokenCap, priceOf } from '../llm/pricing';
 import { defaultMaxOutputTokens, defaultTierModels, minimumOutputTokens } from '../llm/router';
 import { ScriptedModel } from '../llm/scripted-model';
-import { inModelSpan } from '../observability/telemetry';
+import { inModelSpan, spanRef } from '../observability/telemetry';
 import type { ActivityDependencies } from './create-activities';
 import { recordBreakers, recordCacheLookup } from './metrics';
 import { majority } from './structured-output';
 
 /** What a call spent, kept as it goes so a failure can still report it. */
-export type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[] };
+export type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[]; span?: SpanRef };
 
 export type ModelCallRequest = Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>;
 /** What the model said: its text, and its tool calls when it was offered tools and called some. */
@@ -41,7 +41,10 @@ export function createModelCalls(deps: ActivityDependencies) {
     try {
       const response = await inModelSpan(
         { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
-        () => router.generate({ ...modelRequest, reservedUsd, cacheable, signal: context.cancellationSignal }),
+        (span) => {
+          spent.span = spanRef(span);
+          return router.generate({ ...modelRequest, reservedUsd, cacheable, signal: context.cancellationSignal });
+        },
         (answer) => ({
           responseModel: answer.model,
           inputTokens: answer.usage.inputTokens,
@@ -72,7 +75,10 @@ export function createModelCalls(deps: ActivityDependencies) {
     const maxOutputTokens = Math.min(cap, defaultMaxOutputTokens);
     const response = await inModelSpan(
       { provider: client.name, requestModel: model, tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
-      () => client.generate({ ...request, model, maxOutputTokens, signal: Context.current().cancellationSignal }),
+      (span) => {
+        spent.span = spanRef(span);
+        return client.generate({ ...request, model, maxOutputTokens, signal: Context.current().cancellationSignal });
+      },
       (answer) => ({ responseModel: answer.model, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, costUsd: costOf(answer.model, answer.usage, deps.prices), text: answer.text }),
     );
     spent.call = { model: response.model, usage: response.usage, costUsd: costOf(response.model, response.usage, deps.prices) };

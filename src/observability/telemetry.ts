@@ -1,6 +1,7 @@
 // OpenTelemetry: one trace per run (client → workflow → activities → model and tool calls),
 // exported over OTLP when the standard OTEL_* variables say so, off otherwise.
-import { trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { SpanRef } from '../shared';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -98,10 +99,17 @@ export async function inModelSpan<T>(
   });
 }
 
-/** A tool call as a span naming the tool and its outcome. */
-export async function inToolSpan<T>(tool: string, taskId: string, scripted: boolean, body: () => Promise<T>): Promise<T> {
+/** A span's reference, for a span in another activity to continue it; undefined when traces are off. */
+export function spanRef(span: Span): SpanRef | undefined {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return trace.isSpanContextValid(span.spanContext()) ? { traceId, spanId, traceFlags } : undefined;
+}
+
+/** A tool call as a span naming the tool and its outcome; under `parent` (an agent's step) when given. */
+export async function inToolSpan<T>(tool: string, taskId: string, scripted: boolean, body: () => Promise<T>, parent?: SpanRef): Promise<T> {
   // Named and labelled as OpenTelemetry's GenAI conventions name a tool's execution.
-  return tracer().startActiveSpan(`execute_tool ${tool}`, { kind: SpanKind.INTERNAL }, async (span) => {
+  const under = parent ? trace.setSpanContext(context.active(), { ...parent, isRemote: true }) : context.active();
+  return tracer().startActiveSpan(`execute_tool ${tool}`, { kind: SpanKind.INTERNAL }, under, async (span) => {
     span.setAttributes({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool, 'keel.tool.name': tool, 'keel.task_id': taskId, 'keel.tool.scripted': scripted });
     try {
       const value = await body();

@@ -203,6 +203,15 @@ export interface AgentStepOutput {
   transcript: TranscriptHead;
   call: ModelCallReport;
   attempt: number;
+  /** The step's model span, when traces are on: its tool calls' spans are its children. */
+  span?: SpanRef;
+}
+
+/** A span another process continues: OpenTelemetry's trace and span ids, and its flags. */
+export interface SpanRef {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
 }
 
 export interface ToolCallInput {
@@ -212,6 +221,8 @@ export interface ToolCallInput {
   /** `<workflow id>:<task id>:<step>:<call index>`: the same on every retry and replay. */
   idempotencyKey: string;
   toolScript?: ScriptSlice<ScriptedToolEntry>;
+  /** The span of the step that asked for this call (see AgentStepOutput.span). */
+  parentSpan?: SpanRef;
 }
 
 /** A tool's semantic failure (or input its schema refuses) comes back as `error`, for the model to read. */

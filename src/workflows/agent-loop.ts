@@ -2,7 +2,7 @@
 // holds (steps, tool calls, the budget through each step's reservation, the run's deadline). Each
 // step is a model activity; the tool calls of a step run in parallel, each its own activity.
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
-import { agentLimits, effectiveTier, ModelKey, stableJson, type AgentMessage, type AgentToolCall, type FailureKind, type ScriptedToolEntry, type ScriptSlice, type Task, type TranscriptHead } from '../shared/workflow';
+import { agentLimits, effectiveTier, ModelKey, stableJson, type AgentMessage, type AgentToolCall, type FailureKind, type ScriptedToolEntry, type ScriptSlice, type SpanRef, type Task, type TranscriptHead } from '../shared/workflow';
 import { agentStepActivity, agentToolActivity } from './activities';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
@@ -98,7 +98,7 @@ async function loop(task: Task, dependencies: Record<string, unknown>, context: 
     lastCalls = calls;
     if (repeats >= 2) return bound(`the model made the same tool call(s) three steps in a row (step ${step}: ${truncate(calls)})`);
 
-    const results = await Promise.all(output.toolCalls.map((toolCall, index) => runToolCall(task, step, index, toolCall, offsetOf(output.toolCalls!, index), context)));
+    const results = await Promise.all(output.toolCalls.map((toolCall, index) => runToolCall(task, { step, index, span: output.span }, toolCall, offsetOf(output.toolCalls!, index), context)));
     // Recorded in the order the model asked, whichever finished first.
     results.forEach((result, index) => record.tasks.recordToolCall(task.id, { step, tool: output.toolCalls![index]!.tool, status: result.ok ? 'completed' : 'failed' }));
     const failed = results.find((result) => 'failure' in result);
@@ -128,8 +128,9 @@ type ToolCallEnd = { ok: boolean; message: AgentMessage } | { ok: false; failure
  * One tool call. What the model can correct (a tool it may not call, input its schema refuses, a
  * semantic failure) comes back to it as a message; a failure past its retries ends the loop.
  */
-async function runToolCall(task: Task, step: number, index: number, toolCall: AgentToolCall, offset: number, context: RunContext): Promise<ToolCallEnd> {
+async function runToolCall(task: Task, at: { step: number; index: number; span: SpanRef | undefined }, toolCall: AgentToolCall, offset: number, context: RunContext): Promise<ToolCallEnd> {
   const { record } = context;
+  const { step, index, span } = at;
   const allowed = task.tools ?? [];
   if (!allowed.includes(toolCall.tool)) {
     return { ok: false, message: { role: 'tool', step, tool: toolCall.tool, input: toolCall.input, error: `there is no tool "${toolCall.tool}" here; you may call: ${allowed.join(', ')}` } };
@@ -152,6 +153,7 @@ async function runToolCall(task: Task, step: number, index: number, toolCall: Ag
       input,
       idempotencyKey: `${context.idempotencyKey}:${task.id}:${step}:${index}`,
       ...(toolScript ? { toolScript } : {}),
+      ...(span ? { parentSpan: span } : {}),
     }),
   );
   if (!call.ok) {

@@ -31,9 +31,20 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
     tools: { crm: [{ fail: 'transient' }, { result: { tier: 'gold' } }] },
     model: { 'task:summary': [{ text: 'gold customer', model: 'gpt-4o-mini', usage: { inputTokens: 120, outputTokens: 8 } }] },
   });
-  const result = await worker.runUntil(async () => {
+  // And a run that is one agent loop: a step that calls two tools, then the answer.
+  const loop = {
+    goal: 'look up order 7',
+    tools: ['lookup_order', 'check_stock'],
+    agent: {},
+    scenario: {
+      model: { 'step:agent': [{ toolCalls: [{ tool: 'lookup_order', input: { orderId: 7 } }, { tool: 'check_stock', input: { sku: 'MUG' } }] }, { text: 'shipped; in stock' }] },
+      tools: { lookup_order: [{ result: { status: 'shipped' } }], check_stock: [{ result: { inStock: 3 } }] },
+    },
+  };
+  const [result, loopResult] = await worker.runUntil(async () => {
     const { workflowId } = await keel.startRun(request);
-    return keel.getResult(workflowId);
+    const { workflowId: loopId } = await keel.startRun(loop);
+    return [await keel.getResult(workflowId), await keel.getResult(loopId)] as const;
   });
   await keel.close();
   await connection.close();
@@ -77,4 +88,15 @@ test('spans form one tree with GenAI attributes on model calls and the outcome o
   expect(ancestors(model!).at(-1)).toBe('StartWorkflow:agentRun'); // the trace starts at the client
   expect(runSpans.map((span) => span.name)).toEqual(expect.arrayContaining(['StartWorkflow:agentRun', 'RunWorkflow:agentRun', 'StartActivity:plan', 'RunActivity:plan', 'chat gpt-4o', 'execute_tool crm']));
   expect(JSON.stringify(runSpans.map((span) => span.attributes))).not.toContain('gold customer');
+
+  // The agent loop: a chat span a step; the tool calls a step asked for are children of its span.
+  expect(loopResult.status).toBe('completed');
+  const loopTools = spans.filter((span) => span.name === 'execute_tool lookup_order' || span.name === 'execute_tool check_stock');
+  expect(loopTools).toHaveLength(2);
+  for (const tool of loopTools) {
+    const step = parentOf(tool)!;
+    expect(step.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'keel.task_id': 'agent' });
+    expect(ancestors(step)).toContain('RunActivity:agentStep');
+  }
+  expect(new Set(loopTools.map((tool) => tool.parentSpanId)).size).toBe(1);
 }, 120_000);
