@@ -14,9 +14,42 @@ const RouteChainSchema = z
   .array(z.object({ provider: z.enum(providerIds), model: z.string().min(1, 'name the model') }).strict())
   .min(1, 'a tier needs at least one model');
 
-/** keel.config.json (or .yaml): model routing, prices, breakers, the response cache. Every key is optional. */
+/** A server name: it prefixes its tools' names (`<server>__<tool>`). */
+const mcpServerName = /^[A-Za-z0-9_-]{1,32}$/;
+/** `${NAME}` in a value is the environment variable NAME, read when the worker connects (never written to history or logs). */
+const withVariables = z.record(z.string().min(1), z.string());
+const McpStdioSchema = z
+  .object({
+    command: z.string().min(1, 'name the command that starts the server'),
+    args: z.array(z.string()).default([]),
+    env: withVariables.optional(),
+    cwd: z.string().min(1).optional(),
+    /** The worker starts without this server (and warns) when it cannot start or answer. */
+    optional: z.boolean().default(false),
+  })
+  .strict();
+const McpHttpSchema = z
+  .object({
+    url: z.url({ message: 'url must be the server\'s Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp' }),
+    headers: withVariables.optional(),
+    optional: z.boolean().default(false),
+  })
+  .strict();
+export const McpServerSchema = z.union([McpStdioSchema, McpHttpSchema], { error: 'an MCP server is { "command", "args"?, "env"?, "cwd"?, "optional"? } (stdio) or { "url", "headers"?, "optional"? } (Streamable HTTP)' });
+export type McpServerConfig = z.output<typeof McpServerSchema>;
+
+/** keel.config.json (or .yaml): model routing, prices, breakers, the response cache, MCP servers. Every key is optional. */
 export const ConfigFileSchema = z
   .object({
+    /** Tools from Model Context Protocol servers, each registered as `<server>__<tool>`. */
+    mcpServers: z
+      .record(z.string(), McpServerSchema)
+      .superRefine((servers, context) => {
+        for (const name of Object.keys(servers)) {
+          if (!mcpServerName.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'an MCP server name is 1-32 letters, digits, "_" or "-" (it prefixes its tools\' names)' });
+        }
+      })
+      .optional(),
     routing: z.object({ small: RouteChainSchema.optional(), medium: RouteChainSchema.optional(), large: RouteChainSchema.optional() }).strict().optional(),
     prices: z.record(z.string().min(1), z.object({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }).strict()).optional(),
     breaker: z
@@ -138,6 +171,8 @@ export interface KeelConfig {
   blobThresholdBytes: number;
   /** Modules with the user's tools (KEEL_TOOLS), resolved to absolute paths. */
   toolModules: string[];
+  /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
+  mcpServers: Record<string, McpServerConfig>;
   /** `keel serve`. */
   serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
 }
@@ -156,13 +191,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
   if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
   const file = values.KEEL_CONFIG ?? (existsSync('keel.config.json') ? 'keel.config.json' : undefined);
-  const models = modelSettings(file ? readConfigFile(file) : {}, values.KEEL_DATABASE_URL);
+  const fileSettings = file ? readConfigFile(file) : {};
+  const models = modelSettings(fileSettings, values.KEEL_DATABASE_URL);
   return {
     models,
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
     ...(codecKeys ? { codecKeys } : {}),
     codecAddress: values.KEEL_CODEC_ADDRESS,
     blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
+    mcpServers: fileSettings.mcpServers ?? {},
     toolModules: (values.KEEL_TOOLS ?? '').split(',').map((module) => module.trim()).filter(Boolean).map((module) => path.resolve(module)),
     serve: {
       address: values.KEEL_SERVE_ADDRESS,

@@ -13,6 +13,7 @@ import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from '
 import { ModelRouter } from './llm/router';
 import { telemetryFromEnvironment } from './observability/telemetry';
 import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry } from './tools';
+import { McpServerError, McpServers } from './mcp/servers';
 import { keelWorkflowsPath } from './workflow-bundle';
 
 export interface KeelWorkerOptions {
@@ -39,13 +40,16 @@ export interface KeelWorkerOptions {
 
 type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules'>>;
 
-/** The built-in tools and the user's (KEEL_TOOLS); a module that cannot be used stops the worker, naming it. */
-function toolRegistry(config: DependencyConfig): ToolRegistry {
+/**
+ * The built-in tools, the user's (KEEL_TOOLS) and the MCP servers'; a module that cannot be used,
+ * or a name two tools share, stops the worker, naming it.
+ */
+function toolRegistry(config: DependencyConfig, mcp?: McpServers): ToolRegistry {
   try {
-    return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? [])]);
+    return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? [])], () => mcp?.tools ?? []);
   } catch (error) {
     if (error instanceof ToolModuleError) throw new ConfigurationError(error.message);
-    if (error instanceof TypeError) throw new ConfigurationError(`KEEL_TOOLS: ${error.message}`);
+    if (error instanceof TypeError) throw new ConfigurationError(`KEEL_TOOLS or mcpServers: ${error.message}`);
     throw error;
   }
 }
@@ -65,10 +69,10 @@ export function responseCache(settings: ModelSettings['cache']): ResponseCache |
   return new MemoryResponseCache({ maxEntries: settings.maxEntries, ttlMs: settings.ttlMs });
 }
 
-export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache } = {}): ActivityDependencies {
+export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache; mcp?: McpServers } = {}): ActivityDependencies {
   const settings = config.models ?? defaultModelSettings;
   const providers = configuredProviders(config);
-  const tools = toolRegistry(config);
+  const tools = toolRegistry(config, overrides.mcp);
   const captureContent = config.captureMessageContent === true;
   const blobs = { blobs: blobStoreFor({ home: config.home, databaseUrl: settings.cache.databaseUrl }), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
   if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
@@ -121,8 +125,12 @@ export async function createConfiguredWorker(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   prebuilt: Pick<KeelWorkerOptions, 'workflowBundle'> = {},
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const dependencies = defaultDependencies(config);
+  const mcp = await McpServers.connect(config.mcpServers, { warn: log }).catch((error: unknown) => {
+    throw error instanceof McpServerError ? new ConfigurationError(error.message) : error;
+  });
+  const dependencies = defaultDependencies(config, { mcp });
   log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
+  for (const line of mcp.describe()) log(line);
   if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
   const cache = dependencies.model?.cache;
   if (cache instanceof PostgresResponseCache) {
@@ -146,6 +154,7 @@ export async function createConfiguredWorker(
     close: async () => {
       await cache?.close();
       await dependencies.blobs?.close();
+      await mcp.close();
     },
   };
 }

@@ -13,6 +13,8 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   name: string;
   description: string;
   input: z.ZodType<Input>;
+  /** The input's JSON Schema, when it does not come from `input` (an MCP server's tool, checked with ajv). */
+  jsonSchema?: Record<string, unknown>;
   /** Ask a human before each call: the run waits (escalation `tool_approval`) with the exact input. Default false. */
   needsApproval?: boolean;
   run(input: Input, context: ToolContext): Promise<Output>;

@@ -1,0 +1,234 @@
+// Tools from Model Context Protocol servers, through the official client: one connection per
+// server per worker, made at start and reused by every call (reconnected once when it dropped).
+// Each server tool becomes a Keel tool named `<server>__<tool>`: validated against its JSON Schema
+// (ajv) before the call, called inside the activity that runs it, its progress sent as heartbeats,
+// its cancellation sent as MCP's notifications/cancelled (the client does, when the signal aborts).
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { z } from 'zod';
+import type { McpServerConfig } from '../config';
+import { KeelError } from '../shared';
+import type { ToolDefinition } from '../tools';
+
+/** Names models accept for tools. */
+const toolName = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * `<server>__<tool>`, with any other character made "_"; a name past 64 characters keeps its first
+ * 55 and ends with 8 hex characters of its full name's hash, so two long names stay apart.
+ */
+export function keelToolName(server: string, tool: string): string {
+  const name = `${server}__${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_');
+  if (toolName.test(name)) return name;
+  return `${name.slice(0, 55)}_${createHash('sha256').update(`${server}__${tool}`).digest('hex').slice(0, 8)}`;
+}
+
+/** `${NAME}` becomes the environment variable NAME; one that is unset is an error naming where it is used. */
+export function withVariables(values: Record<string, string> | undefined, where: string, environment: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values ?? {})) {
+    out[key] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+      const found = environment[name];
+      if (found === undefined) throw new McpServerError(`${where}.${key} uses \${${name}}, which is not set in the worker's environment: set it, or write the value`);
+      return found;
+    });
+  }
+  return out;
+}
+
+export class McpServerError extends Error {
+  override readonly name = 'McpServerError';
+}
+
+/** One server: its connection, and its tools as Keel tools. */
+class McpServer {
+  private client: Client | undefined;
+  private connecting: Promise<Client> | undefined;
+  tools: Array<ToolDefinition<never>> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly config: McpServerConfig,
+    private readonly environment: NodeJS.ProcessEnv,
+    private readonly onToolsChanged: () => void,
+  ) {}
+
+  private transport(): Transport {
+    const where = `mcpServers.${this.name}`;
+    if ('command' in this.config) {
+      return new StdioClientTransport({
+        command: this.config.command,
+        args: this.config.args,
+        // The SDK's default environment (PATH, HOME, ...) and the configured variables; never the worker's secrets unless named.
+        ...(this.config.env ? { env: { ...defaultEnvironment(this.environment), ...withVariables(this.config.env, `${where}.env`, this.environment) } } : {}),
+        ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
+        stderr: 'ignore',
+      });
+    }
+    const headers = withVariables(this.config.headers, `${where}.headers`, this.environment);
+    return new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers } });
+  }
+
+  /** The live connection: made on first use, and again after it dropped. */
+  connection(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new Client({ name: 'keel', version: '0.1.0' });
+      client.onclose = () => {
+        if (this.client === client) this.client = undefined;
+      };
+      try {
+        await client.connect(this.transport());
+      } catch (error) {
+        throw new McpServerError(`MCP server "${this.name}" did not start or answer: ${(error as Error).message}`);
+      } finally {
+        this.connecting = undefined;
+      }
+      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+        await this.listTools().catch(() => undefined);
+        this.onToolsChanged();
+      });
+      this.client = client;
+      return client;
+    })();
+    return this.connecting;
+  }
+
+  /** Every tool the server lists, page after page. */
+  async listTools(): Promise<void> {
+    const client = await this.connection();
+    const listed: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {});
+      listed.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.tools = listed.map((tool) => this.asKeelTool(tool));
+  }
+
+  private asKeelTool(tool: Tool): ToolDefinition<never> {
+    const schema = tool.inputSchema as Record<string, unknown>;
+    const check = compile(schema, `${this.name}/${tool.name}`);
+    const input = z.record(z.string(), z.unknown()).superRefine((value, context) => {
+      if (check(value)) return;
+      for (const error of check.errors ?? []) context.addIssue({ code: 'custom', message: `${error.instancePath || '(input)'} ${error.message ?? 'is not valid'}`.trim() });
+    });
+    return {
+      name: keelToolName(this.name, tool.name),
+      description: tool.description ?? tool.title ?? `${tool.name} (MCP server ${this.name})`,
+      input: input as unknown as z.ZodType<never>,
+      jsonSchema: schema,
+      run: (args, context) => this.call(tool.name, args as Record<string, unknown>, context.signal),
+    };
+  }
+
+  /** One call, on the shared connection (made again once if it dropped); progress is a heartbeat. */
+  async call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const attempt = async () => (await this.connection()).callTool({ name: tool, arguments: args }, undefined, { signal, onprogress: heartbeat, resetTimeoutOnProgress: true, timeout: 3_600_000 });
+    let result;
+    try {
+      result = await attempt();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // A dropped connection (a server that restarted): once more on a new one.
+      if (this.client === undefined) result = await attempt().catch((again: unknown) => Promise.reject(callFailure(this.name, tool, again)));
+      else throw callFailure(this.name, tool, error);
+    }
+    return resultOf(this.name, tool, result as CallToolResult);
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close().catch(() => undefined);
+    this.client = undefined;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+function compile(schema: Record<string, unknown>, where: string): ValidateFunction {
+  try {
+    const { $schema: _ignored, ...rest } = schema;
+    return ajv.compile(rest);
+  } catch (error) {
+    throw new McpServerError(`the input schema of MCP tool ${where} cannot be used: ${(error as Error).message}`);
+  }
+}
+
+/** What a call returns: its structured content when it has some, else its text; isError is a semantic failure the model or planner reads. */
+function resultOf(server: string, tool: string, result: CallToolResult): unknown {
+  const texts = (result.content ?? []).filter((block) => block.type === 'text').map((block) => (block as { text: string }).text);
+  if (result.isError) throw new KeelError('semantic', `MCP tool ${server}/${tool} reported an error: ${texts.join('\n') || 'no message'}`);
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  const others = (result.content ?? []).filter((block) => block.type !== 'text');
+  if (others.length === 0) return texts.join('\n');
+  // Images, audio and resources as the server sent them; a large one goes to the blob store by reference, as any large output does.
+  return { ...(texts.length > 0 ? { text: texts.join('\n') } : {}), content: others };
+}
+
+function callFailure(server: string, tool: string, error: unknown): KeelError {
+  if (error instanceof KeelError) return error;
+  const message = (error as Error).message ?? String(error);
+  // -32602 invalid params: the input was wrong, which the model can correct.
+  if ((error as { code?: number }).code === -32602) return new KeelError('semantic', `MCP tool ${server}/${tool} refused its input: ${message}`);
+  return new KeelError('transient', `MCP server "${server}" failed the call to ${tool}: ${message}`);
+}
+
+/** An MCP progress notification becomes the activity's heartbeat details (outside an activity, nothing). */
+function heartbeat(progress: { progress: number; total?: number; message?: string }): void {
+  try {
+    Context.current().heartbeat({ mcpProgress: progress });
+  } catch {
+    // Not in an activity (a test calling the tool directly).
+  }
+}
+
+function defaultEnvironment(environment: NodeJS.ProcessEnv): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TMPDIR', 'LANG'];
+  return Object.fromEntries(keep.flatMap((key) => (environment[key] ? [[key, environment[key]!]] : [])));
+}
+
+/** The worker's MCP servers: connected at start, listed, offered as tools, closed at shutdown. */
+export class McpServers {
+  private constructor(private readonly servers: McpServer[]) {}
+
+  /**
+   * Connects to every server and lists its tools. A server that cannot start or answer stops the
+   * worker with its name and why, unless it is `optional`: then `warn` says so and it is left out.
+   */
+  static async connect(config: Record<string, McpServerConfig>, options: { warn: (line: string) => void; environment?: NodeJS.ProcessEnv; onToolsChanged?: () => void }): Promise<McpServers> {
+    const servers: McpServer[] = [];
+    for (const [name, server] of Object.entries(config)) {
+      const connected = new McpServer(name, server, options.environment ?? process.env, options.onToolsChanged ?? (() => undefined));
+      try {
+        await connected.listTools();
+        servers.push(connected);
+      } catch (error) {
+        await connected.close();
+        const message = error instanceof McpServerError ? error.message : `MCP server "${name}" did not list its tools: ${(error as Error).message}`;
+        if (!server.optional) throw new McpServerError(`${message} (mcpServers.${name} in the config file; mark it "optional": true to start without it)`);
+        options.warn(`warning: ${message}; the worker runs without it (optional)`);
+      }
+    }
+    return new McpServers(servers);
+  }
+
+  /** Every server's tools, as Keel tools. */
+  get tools(): Array<ToolDefinition<never>> {
+    return this.servers.flatMap((server) => server.tools);
+  }
+
+  /** What the worker's first lines say: each server and its tools. */
+  describe(): string[] {
+    return this.servers.map((server) => `MCP ${server.name}: ${server.tools.map((tool) => tool.name).join(', ') || '(no tools)'}`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}

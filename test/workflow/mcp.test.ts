@@ -1,0 +1,124 @@
+// Tools from a real MCP server (@modelcontextprotocol/server-everything, over stdio and Streamable
+// HTTP) through the official client: listed at start as `<server>__<tool>`, called as activities
+// by an agent loop and by a plan's tool task, their input checked against the server's JSON Schema
+// first; a server that cannot start stops the worker unless it is optional.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { McpServers, keelToolName } from '../../src/mcp/servers';
+import type { ActivityDependencies } from '../../src/activities/create-activities';
+import { defaultDependencies } from '../../src/worker';
+import { activityInputs } from '../helpers/history';
+import { createTestKit, type TestKit } from '../helpers/temporal';
+import { freePort } from '../helpers/cli';
+
+const everything = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+let mcp: McpServers;
+let dependencies: ActivityDependencies;
+let kit: TestKit;
+beforeAll(async () => {
+  mcp = await McpServers.connect({ everything: { command: process.execPath, args: [everything, 'stdio'], optional: false } }, { warn: () => undefined });
+  dependencies = defaultDependencies({ home: '.keel/test/mcp' }, { mcp });
+  kit = await createTestKit({ dependencies });
+}, 60_000);
+afterAll(async () => {
+  await kit.close();
+  await mcp.close();
+});
+
+test("the server's tools are Keel tools named <server>__<tool>, with its descriptions and JSON Schemas", () => {
+  const names = mcp.tools.map((tool) => tool.name);
+  expect(names).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-sum', 'everything__get-structured-content']));
+  expect(mcp.describe()[0]).toMatch(/^MCP everything: .*everything__echo/);
+  expect(dependencies.tools.describe(['everything__get-sum'])[0]).toMatchObject({ name: 'everything__get-sum', inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } } });
+  // Names models accept: other characters become "_", and a long name keeps a hash of the full one.
+  expect(keelToolName('my.server', 'do it')).toBe('my_server__do_it');
+  const long = keelToolName('server', 'x'.repeat(80));
+  expect(long).toMatch(/^server__x{47}_[0-9a-f]{8}$/);
+  expect(long).not.toBe(keelToolName('server', `${'x'.repeat(79)}y`));
+});
+
+test('an agent loop calls MCP tools as activities; input the tool schema refuses comes back to the model, which corrects it', async () => {
+  const result = await kit.run({
+    goal: 'add 2 and 3, and echo the answer',
+    tools: ['everything__get-sum', 'everything__echo'],
+    agent: {},
+    scenario: {
+      model: {
+        'step:agent': [
+          { toolCalls: [{ tool: 'everything__get-sum', input: { a: 2, b: 3 } }, { tool: 'everything__echo', input: { message: 5 } }] },
+          { toolCalls: [{ tool: 'everything__echo', input: { message: 'five' } }] },
+          { text: '2 + 3 = 5' },
+        ],
+      },
+      tools: {},
+    },
+  });
+  expect(result.status).toBe('completed');
+  expect(result.tasks[0]).toMatchObject({
+    toolCalls: [
+      { step: 1, tool: 'everything__get-sum', status: 'completed' },
+      { step: 1, tool: 'everything__echo', status: 'failed' },
+      { step: 2, tool: 'everything__echo', status: 'completed' },
+    ],
+  });
+  const steps = (await activityInputs(kit.client, result.workflowId, 'agentStep')) as Array<{ newMessages: Array<{ tool?: string; result?: unknown; error?: string }> }>;
+  expect(steps[1]!.newMessages).toEqual([
+    expect.objectContaining({ tool: 'everything__get-sum', result: 'The sum of 2 and 3 is 5.' }),
+    expect.objectContaining({ tool: 'everything__echo', error: expect.stringContaining('/message must be string') }),
+  ]);
+  expect(steps[2]!.newMessages).toEqual([expect.objectContaining({ tool: 'everything__echo', result: 'Echo: five' })]);
+  expect(await activityInputs(kit.client, result.workflowId, 'callTool')).toHaveLength(3);
+});
+
+test("a plan's tool task calls an MCP tool; structured content is the task's output", async () => {
+  const result = await kit.run({
+    goal: 'the weather in New York',
+    tools: ['everything__get-structured-content'],
+    plan: { tasks: [{ id: 'weather', kind: 'tool', tool: 'everything__get-structured-content', description: 'ask the weather', input: { location: 'New York' } }], outputFrom: 'weather' },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(result.status).toBe('completed');
+  expect(JSON.parse(result.output!)).toEqual(expect.objectContaining({ temperature: expect.any(Number) }));
+});
+
+describe('starting', () => {
+  let http: ChildProcess | undefined;
+  afterAll(() => http?.kill());
+
+  test('over Streamable HTTP too, with headers from the environment', async () => {
+    const port = await freePort();
+    http = spawn(process.execPath, [everything, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+    let servers: McpServers | undefined;
+    for (let tries = 0; tries < 50 && !servers; tries++) {
+      servers = await McpServers.connect(
+        { remote: { url: `http://127.0.0.1:${port}/mcp`, headers: { authorization: 'Bearer ${MCP_TEST_TOKEN}' }, optional: false } },
+        { warn: () => undefined, environment: { MCP_TEST_TOKEN: 'secret-token' } },
+      ).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return undefined;
+      });
+    }
+    expect(servers!.tools.map((tool) => tool.name)).toContain('remote__get-sum');
+    await expect(servers!.tools.find((tool) => tool.name === 'remote__get-sum')!.run({ a: 1, b: 1 } as never, { workflowId: 'w', taskId: 't', idempotencyKey: 'k', signal: new AbortController().signal })).resolves.toBe(
+      'The sum of 1 and 1 is 2.',
+    );
+    await servers!.close();
+  });
+
+  test('a server that cannot start stops the worker, naming it; marked optional, the worker warns and goes on', async () => {
+    const broken = { command: process.execPath, args: ['-e', 'process.exit(3)'] };
+    await expect(McpServers.connect({ broken: { ...broken, optional: false } }, { warn: () => undefined })).rejects.toThrow(
+      /MCP server "broken" did not start or answer: .*\(mcpServers\.broken in the config file; mark it "optional": true to start without it\)/,
+    );
+    const warnings: string[] = [];
+    const servers = await McpServers.connect({ broken: { ...broken, optional: true } }, { warn: (line) => warnings.push(line) });
+    expect(servers.tools).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/^warning: MCP server "broken" did not start or answer: .*the worker runs without it \(optional\)$/)]);
+  });
+
+  test('a variable the config names but the environment lacks is refused, naming where', async () => {
+    await expect(
+      McpServers.connect({ gh: { command: process.execPath, args: [everything, 'stdio'], env: { GITHUB_TOKEN: '${GITHUB_TOKEN_FOR_TEST}' }, optional: false } }, { warn: () => undefined, environment: {} }),
+    ).rejects.toThrow('mcpServers.gh.env.GITHUB_TOKEN uses ${GITHUB_TOKEN_FOR_TEST}, which is not set in the worker\'s environment: set it, or write the value');
+  });
+});
