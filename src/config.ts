@@ -26,6 +26,8 @@ const McpStdioSchema = z
     cwd: z.string().min(1).optional(),
     /** The worker starts without this server (and warns) when it cannot start or answer. */
     optional: z.boolean().default(false),
+    /** Tools (the server's names; "*" matches any run of characters) that wait for a human before each call. */
+    approve: z.array(z.string().min(1)).optional(),
   })
   .strict();
 const McpHttpSchema = z
@@ -33,9 +35,10 @@ const McpHttpSchema = z
     url: z.url({ message: 'url must be the server\'s Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp' }),
     headers: withVariables.optional(),
     optional: z.boolean().default(false),
+    approve: z.array(z.string().min(1)).optional(),
   })
   .strict();
-export const McpServerSchema = z.union([McpStdioSchema, McpHttpSchema], { error: 'an MCP server is { "command", "args"?, "env"?, "cwd"?, "optional"? } (stdio) or { "url", "headers"?, "optional"? } (Streamable HTTP)' });
+export const McpServerSchema = z.union([McpStdioSchema, McpHttpSchema], { error: 'an MCP server is { "command", "args"?, "env"?, "cwd"?, "optional"?, "approve"? } (stdio) or { "url", "headers"?, "optional"?, "approve"? } (Streamable HTTP)' });
 export type McpServerConfig = z.output<typeof McpServerSchema>;
 
 /** keel.config.json (or .yaml): model routing, prices, breakers, the response cache, MCP servers. Every key is optional. */

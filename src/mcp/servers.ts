@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import type { McpServerConfig } from '../config';
@@ -125,6 +125,8 @@ class McpServer {
       description: tool.description ?? tool.title ?? `${tool.name} (MCP server ${this.name})`,
       input: input as unknown as z.ZodType<never>,
       jsonSchema: schema,
+      // The server's own tool name is what its "approve" globs match.
+      ...(matchesAny(tool.name, this.config.approve ?? []) ? { needsApproval: true } : {}),
       run: (args, context) => this.call(tool.name, args as Record<string, unknown>, context.signal),
     };
   }
@@ -171,12 +173,25 @@ function resultOf(server: string, tool: string, result: CallToolResult): unknown
   return { ...(texts.length > 0 ? { text: texts.join('\n') } : {}), content: others };
 }
 
+/**
+ * How a failed call fails in Keel's classes: input the server refused is `semantic` (the model can
+ * correct it), its deadline `timeout`, a dropped connection `transient`, and any other protocol
+ * error `permanent` (retrying the same request would get the same answer).
+ */
 function callFailure(server: string, tool: string, error: unknown): KeelError {
   if (error instanceof KeelError) return error;
   const message = (error as Error).message ?? String(error);
-  // -32602 invalid params: the input was wrong, which the model can correct.
-  if ((error as { code?: number }).code === -32602) return new KeelError('semantic', `MCP tool ${server}/${tool} refused its input: ${message}`);
+  if (error instanceof McpError) {
+    if (error.code === ErrorCode.InvalidParams) return new KeelError('semantic', `MCP tool ${server}/${tool} refused its input: ${message}`);
+    if (error.code === ErrorCode.RequestTimeout) return new KeelError('timeout', `MCP tool ${server}/${tool} did not answer in time: ${message}`);
+    if (error.code !== ErrorCode.ConnectionClosed) return new KeelError('permanent', `MCP server "${server}" refused the call to ${tool}: ${message}`);
+  }
   return new KeelError('transient', `MCP server "${server}" failed the call to ${tool}: ${message}`);
+}
+
+/** `delete_*` and the like: "*" matches any run of characters, everything else itself. */
+function matchesAny(name: string, globs: readonly string[]): boolean {
+  return globs.some((glob) => new RegExp(`^${glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name));
 }
 
 /** An MCP progress notification becomes the activity's heartbeat details (outside an activity, nothing). */
