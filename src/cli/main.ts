@@ -14,6 +14,7 @@ import { recordHistoriesCommand } from './record-histories';
 import { replayCommand } from './replay';
 import { traceCommand } from './trace';
 import { pendingCommand } from './pending';
+import { toolsCommand } from './tools';
 import { runCommand } from './run';
 import { scheduleCreateCommand, scheduleDeleteCommand, scheduleListCommand } from './schedule';
 import { serveCommand } from './serve';
@@ -96,6 +97,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       exitCode = await pendingCommand(options, io);
+    });
+
+  program
+    .command('tools')
+    .description('every tool a worker started here would have: built in, KEEL_TOOLS modules and MCP servers (keel.config.json mcpServers)')
+    .option('--json', 'print JSON, with each input schema')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await toolsCommand(options, io);
     });
 
   const decisionOptions = (command: Command) =>

@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { z } from 'zod';
 import type { McpServerConfig } from '../config';
 import { KeelError } from '../shared';
@@ -152,7 +153,8 @@ class McpServer {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// Formats (uri, date-time, email ...) are checked as the JSON Schema spec defines them; nothing is logged.
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false, logger: false }));
 function compile(schema: Record<string, unknown>, where: string): ValidateFunction {
   try {
     const { $schema: _ignored, ...rest } = schema;
@@ -236,6 +238,11 @@ export class McpServers {
   /** Every server's tools, as Keel tools. */
   get tools(): Array<ToolDefinition<never>> {
     return this.servers.flatMap((server) => server.tools);
+  }
+
+  /** Each server's name and its tools. */
+  get byServer(): Array<{ server: string; tools: Array<ToolDefinition<never>> }> {
+    return this.servers.map((server) => ({ server: server.name, tools: server.tools }));
   }
 
   /** What the worker's first lines say: each server and its tools. */

@@ -58,6 +58,23 @@ describe('against a running worker', () => {
     expect(followed.stdout).toMatch(/agent\s+agent\s+completed, step 3 \(3 tool calls\)/);
   });
 
+  test('`keel tools` lists every tool with its source: built in and each MCP server; a server that cannot start exits 2, naming it', async () => {
+    const config = path.join(home, 'tools.config.json');
+    const everything = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+    writeFileSync(config, JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [everything, 'stdio'] } } }));
+    const listed = await runKeel(['tools', '--json'], { ...env, KEEL_CONFIG: config });
+    expect(listed.code).toBe(0);
+    const tools = JSON.parse(listed.stdout) as Array<{ name: string; source: string; description: string; inputSchema?: { properties?: Record<string, unknown> } }>;
+    expect(tools.find((tool) => tool.name === 'verify_document')).toMatchObject({ source: 'built-in', inputSchema: { properties: { customer: expect.anything() } } });
+    expect(tools.find((tool) => tool.name === 'everything__get-sum')).toMatchObject({ source: 'mcp everything', description: expect.any(String), inputSchema: { properties: { a: expect.anything(), b: expect.anything() } } });
+    const text = await runKeel(['tools'], { ...env, KEEL_CONFIG: config });
+    expect(text.stdout).toMatch(/^everything__echo +mcp everything +\S/m);
+    writeFileSync(config, JSON.stringify({ mcpServers: { gone: { command: process.execPath, args: ['-e', 'process.exit(1)'] } } }));
+    const refused = await runKeel(['tools'], { ...env, KEEL_CONFIG: config });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('MCP server "gone" did not start or answer');
+  });
+
   test('a run that fails exits non-zero with the reason', async () => {
     const outcome = await runKeel(['run', 'Do something real', '--wait', '--json'], env);
     expect(outcome.code).toBe(1);
