@@ -15,6 +15,7 @@ import { replayCommand } from './replay';
 import { traceCommand } from './trace';
 import { pendingCommand } from './pending';
 import { toolsCommand } from './tools';
+import { mcpCommand } from './mcp';
 import { runCommand } from './run';
 import { scheduleCreateCommand, scheduleDeleteCommand, scheduleListCommand } from './schedule';
 import { serveCommand } from './serve';
@@ -23,6 +24,12 @@ import { statusCommand } from './status';
 import { workerCommand } from './worker';
 
 const io = processIo;
+
+/** This package's version, for the servers Keel offers (MCP). */
+function keelVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../package.json') as { version: string }).version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -97,6 +104,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       exitCode = await pendingCommand(options, io);
+    });
+
+  program
+    .command('mcp')
+    .description('serve Keel to MCP clients over stdio: start_run, get_run, list_pending, decide, and each run\'s trace as a resource')
+    .action(async () => {
+      exitCode = await mcpCommand(io, keelVersion());
     });
 
   program
