@@ -49,7 +49,7 @@ function toolRegistry(config: DependencyConfig, mcp?: McpServers): ToolRegistry 
     return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? [])], () => mcp?.tools ?? []);
   } catch (error) {
     if (error instanceof ToolModuleError) throw new ConfigurationError(error.message);
-    if (error instanceof TypeError) throw new ConfigurationError(`KEEL_TOOLS or mcpServers: ${error.message}`);
+    if (error instanceof TypeError) throw new ConfigurationError(`${mcp && mcp.tools.length > 0 ? 'KEEL_TOOLS or mcpServers' : 'KEEL_TOOLS'}: ${error.message}`);
     throw error;
   }
 }
