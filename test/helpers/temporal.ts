@@ -78,3 +78,19 @@ export async function createTestKit(options: { dependencies?: ActivityDependenci
     },
   };
 }
+
+/**
+ * The same request twice on one worker: once as it is, once with a history bound of `maxHistoryEvents`
+ * (so it continues as new); the two results, and the continued run's first run id.
+ */
+export async function unbrokenAndContinued(
+  kit: TestKit,
+  request: (maxHistoryEvents?: number) => AgentRequestInput,
+  maxHistoryEvents = 10,
+): Promise<{ unbroken: RunResult; continued: RunResult; workflowId: string; firstRunId: string }> {
+  return kit.withWorker(async () => {
+    const unbroken = await kit.keel.getResult((await kit.keel.startRun(request())).workflowId);
+    const started = await kit.keel.startRun(request(maxHistoryEvents));
+    return { unbroken, continued: await kit.keel.getResult(started.workflowId), workflowId: started.workflowId, firstRunId: started.runId };
+  });
+}

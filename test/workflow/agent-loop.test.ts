@@ -7,7 +7,7 @@ import { InvalidRequestError } from '../../src/client';
 import { parseScenario, type AgentRequestInput, type RunResult, type ScriptedModelEntry, type ScriptedToolEntry, type TaskDraft } from '../../src/shared';
 import { waitForPending } from '../helpers/escalation';
 import { activityInputs, activityTimeline } from '../helpers/history';
-import { createTestKit, type TestKit } from '../helpers/temporal';
+import { createTestKit, unbrokenAndContinued, type TestKit } from '../helpers/temporal';
 
 let kit: TestKit;
 beforeAll(async () => {
@@ -131,11 +131,7 @@ test('a long loop continues as new between steps, carrying its transcript and bo
     }),
     ...(maxHistoryEvents ? { maxHistoryEvents } : {}),
   });
-  const [unbroken, { workflowId, runId: firstRunId }, continued] = await kit.withWorker(async () => {
-    const plain = await kit.keel.getResult((await kit.keel.startRun(request())).workflowId);
-    const started = await kit.keel.startRun(request(10));
-    return [plain, started, await kit.keel.getResult(started.workflowId)] as const;
-  });
+  const { unbroken, continued, workflowId, firstRunId } = await unbrokenAndContinued(kit, request);
   expect(unbroken.continuations).toBeUndefined();
   expect(continued.continuations).toBeGreaterThanOrEqual(2);
   expect((await kit.client.workflow.getHandle(workflowId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');

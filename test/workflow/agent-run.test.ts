@@ -3,7 +3,7 @@ import { InvalidRequestError, RunNotFoundError } from '../../src/client';
 import { keelStatusKey } from '../../src/shared';
 import { activityInputs, activityTimeline } from '../helpers/history';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
-import { createTestKit, uniqueName, type TestKit } from '../helpers/temporal';
+import { createTestKit, unbrokenAndContinued, uniqueName, type TestKit } from '../helpers/temporal';
 
 let kit: TestKit;
 beforeAll(async () => {
@@ -272,11 +272,7 @@ test('a long run continues as new at a replan, carrying its record; the result i
     }),
     ...(maxHistoryEvents ? { maxHistoryEvents } : {}),
   });
-  const [unbroken, { workflowId, runId: firstRunId }, continued] = await kit.withWorker(async () => {
-    const plain = await kit.keel.getResult((await kit.keel.startRun(request())).workflowId);
-    const started = await kit.keel.startRun(request(10));
-    return [plain, started, await kit.keel.getResult(started.workflowId)] as const;
-  });
+  const { unbroken, continued, workflowId, firstRunId } = await unbrokenAndContinued(kit, request);
   expect(unbroken.continuations).toBeUndefined();
   expect(continued.continuations).toBe(1);
   expect(continued.runId).not.toBe(firstRunId);
