@@ -50,6 +50,8 @@ export class McpServerError extends Error {
 /** One server: its connection, and its tools as Keel tools. */
 class McpServer {
   private client: Client | undefined;
+  /** The stdio server's process, while connected. */
+  pid: number | undefined;
   private connecting: Promise<Client> | undefined;
   tools: Array<ToolDefinition<never>> = [];
 
@@ -84,8 +86,10 @@ class McpServer {
       client.onclose = () => {
         if (this.client === client) this.client = undefined;
       };
+      const transport = this.transport();
       try {
-        await client.connect(this.transport());
+        await client.connect(transport);
+        this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
       } catch (error) {
         throw new McpServerError(`MCP server "${this.name}" did not start or answer: ${(error as Error).message}`);
       } finally {
@@ -243,6 +247,11 @@ export class McpServers {
   /** Each server's name and its tools. */
   get byServer(): Array<{ server: string; tools: Array<ToolDefinition<never>> }> {
     return this.servers.map((server) => ({ server: server.name, tools: server.tools }));
+  }
+
+  /** The process id of each stdio server this worker started, while it is connected (for operators). */
+  get processIds(): Record<string, number | undefined> {
+    return Object.fromEntries(this.servers.map((server) => [server.name, server.pid]));
   }
 
   /** What the worker's first lines say: each server and its tools. */

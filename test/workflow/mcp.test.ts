@@ -81,6 +81,21 @@ test("a plan's tool task calls an MCP tool; structured content is the task's out
   expect(JSON.parse(result.output!)).toEqual(expect.objectContaining({ temperature: expect.any(Number) }));
 });
 
+test('a server that died is started again by the next call, which succeeds', async () => {
+  const before = mcp.processIds.everything!;
+  process.kill(before, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const result = await kit.run({
+    goal: 'add',
+    tools: ['everything__get-sum'],
+    plan: { tasks: [{ id: 'sum', kind: 'tool', tool: 'everything__get-sum', description: 'add', input: { a: 4, b: 5 } }], outputFrom: 'sum' },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(result).toMatchObject({ status: 'completed', output: 'The sum of 4 and 5 is 9.' });
+  expect(mcp.processIds.everything).toEqual(expect.any(Number));
+  expect(mcp.processIds.everything).not.toBe(before);
+});
+
 describe('starting', () => {
   let http: ChildProcess | undefined;
   afterAll(() => http?.kill());
