@@ -1,13 +1,16 @@
-// `keel mcp`, driven by the official MCP client over stdio: it lists Keel's tools, starts a
+// `keel mcp`, driven by the official MCP client over stdio, and by @modelcontextprotocol/inspector-cli: it lists Keel's tools, starts a
 // scenario run, finds it pending, refuses a decision the run cannot take with the run's own words,
 // takes the approval, reports the result, and serves the run's trace as a resource.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { parseScenario } from '../../src/shared';
 import { createTestKit, testAddress, type TestKit } from '../helpers/temporal';
 
+const exec = promisify(execFile);
 let kit: TestKit;
 let client: Client;
 beforeAll(async () => {
@@ -70,3 +73,33 @@ test('a request the doors refuse comes back as an error the client reads, naming
   expect(refused.isError).toBe(true);
   expect(refused.content[0]!.text).toMatch(/deadline/);
 });
+
+test('@modelcontextprotocol/inspector-cli, a client Keel did not write, starts a run, finds it pending, decides it and reads the result', async () => {
+  // inspector-cli 1.0.3 finds its own package.json relative to the working directory: run it from its build directory.
+  const build = path.resolve('node_modules/@modelcontextprotocol/inspector-cli/build');
+  const inspect = async (...args: string[]): Promise<Record<string, unknown>> => {
+    const { stdout } = await exec(process.execPath, [path.join(build, 'index.js'), process.execPath, path.resolve('bin/keel.js'), 'mcp', ...args], {
+      cwd: build,
+      env: { ...process.env, TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: kit.taskQueue, KEEL_CONFIG: '' },
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+  const structured = (answer: Record<string, unknown>) => answer.structuredContent as Record<string, unknown>;
+  const listed = (await inspect('--method', 'tools/list')) as { tools: Array<{ name: string }> };
+  expect(listed.tools.map((tool) => tool.name).sort()).toEqual(['decide', 'get_run', 'list_pending', 'start_run']);
+
+  const { request } = parseScenario(readFileSync('examples/escalation-approval.json', 'utf8'), 'escalation-approval.json');
+  const args = Object.entries(request).flatMap(([key, value]) => ['--tool-arg', `${key}=${JSON.stringify(value)}`]);
+  const ended = await kit.withWorker(async () => {
+    const workflowId = String(structured(await inspect('--method', 'tools/call', '--tool-name', 'start_run', ...args)).workflowId);
+    for (let tries = 0; tries < 60; tries++) {
+      const runs = structured(await inspect('--method', 'tools/call', '--tool-name', 'list_pending')).runs as Array<{ workflowId: string; pending: unknown }>;
+      if (runs.some((run) => run.workflowId === workflowId && run.pending)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const decided = await inspect('--method', 'tools/call', '--tool-name', 'decide', '--tool-arg', `workflowId=${workflowId}`, '--tool-arg', 'decision={"decision":"approve","by":"inspector"}');
+    expect(structured(decided)).toMatchObject({ decision: 'approve' });
+    return kit.keel.getResult(workflowId);
+  });
+  expect(ended).toMatchObject({ status: 'completed', escalations: [expect.objectContaining({ decision: 'approve', decidedBy: 'inspector' })] });
+}, 120_000);
