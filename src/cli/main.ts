@@ -108,9 +108,10 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('mcp')
-    .description('serve Keel to MCP clients over stdio: start_run, get_run, list_pending, decide, and each run\'s trace as a resource')
-    .action(async () => {
-      exitCode = await mcpCommand(io, keelVersion());
+    .description('serve Keel to MCP clients over stdio (or Streamable HTTP with --http): start_run, get_run, list_pending, decide, and each run\'s trace as a resource')
+    .option('--http <address>', 'serve Streamable HTTP at http://ADDRESS/mcp instead of stdio (host:port or a port; host defaults to 127.0.0.1)')
+    .action(async (options: { http?: string }) => {
+      exitCode = await mcpCommand(options, io, keelVersion());
     });
 
   program

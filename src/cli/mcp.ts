@@ -1,20 +1,97 @@
-// keel mcp: Keel as an MCP server over stdio, for MCP clients (IDE agents, desktop assistants).
-// Stdout carries the protocol, so everything else goes to stderr.
+// keel mcp: Keel as an MCP server for MCP clients (IDE agents, desktop assistants): over stdio, or
+// with --http over Streamable HTTP. On stdio, stdout carries the protocol, so everything else goes
+// to stderr.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { KeelClient } from '../client';
 import { keelMcpServer } from '../mcp/keel-server';
-import { ExitCode } from './cli-error';
+import { CliError, ExitCode } from './cli-error';
 import type { CliIo } from './io';
 
-export async function mcpCommand(io: CliIo, version: string): Promise<number> {
+const offered = 'start_run, get_run, list_pending, decide and keel://runs/{id}/trace';
+
+export async function mcpCommand(options: { http?: string }, io: CliIo, version: string): Promise<number> {
   const keel = await KeelClient.connect();
-  const server = keelMcpServer(keel, version);
-  const closed = new Promise<void>((resolve) => {
-    server.server.onclose = () => resolve();
+  try {
+    if (options.http !== undefined) return await serveHttp(keel, options.http, io, version);
+    const server = keelMcpServer(keel, version);
+    const closed = new Promise<void>((resolve) => {
+      server.server.onclose = () => resolve();
+    });
+    await server.connect(new StdioServerTransport());
+    io.err(`keel mcp: serving ${offered} over stdio (Temporal ${keel.address}, task queue ${keel.taskQueue})`);
+    await closed;
+    return ExitCode.ok;
+  } finally {
+    await keel.close();
+  }
+}
+
+/** Streamable HTTP at /mcp: one session (transport and server) per client, until the process is stopped. */
+async function serveHttp(keel: KeelClient, address: string, io: CliIo, version: string): Promise<number> {
+  const match = /^(?:(.+):)?(\d+)$/.exec(address);
+  if (!match) throw new CliError(`--http takes host:port or a port, e.g. 127.0.0.1:3100 (got "${address}")`);
+  const host = match[1] ?? '127.0.0.1';
+  const port = Number(match[2]);
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<void> => {
+    if (!request.url?.startsWith('/mcp')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('keel mcp serves MCP at /mcp\n');
+      return;
+    }
+    const session = request.headers['mcp-session-id'];
+    const known = typeof session === 'string' ? sessions.get(session) : undefined;
+    if (known) return known.handleRequest(request, response, body);
+    if (request.method !== 'POST' || !isInitializeRequest(body)) {
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'no such MCP session: start with an initialize request' }, id: null }));
+      return;
+    }
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, transport);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await keelMcpServer(keel, version).connect(transport);
+    await transport.handleRequest(request, response, body);
+  };
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'the body is not JSON' }, id: null }));
+        return;
+      }
+      handle(request, response, body).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end(`keel mcp: ${(error as Error).message}\n`);
+      });
+    });
   });
-  await server.connect(new StdioServerTransport());
-  io.err(`keel mcp: serving start_run, get_run, list_pending, decide and keel://runs/{id}/trace over stdio (Temporal ${keel.address}, task queue ${keel.taskQueue})`);
-  await closed;
-  await keel.close();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new CliError(`keel mcp cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`)));
+    server.listen(port, host, resolve);
+  });
+  io.err(`keel mcp: serving ${offered} over Streamable HTTP at http://${host}:${port}/mcp (Temporal ${keel.address}, task queue ${keel.taskQueue}); Ctrl-C stops it`);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
+  await Promise.all([...sessions.values()].map((transport) => transport.close()));
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await stopped;
   return ExitCode.ok;
 }

@@ -1,13 +1,15 @@
 // `keel mcp`, driven by the official MCP client over stdio, and by @modelcontextprotocol/inspector-cli: it lists Keel's tools, starts a
 // scenario run, finds it pending, refuses a decision the run cannot take with the run's own words,
 // takes the approval, reports the result, and serves the run's trace as a resource.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseScenario } from '../../src/shared';
+import { freePort } from '../helpers/cli';
 import { createTestKit, testAddress, type TestKit } from '../helpers/temporal';
 
 const exec = promisify(execFile);
@@ -103,3 +105,30 @@ test('@modelcontextprotocol/inspector-cli, a client Keel did not write, starts a
   });
   expect(ended).toMatchObject({ status: 'completed', escalations: [expect.objectContaining({ decision: 'approve', decidedBy: 'inspector' })] });
 }, 120_000);
+
+test('keel mcp --http serves the same tools over Streamable HTTP at /mcp; a busy port is refused with a clear error', async () => {
+  const port = await freePort();
+  const env = { ...process.env, TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: kit.taskQueue, KEEL_CONFIG: '' };
+  const served = spawn(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  served.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
+  try {
+    for (let tries = 0; tries < 100 && !said.includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(said).toContain(`serving start_run, get_run, list_pending, decide and keel://runs/{id}/trace over Streamable HTTP at http://127.0.0.1:${port}/mcp`);
+    const remote = new Client({ name: 'keel-test-http', version: '1.0.0' });
+    await remote.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+    expect((await remote.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['decide', 'get_run', 'list_pending', 'start_run']);
+    const pending = (await remote.callTool({ name: 'list_pending', arguments: {} })) as Structured<{ runs: unknown[] }>;
+    expect(Array.isArray(pending.structuredContent!.runs)).toBe(true);
+    await remote.close();
+    const busy = await exec(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env }).catch((error: { code: number; stderr: string }) => error);
+    expect(busy).toMatchObject({ code: 2, stderr: expect.stringContaining(`keel mcp cannot listen on 127.0.0.1:${port}: the port is in use`) });
+  } finally {
+    // SIGTERM stops it: sessions closed, the listener closed, the process gone.
+    const exited = new Promise<number | null>((resolve) => served.once('exit', (code) => resolve(code)));
+    served.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    if (code === 'still running') served.kill('SIGKILL');
+    expect(code).toBe(0);
+  }
+}, 60_000);
