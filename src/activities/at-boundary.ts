@@ -25,6 +25,31 @@ export async function atBoundary<T>(body: (spent: Spent) => Promise<T>): Promise
 export function heartbeatWhileRunning(context: Context): () => void {
   const timeoutMs = context.info.heartbeatTimeoutMs;
   if (!timeoutMs) return () => undefined;
-  const timer = setInterval(() => context.heartbeat(), Math.max(250, Math.floor(timeoutMs / 3)));
-  return () => clearInterval(timer);
+  // Details a call reported (an MCP tool's progress) stay the heartbeat's details: the timer's own
+  // beats send the last ones again instead of clearing them.
+  const timer = setInterval(() => context.heartbeat(reported.get(context)), Math.max(250, Math.floor(timeoutMs / 3)));
+  return () => {
+    clearInterval(timer);
+    reported.delete(context);
+  };
+}
+
+const reported = new WeakMap<Context, unknown>();
+
+/**
+ * For the activity running now: a function that heartbeats with the details it is given, and keeps
+ * them as the details of the beats that follow. Made while the activity runs, it can be called
+ * from callbacks that run outside it (a protocol client's notifications). Outside an activity, it does nothing.
+ */
+export function progressReporter(): (details: unknown) => void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  return (details) => {
+    reported.set(context, details);
+    context.heartbeat(details);
+  };
 }

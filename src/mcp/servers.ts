@@ -4,7 +4,7 @@
 // (ajv) before the call, called inside the activity that runs it, its progress sent as heartbeats,
 // its cancellation sent as MCP's notifications/cancelled (the client does, when the signal aborts).
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { progressReporter } from '../activities/at-boundary';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -138,7 +138,10 @@ class McpServer {
 
   /** One call, on the shared connection (made again once if it dropped); progress is a heartbeat. */
   async call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
-    const attempt = async () => (await this.connection()).callTool({ name: tool, arguments: args }, undefined, { signal, onprogress: heartbeat, resetTimeoutOnProgress: true, timeout: 3_600_000 });
+    // Progress notifications arrive outside the activity's context: the reporter is made in it.
+    const report = progressReporter();
+    const onprogress = (progress: { progress: number; total?: number; message?: string }) => report({ mcpProgress: progress });
+    const attempt = async () => (await this.connection()).callTool({ name: tool, arguments: args }, undefined, { signal, onprogress, resetTimeoutOnProgress: true, timeout: 3_600_000 });
     let result;
     try {
       result = await attempt();
@@ -200,14 +203,6 @@ function matchesAny(name: string, globs: readonly string[]): boolean {
   return globs.some((glob) => new RegExp(`^${glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name));
 }
 
-/** An MCP progress notification becomes the activity's heartbeat details (outside an activity, nothing). */
-function heartbeat(progress: { progress: number; total?: number; message?: string }): void {
-  try {
-    Context.current().heartbeat({ mcpProgress: progress });
-  } catch {
-    // Not in an activity (a test calling the tool directly).
-  }
-}
 
 function defaultEnvironment(environment: NodeJS.ProcessEnv): Record<string, string> {
   const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TMPDIR', 'LANG'];

@@ -4,6 +4,7 @@
 // first; a server that cannot start stops the worker unless it is optional.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { McpServers, keelToolName } from '../../src/mcp/servers';
 import type { ActivityDependencies } from '../../src/activities/create-activities';
 import { defaultDependencies } from '../../src/worker';
@@ -95,6 +96,36 @@ test('a server that died is started again by the next call, which succeeds', asy
   expect(mcp.processIds.everything).toEqual(expect.any(Number));
   expect(mcp.processIds.everything).not.toBe(before);
 });
+
+test('a long-running MCP tool reports its progress as heartbeat details; cancelling the run cancels the call, which never completes', async () => {
+  const outcome = await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun({
+      goal: 'a long operation',
+      tools: ['everything__trigger-long-running-operation'],
+      plan: { tasks: [{ id: 'wait', kind: 'tool', tool: 'everything__trigger-long-running-operation', description: 'run it', input: { duration: 60, steps: 60 } }], outputFrom: 'wait' },
+      scenario: { model: {}, tools: {} },
+    });
+    const handle = kit.client.workflow.getHandle(workflowId);
+    let details = '';
+    for (let tries = 0; tries < 150 && !details.includes('mcpProgress'); tries++) {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const decoded = pending.flatMap((activity) => (activity.heartbeatDetails?.payloads ?? []).map((payload) => Buffer.from(payload.data ?? []).toString('utf8')));
+      details = JSON.stringify(decoded.filter((text) => text.startsWith('{')).map((text) => JSON.parse(text) as unknown));
+      if (!details.includes('mcpProgress')) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    return { workflowId, details };
+  });
+  expect(outcome.details).toMatch(/"mcpProgress":\{"progress":\d+,"total":60/);
+  // The run asked for the call's cancellation, and the 60-second call never completed: its activity's
+  // abort signal aborted the MCP request (the client sends the server notifications/cancelled).
+  const history = await kit.client.workflow.getHandle(outcome.workflowId).fetchHistory();
+  const types = (history.events ?? []).map((event) => Number(event.eventType));
+  const { EventType } = temporal.api.enums.v1;
+  expect(types).toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
+  expect(types).not.toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+}, 60_000);
 
 describe('starting', () => {
   let http: ChildProcess | undefined;
