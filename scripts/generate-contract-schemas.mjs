@@ -1,13 +1,15 @@
-// Writes the JSON Schemas of the workflow's contracts, derived from the zod schemas, where the
+// Writes the JSON Schemas derived from the zod schemas: the workflow's contracts, where the
 // workflow's checker imports them (src/workflows/contract-schemas.json) and where the build put its
-// copy (dist/). Run by `npm run build` after tsc; a changed zod schema is picked up by the next build.
-import { readFileSync, writeFileSync } from 'node:fs';
+// copy (dist/); and the files users write (keel.config.json, scenarios, plans) in schemas/, for
+// editors. Run by `npm run build` after tsc; a changed zod schema is picked up by the next build.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const { workflowContractSchemasText } = require(`${root}dist/shared/contract-schemas.js`);
+const { userFileSchemas } = require(`${root}dist/config.js`);
 
 const text = workflowContractSchemasText();
 for (const path of [`${root}src/workflows/contract-schemas.json`, `${root}dist/workflows/contract-schemas.json`]) {
@@ -20,5 +22,21 @@ for (const path of [`${root}src/workflows/contract-schemas.json`, `${root}dist/w
   if (current !== text) {
     writeFileSync(path, text);
     if (path.includes("/src/")) console.log(`keel: wrote ${path.slice(root.length)} (the workflow's contracts, from the zod schemas)`);
+  }
+}
+
+mkdirSync(`${root}schemas`, { recursive: true });
+for (const [name, schema] of Object.entries(userFileSchemas())) {
+  const path = `${root}schemas/${name}`;
+  const text = `${JSON.stringify(schema, null, 2)}\n`;
+  let current = '';
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    // Not written yet.
+  }
+  if (current !== text) {
+    writeFileSync(path, text);
+    console.log(`keel: wrote schemas/${name} (from the zod schemas)`);
   }
 }

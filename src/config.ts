@@ -4,6 +4,9 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseCodecKeys, type CodecKey } from './security/codec';
+import { jsonSchemaOf } from './shared/json-schema';
+import { ScenarioFileSchema } from './shared/scenario-file';
+import { SuppliedPlanSchema } from './shared/task';
 import { defaultPrices, type ModelPrice } from './llm/pricing';
 import { defaultRouting, type Routing } from './llm/router';
 
@@ -44,6 +47,8 @@ export type McpServerConfig = z.output<typeof McpServerSchema>;
 /** keel.config.json (or .yaml): model routing, prices, breakers, the response cache, MCP servers. Every key is optional. */
 export const ConfigFileSchema = z
   .object({
+    /** The JSON Schema editors check the file against (schemas/keel.config.schema.json); not read otherwise. */
+    $schema: z.string().optional(),
     /** Tools from Model Context Protocol servers, each registered as `<server>__<tool>`. */
     mcpServers: z
       .record(z.string(), McpServerSchema)
@@ -75,6 +80,22 @@ export const ConfigFileSchema = z
       .optional(),
   })
   .strict();
+
+/**
+ * The JSON Schemas of the files users write, derived from the zod schemas that check them, for
+ * editors (`"$schema"`) and other tools: keel.config.json, scenario files, and plan files (`--plan`).
+ * `npm run build` writes them to schemas/.
+ */
+export function userFileSchemas(): Record<string, Record<string, unknown>> {
+  const titled = (title: string, schema: Record<string, unknown>) => ({ title, ...schema });
+  const plan = jsonSchemaOf(SuppliedPlanSchema) as { properties: Record<string, unknown> };
+  plan.properties = { $schema: { type: 'string' }, ...plan.properties };
+  return {
+    'keel.config.schema.json': titled('keel.config.json: model routing, prices, breakers, the response cache, MCP servers', jsonSchemaOf(ConfigFileSchema)),
+    'scenario.schema.json': titled('A Keel scenario: a request, a scripted model and scripted tools, and what the run should end with', jsonSchemaOf(ScenarioFileSchema)),
+    'plan.schema.json': titled("A plan a request brings (keel run --plan FILE): the run's tasks, no planner call", plan),
+  };
+}
 
 export interface ModelSettings {
   routing: Routing;

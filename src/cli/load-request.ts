@@ -73,8 +73,11 @@ function readPlan(file: string): NonNullable<AgentRequestInput['plan']> {
     throw new CliError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} — check the path`);
   }
   try {
-    // Its shape is checked with the rest of the request, so every problem is listed at once.
-    return JSON.parse(text) as NonNullable<AgentRequestInput['plan']>;
+    // Its shape is checked with the rest of the request, so every problem is listed at once; the
+    // editor's "$schema" (schemas/plan.schema.json) is not part of it.
+    const plan = JSON.parse(text) as NonNullable<AgentRequestInput['plan']> & { $schema?: unknown };
+    if (plan !== null && typeof plan === 'object' && '$schema' in plan) delete plan.$schema;
+    return plan;
   } catch (error) {
     throw new CliError(`plan ${file} is not valid JSON (${(error as Error).message}): it holds { "tasks": [ ... ] }`);
   }

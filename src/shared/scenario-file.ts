@@ -7,6 +7,8 @@ import { requestProblems } from './request-problems';
 /** A scenario file: a request plus a scripted model and scripted tools (ARCHITECTURE.md). */
 export const ScenarioFileSchema = z
   .object({
+    /** The JSON Schema editors check the file against (schemas/scenario.schema.json); not read otherwise. */
+    $schema: z.string().optional(),
     name: z.string().min(1, 'a scenario needs a name'),
     description: z.string().optional(),
     request: AgentRequestSchema.omit({ scenario: true }),
