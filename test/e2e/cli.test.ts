@@ -1,4 +1,5 @@
 // The `keel` command as a user runs it, against the test run's dev server and a `keel worker` process.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,13 @@ describe('against a running worker', () => {
     expect(tools.find((tool) => tool.name === 'everything__get-sum')).toMatchObject({ source: 'mcp everything', description: expect.any(String), inputSchema: { properties: { a: expect.anything(), b: expect.anything() } } });
     const text = await runKeel(['tools'], { ...env, KEEL_CONFIG: config });
     expect(text.stdout).toMatch(/^everything__echo +mcp everything +\S/m);
+    // A reader that went away (`keel tools | head -1`, here before the first line) ends it quietly: exit 0, no EPIPE trace.
+    const child = spawn(process.execPath, [path.resolve('bin/keel.js'), 'tools'], { env: { ...process.env, ...env, KEEL_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining('EPIPE') });
     writeFileSync(config, JSON.stringify({ mcpServers: { gone: { command: process.execPath, args: ['-e', 'process.exit(1)'] } } }));
     const refused = await runKeel(['tools'], { ...env, KEEL_CONFIG: config });
     expect(refused.code).toBe(2);
