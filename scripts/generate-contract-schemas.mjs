@@ -11,32 +11,22 @@ const require = createRequire(import.meta.url);
 const { workflowContractSchemasText } = require(`${root}dist/shared/contract-schemas.js`);
 const { userFileSchemas } = require(`${root}dist/config.js`);
 
-const text = workflowContractSchemasText();
-for (const path of [`${root}src/workflows/contract-schemas.json`, `${root}dist/workflows/contract-schemas.json`]) {
+/** Writes the text where it differs from what is there; says so for the files people see (not dist/). */
+function writeIfChanged(path, text, what) {
   let current = '';
   try {
     current = readFileSync(path, 'utf8');
   } catch {
     // Not written yet.
   }
-  if (current !== text) {
-    writeFileSync(path, text);
-    if (path.includes("/src/")) console.log(`keel: wrote ${path.slice(root.length)} (the workflow's contracts, from the zod schemas)`);
-  }
+  if (current === text) return;
+  writeFileSync(path, text);
+  if (what) console.log(`keel: wrote ${path.slice(root.length)} (${what})`);
 }
 
+const contracts = workflowContractSchemasText();
+writeIfChanged(`${root}src/workflows/contract-schemas.json`, contracts, "the workflow's contracts, from the zod schemas");
+writeIfChanged(`${root}dist/workflows/contract-schemas.json`, contracts);
+
 mkdirSync(`${root}schemas`, { recursive: true });
-for (const [name, schema] of Object.entries(userFileSchemas())) {
-  const path = `${root}schemas/${name}`;
-  const text = `${JSON.stringify(schema, null, 2)}\n`;
-  let current = '';
-  try {
-    current = readFileSync(path, 'utf8');
-  } catch {
-    // Not written yet.
-  }
-  if (current !== text) {
-    writeFileSync(path, text);
-    console.log(`keel: wrote schemas/${name} (from the zod schemas)`);
-  }
-}
+for (const [name, schema] of Object.entries(userFileSchemas())) writeIfChanged(`${root}schemas/${name}`, `${JSON.stringify(schema, null, 2)}\n`, 'from the zod schemas');

@@ -20,12 +20,12 @@ const RouteChainSchema = z
 /** A server name: it prefixes its tools' names (`<server>__<tool>`). */
 const mcpServerName = /^[A-Za-z0-9_-]{1,32}$/;
 /** `${NAME}` in a value is the environment variable NAME, read when the worker connects (never written to history or logs). */
-const withVariables = z.record(z.string().min(1), z.string());
+const variableValues = z.record(z.string().min(1), z.string());
 const McpStdioSchema = z
   .object({
     command: z.string().min(1, 'name the command that starts the server'),
     args: z.array(z.string()).default([]),
-    env: withVariables.optional(),
+    env: variableValues.optional(),
     cwd: z.string().min(1).optional(),
     /** The worker starts without this server (and warns) when it cannot start or answer. */
     optional: z.boolean().default(false),
@@ -36,7 +36,7 @@ const McpStdioSchema = z
 const McpHttpSchema = z
   .object({
     url: z.url({ message: 'url must be the server\'s Streamable HTTP endpoint, e.g. http://127.0.0.1:3001/mcp' }),
-    headers: withVariables.optional(),
+    headers: variableValues.optional(),
     optional: z.boolean().default(false),
     approve: z.array(z.string().min(1)).optional(),
   })

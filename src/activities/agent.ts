@@ -57,7 +57,7 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
         ? { system: agentSystem, prompt: agentPrompt(input, transcript, offered), jsonSchema: agentStepJsonSchema }
         : { system: agentToolSystem, prompt: agentPrompt(input, [], undefined), tools: offered.map(toolSpec), turns: turnsOf(transcript) };
       const said = await callModel({ key: ModelKey.step(input.task.id), tier: input.task.tier ?? 'medium', ...request }, input.script, input.reservedUsd, spent);
-      const step = scripted ? readStep(said.text, true) : readNativeStep(said);
+      const step = scripted ? readScriptedStep(said.text) : readNativeStep(said);
       const own: AgentMessage[] = step.toolCalls ? [{ role: 'assistant', step: input.step, toolCalls: step.toolCalls }] : [];
       const head = await appendTranscript(input.transcript, [...input.newMessages, ...own], deps.blobs);
       if (isBlobRef(head)) transcripts.set(head.$keelBlob, [...written, ...own]);
@@ -107,16 +107,13 @@ export function agentActivities(deps: ActivityDependencies, models: ReturnType<t
 }
 
 /**
- * What a step's model said: tool calls, or the answer. A real model answers JSON (structured
- * output); a scenario's `{ "text" }` entry is the answer as it is.
+ * What a scripted step said (Keel's JSON step protocol): `{ "toolCalls": [...] }`, or the answer —
+ * `{ "answer": ... }`, any other JSON object, or the entry's text as it is.
  */
-function readStep(text: string, scripted: boolean): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
-  if (scripted && text === malformedText) throw new KeelError('malformed', 'the step is not valid JSON: answer {"toolCalls": [...]} or {"answer": ...}');
+function readScriptedStep(text: string): { toolCalls: AgentToolCall[]; answer?: undefined } | { toolCalls?: undefined; answer: unknown } {
+  if (text === malformedText) throw new KeelError('malformed', 'the step is not valid JSON: answer {"toolCalls": [...]} or {"answer": ...}');
   const value = parseIfJson(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    if (scripted) return { answer: text };
-    throw new KeelError('malformed', `the step is not a JSON object: answer {"toolCalls": [...]} or {"answer": ...}, not ${JSON.stringify(text.slice(0, 80))}`);
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { answer: text };
   if ('toolCalls' in value) {
     const calls = ToolCallsSchema.safeParse((value as { toolCalls: unknown }).toolCalls);
     if (!calls.success) throw new KeelError('malformed', `the step's toolCalls are not valid: ${describeIssues(calls.error).join('; ')}`);
