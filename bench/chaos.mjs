@@ -61,6 +61,18 @@ const uiPort = await freeLoopbackPort();
 const address = `127.0.0.1:${port}`;
 const startServer = () => startDevServer({ binary, databaseFile, port, uiPort, namespace: 'default' });
 let server = await startServer();
+/** Restarting on the same ports; a port still held a moment after the kill is waited out, a few times. */
+async function restartServer() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServer();
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+      log(`the dev server's port is still held after the kill; trying again (${attempt})`);
+      await sleep(2_000);
+    }
+  }
+}
 
 // The agent runs' model: answers each step from the conversation it is sent (how many tool-call
 // turns it already has), so a step retried after a kill is answered the same as the first time.
@@ -281,7 +293,7 @@ try {
     await new Promise((resolve) => (server.process.exitCode !== null || server.process.signalCode !== null ? resolve() : server.process.once('exit', resolve)));
     const downAt = Date.now();
     await sleep(2_000);
-    server = await startServer();
+    server = await restartServer();
     const downMs = Date.now() - downAt;
     const results = await settled;
     const outcome = await compare(prefix, sizes.restartRuns, results);

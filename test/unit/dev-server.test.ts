@@ -56,3 +56,17 @@ test("the dev server's SQLite file runs with write-ahead logging, unless told ot
   expect(devServerArguments(base).join(' ')).toContain('--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal');
   expect(devServerArguments({ ...base, sqlitePragmas: [] })).not.toContain('--sqlite-pragma');
 });
+
+test('free ports for servers come from below the ephemeral range, so no outgoing connection can take one before a restart', async () => {
+  const { ephemeralRange, freeLoopbackPort } = await import('../../src/cli/ports');
+  const directory = scratch();
+  writeFileSync(path.join(directory, 'range'), '40000\t50000\n');
+  expect(ephemeralRange(path.join(directory, 'range'))).toEqual([40000, 50000]);
+  expect(ephemeralRange(path.join(directory, 'missing'))).toEqual([32768, 60999]);
+  const [low] = ephemeralRange();
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freeLoopbackPort()));
+  for (const port of ports) {
+    expect(port).toBeGreaterThanOrEqual(10_000);
+    expect(port).toBeLessThan(low);
+  }
+});
