@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { PayloadCodec } from '@temporalio/common';
-import { blobStoreFor, defaultBlobThresholdBytes } from './storage/blobs';
+import { blobStoreFor, defaultBlobThresholdBytes, type BlobStore } from './storage/blobs';
 import { AesGcmCodec } from './security/codec';
 import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
@@ -69,12 +69,12 @@ export function responseCache(settings: ModelSettings['cache']): ResponseCache |
   return new MemoryResponseCache({ maxEntries: settings.maxEntries, ttlMs: settings.ttlMs });
 }
 
-export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache; mcp?: McpServers } = {}): ActivityDependencies {
+export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache; mcp?: McpServers; blobs?: BlobStore } = {}): ActivityDependencies {
   const settings = config.models ?? defaultModelSettings;
   const providers = configuredProviders(config);
   const tools = toolRegistry(config, overrides.mcp);
   const captureContent = config.captureMessageContent === true;
-  const blobs = { blobs: blobStoreFor({ home: config.home, databaseUrl: settings.cache.databaseUrl }), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
+  const blobs = { blobs: overrides.blobs ?? blobStoreForConfig(config), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
   if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
   const cache = 'cache' in overrides ? overrides.cache : responseCache(settings.cache);
   let model: ModelRouter;
@@ -84,6 +84,11 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
     throw new ConfigurationError(`${(error as Error).message}: set the missing key or change routing in the config file`);
   }
   return { tools, prices: settings.prices, model, captureContent, ...blobs };
+}
+
+/** Where this worker's blobs live: PostgreSQL when the config names a database, else files under KEEL_HOME. */
+function blobStoreForConfig(config: DependencyConfig): BlobStore {
+  return blobStoreFor({ home: config.home, databaseUrl: (config.models ?? defaultModelSettings).cache.databaseUrl });
 }
 
 /** Lines for the operator: which models serve each tier, and the cache (never a key). */
@@ -125,10 +130,18 @@ export async function createConfiguredWorker(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   prebuilt: Pick<KeelWorkerOptions, 'workflowBundle'> = {},
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const mcp = await McpServers.connect(config.mcpServers, { warn: log }).catch((error: unknown) => {
+  // One blob store for the worker: MCP results' images and resources go there, as large outputs do.
+  const blobs = blobStoreForConfig(config);
+  // A server's `notifications/tools/list_changed` refreshes its tools; the operator sees the new list.
+  let mcp: McpServers | undefined = undefined;
+  const onToolsChanged = (server: string) => {
+    for (const line of mcp?.describe(server) ?? []) log(`tools changed: ${line}`);
+  };
+  mcp = await McpServers.connect(config.mcpServers, { warn: log, blobs, onToolsChanged }).catch(async (error: unknown) => {
+    await blobs.close();
     throw error instanceof McpServerError ? new ConfigurationError(error.message) : error;
   });
-  const dependencies = defaultDependencies(config, { mcp });
+  const dependencies = defaultDependencies(config, { mcp, blobs });
   log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
   for (const line of mcp.describe()) log(line);
   if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
@@ -154,7 +167,7 @@ export async function createConfiguredWorker(
     close: async () => {
       await cache?.close();
       await dependencies.blobs?.close();
-      await mcp.close();
+      await mcp?.close();
     },
   };
 }

@@ -15,7 +15,11 @@ import addFormats from 'ajv-formats';
 import { z } from 'zod';
 import type { McpServerConfig } from '../config';
 import { KeelError } from '../shared';
-import type { ToolDefinition } from '../tools';
+import { storeBlob, type BlobStore } from '../storage/blobs';
+import type { ToolContext, ToolDefinition } from '../tools';
+
+/** The `_meta` key each call carries Keel's idempotency key in: the same on every retry of the same call. */
+export const idempotencyMetaKey = 'keel/idempotency-key';
 
 /** Names models accept for tools. */
 const toolName = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -54,12 +58,15 @@ class McpServer {
   pid: number | undefined;
   private connecting: Promise<Client> | undefined;
   tools: Array<ToolDefinition<never>> = [];
+  /** Tools the server lists that Keel cannot call (they require MCP tasks), by name. */
+  leftOut: string[] = [];
 
   constructor(
     readonly name: string,
     private readonly config: McpServerConfig,
     private readonly environment: NodeJS.ProcessEnv,
     private readonly onToolsChanged: () => void,
+    private readonly blobs: BlobStore | undefined,
   ) {}
 
   private transport(): Transport {
@@ -115,7 +122,10 @@ class McpServer {
       listed.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor);
-    this.tools = listed.map((tool) => this.asKeelTool(tool));
+    // A tool that can only run as an MCP task (an experimental part of the protocol Keel's client does not speak) is left out, by name.
+    const needsTask = (tool: Tool) => (tool as { execution?: { taskSupport?: string } }).execution?.taskSupport === 'required';
+    this.leftOut = listed.filter(needsTask).map((tool) => tool.name);
+    this.tools = listed.filter((tool) => !needsTask(tool)).map((tool) => this.asKeelTool(tool));
   }
 
   private asKeelTool(tool: Tool): ToolDefinition<never> {
@@ -132,16 +142,21 @@ class McpServer {
       jsonSchema: schema,
       // The server's own tool name is what its "approve" globs match.
       ...(matchesAny(tool.name, this.config.approve ?? []) ? { needsApproval: true } : {}),
-      run: (args, context) => this.call(tool.name, args as Record<string, unknown>, context.signal),
+      run: (args, context) => this.call(tool.name, args as Record<string, unknown>, context),
     };
   }
 
-  /** One call, on the shared connection (made again once if it dropped); progress is a heartbeat. */
-  async call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+  /**
+   * One call, on the shared connection (made again once if it dropped); progress is a heartbeat.
+   * The call's `_meta` carries the idempotency key, the same on every retry, for a server that can use it.
+   */
+  async call(tool: string, args: Record<string, unknown>, context: Pick<ToolContext, 'signal' | 'idempotencyKey'>): Promise<unknown> {
+    const { signal } = context;
     // Progress notifications arrive outside the activity's context: the reporter is made in it.
     const report = progressReporter();
     const onprogress = (progress: { progress: number; total?: number; message?: string }) => report({ mcpProgress: progress });
-    const attempt = async () => (await this.connection()).callTool({ name: tool, arguments: args }, undefined, { signal, onprogress, resetTimeoutOnProgress: true, timeout: 3_600_000 });
+    const request = { name: tool, arguments: args, _meta: { [idempotencyMetaKey]: context.idempotencyKey } };
+    const attempt = async () => (await this.connection()).callTool(request, undefined, { signal, onprogress, resetTimeoutOnProgress: true, timeout: 3_600_000 });
     let result;
     try {
       result = await attempt();
@@ -151,7 +166,7 @@ class McpServer {
       if (this.client === undefined) result = await attempt().catch((again: unknown) => Promise.reject(callFailure(this.name, tool, again)));
       else throw callFailure(this.name, tool, error);
     }
-    return resultOf(this.name, tool, result as CallToolResult);
+    return resultOf(this.name, tool, result as CallToolResult, this.blobs);
   }
 
   async close(): Promise<void> {
@@ -171,15 +186,33 @@ function compile(schema: Record<string, unknown>, where: string): ValidateFuncti
   }
 }
 
-/** What a call returns: its structured content when it has some, else its text; isError is a semantic failure the model or planner reads. */
-function resultOf(server: string, tool: string, result: CallToolResult): unknown {
+/**
+ * What a call returns: its structured content when it has some, else its text; isError is a
+ * semantic failure the model or planner reads. Images, audio and embedded resources go to the blob
+ * store, and the result holds references to them (whose preview says what each is), so history
+ * never carries their bytes; links to resources stay as the server sent them.
+ */
+async function resultOf(server: string, tool: string, result: CallToolResult, blobs: BlobStore | undefined): Promise<unknown> {
   const texts = (result.content ?? []).filter((block) => block.type === 'text').map((block) => (block as { text: string }).text);
   if (result.isError) throw new KeelError('semantic', `MCP tool ${server}/${tool} reported an error: ${texts.join('\n') || 'no message'}`);
   if (result.structuredContent !== undefined) return result.structuredContent;
   const others = (result.content ?? []).filter((block) => block.type !== 'text');
   if (others.length === 0) return texts.join('\n');
-  // Images, audio and resources as the server sent them; a large one goes to the blob store by reference, as any large output does.
-  return { ...(texts.length > 0 ? { text: texts.join('\n') } : {}), content: others };
+  const content = await Promise.all(others.map((block) => (blobs && isMedia(block) ? storeBlob(block, blobs, mediaPreview(block)) : block)));
+  return { ...(texts.length > 0 ? { text: texts.join('\n') } : {}), content };
+}
+
+type ContentBlock = NonNullable<CallToolResult['content']>[number];
+
+function isMedia(block: ContentBlock): boolean {
+  return block.type === 'image' || block.type === 'audio' || block.type === 'resource';
+}
+
+/** "image image/png, 1.2 kB base64" or "resource file:///a.txt (text/plain)": what a person reading history sees. */
+function mediaPreview(block: ContentBlock): string {
+  if (block.type === 'resource') return `resource ${block.resource.uri}${block.resource.mimeType ? ` (${block.resource.mimeType})` : ''}`;
+  if (block.type === 'image' || block.type === 'audio') return `${block.type} ${block.mimeType}, ${block.data.length} characters of base64`;
+  return block.type;
 }
 
 /**
@@ -217,10 +250,14 @@ export class McpServers {
    * Connects to every server and lists its tools. A server that cannot start or answer stops the
    * worker with its name and why, unless it is `optional`: then `warn` says so and it is left out.
    */
-  static async connect(config: Record<string, McpServerConfig>, options: { warn: (line: string) => void; environment?: NodeJS.ProcessEnv; onToolsChanged?: () => void }): Promise<McpServers> {
+  static async connect(
+    config: Record<string, McpServerConfig>,
+    options: { warn: (line: string) => void; environment?: NodeJS.ProcessEnv; onToolsChanged?: (server: string) => void; blobs?: BlobStore },
+  ): Promise<McpServers> {
     const servers: McpServer[] = [];
     for (const [name, server] of Object.entries(config)) {
-      const connected = new McpServer(name, server, options.environment ?? process.env, options.onToolsChanged ?? (() => undefined));
+      const changed = options.onToolsChanged;
+      const connected = new McpServer(name, server, options.environment ?? process.env, changed ? () => changed(name) : () => undefined, options.blobs);
       try {
         await connected.listTools();
         servers.push(connected);
@@ -249,9 +286,14 @@ export class McpServers {
     return Object.fromEntries(this.servers.map((server) => [server.name, server.pid]));
   }
 
-  /** What the worker's first lines say: each server and its tools. */
-  describe(): string[] {
-    return this.servers.map((server) => `MCP ${server.name}: ${server.tools.map((tool) => tool.name).join(', ') || '(no tools)'}`);
+  /** What the worker's first lines say: each server and its tools (and any it left out, and why); `only` names one server. */
+  describe(only?: string): string[] {
+    return this.servers
+      .filter((server) => only === undefined || server.name === only)
+      .map((server) => {
+        const leftOut = server.leftOut.length > 0 ? ` (left out, as they need MCP tasks: ${server.leftOut.join(', ')})` : '';
+        return `MCP ${server.name}: ${server.tools.map((tool) => tool.name).join(', ') || '(no tools)'}${leftOut}`;
+      });
   }
 
   async close(): Promise<void> {

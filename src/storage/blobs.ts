@@ -73,15 +73,20 @@ export async function offloadIfLarge(value: unknown, store: BlobStore, threshold
   const json = JSON.stringify(value);
   const bytes = Buffer.byteLength(json);
   if (bytes <= thresholdBytes) return value;
+  return storeBlob(value, store);
+}
+
+/** Stores the value, whatever its size, and returns the reference to it; `preview` replaces its first characters. */
+export async function storeBlob(value: unknown, store: BlobStore, preview?: string): Promise<BlobRef> {
+  const json = JSON.stringify(value);
   const id = createHash('sha256').update(json).digest('hex');
   await store.put(id, json);
-  const ref: BlobRef = {
+  return {
     $keelBlob: id,
-    bytes,
-    preview: json.slice(0, 200),
+    bytes: Buffer.byteLength(json),
+    preview: preview ?? json.slice(0, 200),
     ...(typeof value === 'object' && value !== null && !Array.isArray(value) ? { fields: Object.keys(value) } : {}),
   };
-  return ref;
 }
 
 /** The value with every reference in it replaced by what it points to. */

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { McpServers, keelToolName } from '../../src/mcp/servers';
+import { FileBlobStore } from '../../src/storage/blobs';
+import { isBlobRef } from '../../src/shared';
 import type { ActivityDependencies } from '../../src/activities/create-activities';
 import { defaultDependencies } from '../../src/worker';
 import { activityInputs } from '../helpers/history';
@@ -13,12 +15,21 @@ import { createTestKit, type TestKit } from '../helpers/temporal';
 import { freePort } from '../helpers/cli';
 
 const everything = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const notes = path.resolve('test/fixtures/mcp/notes-server.mjs');
+const blobs = new FileBlobStore(path.resolve('.keel/test/mcp/blobs'));
+const toolsChanged: string[] = [];
 let mcp: McpServers;
 let dependencies: ActivityDependencies;
 let kit: TestKit;
 beforeAll(async () => {
-  mcp = await McpServers.connect({ everything: { command: process.execPath, args: [everything, 'stdio'], optional: false } }, { warn: () => undefined });
-  dependencies = defaultDependencies({ home: '.keel/test/mcp' }, { mcp });
+  mcp = await McpServers.connect(
+    {
+      everything: { command: process.execPath, args: [everything, 'stdio'], optional: false },
+      notes: { command: process.execPath, args: [notes], env: { NOTES_FILE: path.resolve('.keel/test/mcp/notes.jsonl') }, optional: false },
+    },
+    { warn: () => undefined, blobs, onToolsChanged: (server) => toolsChanged.push(server) },
+  );
+  dependencies = defaultDependencies({ home: '.keel/test/mcp' }, { mcp, blobs });
   kit = await createTestKit({ dependencies });
 }, 60_000);
 afterAll(async () => {
@@ -30,6 +41,9 @@ test("the server's tools are Keel tools named <server>__<tool>, with its descrip
   const names = mcp.tools.map((tool) => tool.name);
   expect(names).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-sum', 'everything__get-structured-content']));
   expect(mcp.describe()[0]).toMatch(/^MCP everything: .*everything__echo/);
+  // A tool that only runs as an MCP task (experimental; Keel's client does not speak it) is left out, and the worker says so.
+  expect(names).not.toContain('everything__simulate-research-query');
+  expect(mcp.describe('everything')[0]).toMatch(/\(left out, as they need MCP tasks: simulate-research-query\)$/);
   expect(dependencies.tools.describe(['everything__get-sum'])[0]).toMatchObject({ name: 'everything__get-sum', inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } } });
   // Names models accept: other characters become "_", and a long name keeps a hash of the full one.
   expect(keelToolName('my.server', 'do it')).toBe('my_server__do_it');
@@ -80,6 +94,49 @@ test("a plan's tool task calls an MCP tool; structured content is the task's out
   });
   expect(result.status).toBe('completed');
   expect(JSON.parse(result.output!)).toEqual(expect.objectContaining({ temperature: expect.any(Number) }));
+});
+
+test('images from an MCP tool go to the blob store; history holds a reference that says what it is', async () => {
+  const result = await kit.run({
+    goal: 'a tiny image',
+    tools: ['everything__get-tiny-image'],
+    plan: { tasks: [{ id: 'image', kind: 'tool', tool: 'everything__get-tiny-image', description: 'get the image', input: {} }], outputFrom: 'image' },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(result.status).toBe('completed');
+  const history = JSON.stringify((await kit.client.workflow.getHandle(result.workflowId).fetchHistory()).events);
+  const output = JSON.parse(result.output!) as { text: string; content: unknown[] };
+  expect(output.text).toMatch(/the image above is the MCP logo/i);
+  const [image] = output.content;
+  expect(isBlobRef(image)).toBe(true);
+  expect(image).toMatchObject({ preview: expect.stringMatching(/^image image\/png, \d+ characters of base64$/) });
+  const stored = JSON.parse((await blobs.get((image as { $keelBlob: string }).$keelBlob))!) as { type: string; mimeType: string; data: string };
+  expect(stored).toMatchObject({ type: 'image', mimeType: 'image/png' });
+  expect(Buffer.from(stored.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+  // The picture's bytes are nowhere in the run's history.
+  expect(history).not.toContain(stored.data.slice(0, 64));
+});
+
+test('a server that adds a tool while connected (notifications/tools/list_changed) has it offered to the next run', async () => {
+  expect(mcp.tools.map((tool) => tool.name)).not.toContain('notes__greet');
+  const added = await kit.run({
+    goal: 'add a tool',
+    tools: ['notes__add_tool'],
+    plan: { tasks: [{ id: 'add', kind: 'tool', tool: 'notes__add_tool', description: 'add the greet tool', input: { name: 'greet' } }], outputFrom: 'add' },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(added).toMatchObject({ status: 'completed', output: 'added greet' });
+  const deadline = Date.now() + 10_000;
+  while (!mcp.tools.some((tool) => tool.name === 'notes__greet') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(toolsChanged).toContain('notes');
+  expect(mcp.describe('notes')[0]).toMatch(/notes__greet/);
+  const greeted = await kit.run({
+    goal: 'greet',
+    tools: ['notes__greet'],
+    plan: { tasks: [{ id: 'greet', kind: 'tool', tool: 'notes__greet', description: 'greet ada', input: { who: 'ada' } }], outputFrom: 'greet' },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(greeted).toMatchObject({ status: 'completed', output: 'hello ada, from greet' });
 });
 
 test('a server that died is started again by the next call, which succeeds', async () => {
