@@ -3,6 +3,7 @@
 // by an agent loop and by a plan's tool task, their input checked against the server's JSON Schema
 // first; a server that cannot start stops the worker unless it is optional.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { McpServers, keelToolName } from '../../src/mcp/servers';
@@ -115,6 +116,48 @@ test('images from an MCP tool go to the blob store; history holds a reference th
   expect(Buffer.from(stored.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
   // The picture's bytes are nowhere in the run's history.
   expect(history).not.toContain(stored.data.slice(0, 64));
+});
+
+test("a supplied plan calls two of the server's tools; an embedded resource goes to the blob store", async () => {
+  const result = await kit.run({
+    goal: 'add, and compress a note',
+    tools: ['everything__get-sum', 'everything__gzip-file-as-resource'],
+    plan: {
+      tasks: [
+        { id: 'sum', kind: 'tool', tool: 'everything__get-sum', description: 'add', input: { a: 20, b: 22 } },
+        { id: 'zip', kind: 'tool', tool: 'everything__gzip-file-as-resource', description: 'compress', input: { name: 'note.txt.gz', data: 'data:text/plain;base64,aGVsbG8=', outputType: 'resource' }, dependsOn: ['sum'] },
+      ],
+      outputFrom: 'zip',
+    },
+    scenario: { model: {}, tools: {} },
+  });
+  expect(result.status).toBe('completed');
+  expect(result.tasks.map((task) => [task.id, task.status])).toEqual([['sum', 'completed'], ['zip', 'completed']]);
+  const [resource] = (JSON.parse(result.output!) as { content: unknown[] }).content;
+  expect(resource).toMatchObject({ preview: expect.stringMatching(/^resource \S+note\.txt\.gz \(application\/gzip\)$/) });
+  const stored = JSON.parse((await blobs.get((resource as { $keelBlob: string }).$keelBlob))!) as { resource: { blob: string } };
+  expect(gunzipSync(Buffer.from(stored.resource.blob, 'base64')).toString()).toBe('hello');
+});
+
+test("the server's error (isError) is semantic, with its text: the plan is replanned", async () => {
+  const result = await kit.run({
+    goal: 'compress a file',
+    tools: ['everything__gzip-file-as-resource', 'everything__echo'],
+    scenario: {
+      model: {
+        plan: [
+          { tasks: [{ id: 'zip', kind: 'tool', tool: 'everything__gzip-file-as-resource', description: 'compress', input: { data: 'ftp://example.com/file.txt' } }], outputFrom: 'zip' },
+          { tasks: [{ id: 'say', kind: 'tool', tool: 'everything__echo', description: 'say it cannot', input: { message: 'only http, https and data URLs' } }], outputFrom: 'say' },
+        ],
+      },
+      tools: {},
+    },
+  });
+  expect(result).toMatchObject({ status: 'completed', replans: 1, output: 'Echo: only http, https and data URLs' });
+  expect(result.tasks.find((task) => task.id === 'zip')).toMatchObject({
+    status: 'failed',
+    error: { kind: 'semantic', message: expect.stringContaining('Unsupported URL protocol for ftp://example.com/file.txt') },
+  });
 });
 
 test('a server that adds a tool while connected (notifications/tools/list_changed) has it offered to the next run', async () => {
