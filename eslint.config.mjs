@@ -8,7 +8,7 @@ import globals from 'globals';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.keel/**', 'coverage/**', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.keel/**', 'coverage/**', 'eslint.config.mjs', 'test/fixtures/consumer/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

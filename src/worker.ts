@@ -1,19 +1,19 @@
-// Worker entry: reads config, builds the activities' dependencies, runs the worker.
+// The worker's parts: the activities' dependencies from config (tools, models, cache, blob store),
+// the SDK runtime, and the low-level worker tests and benches build. KeelPlugin (keel-plugin.ts) is
+// how Keel joins a worker, `keel worker`'s included.
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { PayloadCodec } from '@temporalio/common';
 import { blobStoreFor, defaultBlobThresholdBytes, type BlobStore } from './storage/blobs';
-import { AesGcmCodec } from './security/codec';
 import { ConfigurationError, defaultModelSettings, loadConfig, type KeelConfig, type ModelSettings } from './config';
 import { AnthropicModel } from './llm/anthropic-model';
 import type { ModelClient } from './llm/model-client';
 import { OpenAIModel } from './llm/openai-model';
 import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from './llm/response-cache';
 import { ModelRouter } from './llm/router';
-import { telemetryFromEnvironment } from './observability/telemetry';
-import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry } from './tools';
-import { McpServerError, McpServers } from './mcp/servers';
+import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry, type ToolDefinition } from './tools';
+import type { McpServers } from './mcp/servers';
 import { keelWorkflowsPath } from './workflow-bundle';
 
 export interface KeelWorkerOptions {
@@ -44,9 +44,9 @@ type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'ope
  * The built-in tools, the user's (KEEL_TOOLS) and the MCP servers'; a module that cannot be used,
  * or a name two tools share, stops the worker, naming it.
  */
-function toolRegistry(config: DependencyConfig, mcp?: McpServers): ToolRegistry {
+function toolRegistry(config: DependencyConfig, mcp?: McpServers, own: ReadonlyArray<ToolDefinition<never>> = []): ToolRegistry {
   try {
-    return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? [])], () => mcp?.tools ?? []);
+    return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? []), ...own], () => mcp?.tools ?? []);
   } catch (error) {
     if (error instanceof ToolModuleError) throw new ConfigurationError(error.message);
     if (error instanceof TypeError) throw new ConfigurationError(`${mcp && mcp.tools.length > 0 ? 'KEEL_TOOLS or mcpServers' : 'KEEL_TOOLS'}: ${error.message}`);
@@ -69,10 +69,14 @@ export function responseCache(settings: ModelSettings['cache']): ResponseCache |
   return new MemoryResponseCache({ maxEntries: settings.maxEntries, ttlMs: settings.ttlMs });
 }
 
-export function defaultDependencies(config: DependencyConfig, overrides: { cache?: ResponseCache; mcp?: McpServers; blobs?: BlobStore } = {}): ActivityDependencies {
+export function defaultDependencies(
+  config: DependencyConfig,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each tool has its own input type
+  overrides: { cache?: ResponseCache; mcp?: McpServers; blobs?: BlobStore; tools?: ReadonlyArray<ToolDefinition<any, any>> } = {},
+): ActivityDependencies {
   const settings = config.models ?? defaultModelSettings;
   const providers = configuredProviders(config);
-  const tools = toolRegistry(config, overrides.mcp);
+  const tools = toolRegistry(config, overrides.mcp, (overrides.tools ?? []) as ReadonlyArray<ToolDefinition<never>>);
   const captureContent = config.captureMessageContent === true;
   const blobs = { blobs: overrides.blobs ?? blobStoreForConfig(config), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes };
   if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
@@ -87,7 +91,7 @@ export function defaultDependencies(config: DependencyConfig, overrides: { cache
 }
 
 /** Where this worker's blobs live: PostgreSQL when the config names a database, else files under KEEL_HOME. */
-function blobStoreForConfig(config: DependencyConfig): BlobStore {
+export function blobStoreForConfig(config: DependencyConfig): BlobStore {
   return blobStoreFor({ home: config.home, databaseUrl: (config.models ?? defaultModelSettings).cache.databaseUrl });
 }
 
@@ -121,55 +125,6 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });
-}
-
-/** A worker configured from KeelConfig: its namespace, task queue, models, cache, tools and concurrency. */
-export async function createConfiguredWorker(
-  connection: NativeConnection,
-  config: KeelConfig,
-  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  prebuilt: Pick<KeelWorkerOptions, 'workflowBundle'> = {},
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  // One blob store for the worker: MCP results' images and resources go there, as large outputs do.
-  const blobs = blobStoreForConfig(config);
-  // A server's `notifications/tools/list_changed` refreshes its tools; the operator sees the new list.
-  let mcp: McpServers | undefined = undefined;
-  const onToolsChanged = (server: string) => {
-    for (const line of mcp?.describe(server) ?? []) log(`tools changed: ${line}`);
-  };
-  mcp = await McpServers.connect(config.mcpServers, { warn: log, blobs, onToolsChanged }).catch(async (error: unknown) => {
-    await blobs.close();
-    throw error instanceof McpServerError ? new ConfigurationError(error.message) : error;
-  });
-  const dependencies = defaultDependencies(config, { mcp, blobs });
-  log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
-  for (const line of mcp.describe()) log(line);
-  if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
-  const cache = dependencies.model?.cache;
-  if (cache instanceof PostgresResponseCache) {
-    await cache.check().catch((error: unknown) => {
-      throw new ConfigurationError(`the response cache cannot use PostgreSQL (KEEL_DATABASE_URL or cache.databaseUrl): ${(error as Error).message}`);
-    });
-  }
-  const worker = await createKeelWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    dependencies,
-    maxConcurrentActivities: config.maxConcurrentActivities,
-    ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
-    ...prebuilt,
-    plugins: [telemetryFromEnvironment()].filter((plugin) => plugin !== undefined),
-    ...(config.codecKeys ? { codec: new AesGcmCodec(config.codecKeys) } : {}),
-  });
-  return {
-    worker,
-    close: async () => {
-      await cache?.close();
-      await dependencies.blobs?.close();
-      await mcp?.close();
-    },
-  };
 }
 
 const keyVariables: Record<string, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
@@ -217,16 +172,4 @@ export function installRuntime(config: Pick<KeelConfig, 'logLevel' | 'metricsAdd
         }
       : {}),
   });
-}
-
-/** `keel worker`: runs until SIGINT/SIGTERM, then finishes what it started. */
-export async function runWorker(config: KeelConfig = loadConfig()): Promise<void> {
-  installRuntime(config);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  try {
-    const { worker, close } = await createConfiguredWorker(connection, config);
-    await worker.run().finally(close);
-  } finally {
-    await connection.close();
-  }
 }

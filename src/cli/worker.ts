@@ -1,6 +1,7 @@
 import { loadConfig } from '../config';
 import { TemporalUnreachableError } from '../client';
-import { describeModelProvider, runWorker } from '../worker';
+import { runWorker } from '../keel-plugin';
+import { describeModelProvider } from '../worker';
 import { ExitCode } from './cli-error';
 
 export async function workerCommand(io: { err: (text: string) => void }): Promise<number> {

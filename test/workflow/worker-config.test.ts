@@ -6,7 +6,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { KeelClient } from '../../src/client';
 import { loadConfig } from '../../src/config';
-import { createConfiguredWorker } from '../../src/worker';
+import { createConfiguredWorker } from '../../src/keel-plugin';
 import { scriptedRequest, toolTask } from '../helpers/scenarios';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
