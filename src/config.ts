@@ -49,6 +49,8 @@ export const ConfigFileSchema = z
   .object({
     /** The JSON Schema editors check the file against (schemas/keel.config.schema.json); not read otherwise. */
     $schema: z.string().optional(),
+    /** Modules with your tools (each exports `tools`), relative to this file; KEEL_TOOLS adds more. */
+    tools: z.array(z.string().min(1, 'a tool module path cannot be empty')).optional(),
     /** Tools from Model Context Protocol servers, each registered as `<server>__<tool>`. */
     mcpServers: z
       .record(z.string(), McpServerSchema)
@@ -193,7 +195,7 @@ export interface KeelConfig {
   codecAddress: string;
   /** Outputs over this many bytes of JSON go to the blob store. */
   blobThresholdBytes: number;
-  /** Modules with the user's tools (KEEL_TOOLS), resolved to absolute paths. */
+  /** Modules with the user's tools (config file `tools`, then KEEL_TOOLS), resolved to absolute paths. */
   toolModules: string[];
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
   mcpServers: Record<string, McpServerConfig>;
@@ -224,7 +226,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     codecAddress: values.KEEL_CODEC_ADDRESS,
     blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
     mcpServers: fileSettings.mcpServers ?? {},
-    toolModules: (values.KEEL_TOOLS ?? '').split(',').map((module) => module.trim()).filter(Boolean).map((module) => path.resolve(module)),
+    toolModules: [
+      ...(fileSettings.tools ?? []).map((module) => path.resolve(path.dirname(file!), module)),
+      ...(values.KEEL_TOOLS ?? '').split(',').map((module) => module.trim()).filter(Boolean).map((module) => path.resolve(module)),
+    ],
     serve: {
       address: values.KEEL_SERVE_ADDRESS,
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,

@@ -78,7 +78,7 @@ export class KeelPlugin extends SimplePlugin {
       await connected.close();
     };
     try {
-      log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (KEEL_TOOLS: ${config.toolModules.join(', ')})` : ''}`);
+      log(`tools: ${dependencies.tools.names.join(', ')}${config.toolModules.length > 0 ? ` (modules: ${config.toolModules.join(', ')})` : ''}`);
       for (const line of mcp.describe()) log(line);
       if (dependencies.model) await checkKeys(dependencies.model.clients, config, log);
       const cache = dependencies.model?.cache;

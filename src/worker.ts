@@ -41,7 +41,7 @@ export interface KeelWorkerOptions {
 type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules'>>;
 
 /**
- * The built-in tools, the user's (KEEL_TOOLS) and the MCP servers'; a module that cannot be used,
+ * The built-in tools, the user's (KEEL_TOOLS and the config file's `tools`, then own tools given in code) and the MCP servers'; a module that cannot be used,
  * or a name two tools share, stops the worker, naming it.
  */
 function toolRegistry(config: DependencyConfig, mcp?: McpServers, own: ReadonlyArray<ToolDefinition<never>> = []): ToolRegistry {
@@ -49,7 +49,7 @@ function toolRegistry(config: DependencyConfig, mcp?: McpServers, own: ReadonlyA
     return new ToolRegistry([...builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }), ...loadToolModules(config.toolModules ?? []), ...own], () => mcp?.tools ?? []);
   } catch (error) {
     if (error instanceof ToolModuleError) throw new ConfigurationError(error.message);
-    if (error instanceof TypeError) throw new ConfigurationError(`${mcp && mcp.tools.length > 0 ? 'KEEL_TOOLS or mcpServers' : 'KEEL_TOOLS'}: ${error.message}`);
+    if (error instanceof TypeError) throw new ConfigurationError(`${mcp && mcp.tools.length > 0 ? 'tool modules or mcpServers' : 'tool modules (KEEL_TOOLS, or "tools" in the config file)'}: ${error.message}`);
     throw error;
   }
 }

@@ -1,7 +1,10 @@
-// Tools from the user's own modules (KEEL_TOOLS): each module exports `tools`, an array of
+// Tools from the user's own modules (KEEL_TOOLS, and `tools` in keel.config.json): each module exports `tools`, an array of
 // defineTool() definitions (or exports that array as default). Anything else is refused by name.
 import path from 'node:path';
 import { toolNamePattern, type ToolDefinition } from './define-tool';
+
+/** Where tool modules are named, for errors. */
+const source = 'tool modules (KEEL_TOOLS, or "tools" in the config file)';
 
 export class ToolModuleError extends Error {
   override readonly name = 'ToolModuleError';
@@ -17,11 +20,11 @@ export function loadToolModules(modules: readonly string[], cwd = process.cwd())
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       exported = require(file) as Record<string, unknown>;
     } catch (error) {
-      throw new ToolModuleError(`KEEL_TOOLS: cannot load ${file}: ${(error as Error).message}`);
+      throw new ToolModuleError(`${source}: cannot load ${file}: ${(error as Error).message}`);
     }
     const list = exported.tools ?? exported.default;
     if (!Array.isArray(list)) {
-      throw new ToolModuleError(`KEEL_TOOLS: ${file} must export \`tools\`, an array of defineTool() definitions (it exports: ${Object.keys(exported).join(', ') || 'nothing'})`);
+      throw new ToolModuleError(`${source}: ${file} must export \`tools\`, an array of defineTool() definitions (it exports: ${Object.keys(exported).join(', ') || 'nothing'})`);
     }
     return list.map((tool: unknown, index) => checkTool(tool, `${file} tools[${index}]`));
   });
@@ -35,6 +38,6 @@ function checkTool(tool: unknown, where: string): ToolDefinition<never> {
     typeof (candidate.input as { safeParse?: unknown } | undefined)?.safeParse === 'function' ? undefined : 'input must be a zod schema',
     typeof candidate.run === 'function' ? undefined : 'run must be a function (input, context) => Promise<output>',
   ].filter((problem) => problem !== undefined);
-  if (problems.length > 0) throw new ToolModuleError(`KEEL_TOOLS: ${where}${candidate.name ? ` ("${String(candidate.name)}")` : ''}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new ToolModuleError(`${source}: ${where}${candidate.name ? ` ("${String(candidate.name)}")` : ''}: ${problems.join('; ')}`);
   return candidate as ToolDefinition<never>;
 }

@@ -1,6 +1,6 @@
-// KEEL_TOOLS: the worker's own tools from the user's modules; every mistake names the module and the tool.
+// KEEL_TOOLS and the config file's "tools": the worker's own tools from the user's modules; every mistake names the module and the tool.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, loadConfig } from '../../src/config';
@@ -35,6 +35,19 @@ test('a CommonJS and an ES module add their tools next to the built-in ones, and
   expect(tools.describe(['issue_refund'])[0]).toMatchObject({ name: 'issue_refund', inputSchema: { type: 'object', properties: { cents: { type: 'number' } } } });
 });
 
+test("keel.config.json's \"tools\" names modules relative to the file, before KEEL_TOOLS's", () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'keel-tools-config-'));
+  mkdirSync(path.join(project, 'tools'));
+  writeFileSync(path.join(project, 'tools/index.js'), `const { z } = require(${zod}); exports.tools = [{ name: 'shout', description: 'Shouts', input: z.object({ text: z.string() }), run: async (input) => input.text.toUpperCase() }];`);
+  writeFileSync(path.join(project, 'keel.config.json'), JSON.stringify({ tools: ['./tools/index.js'] }));
+  const extra = module('extra.js', `const { z } = require(${zod}); exports.tools = [{ name: 'whisper', description: 'Whispers', input: z.object({}), run: async () => 'psst' }];`);
+  const config = loadConfig({ KEEL_CONFIG: path.join(project, 'keel.config.json'), KEEL_TOOLS: extra });
+  expect(config.toolModules).toEqual([path.join(project, 'tools/index.js'), extra]);
+  expect(defaultDependencies({ home, toolModules: config.toolModules }).tools.names.slice(-2)).toEqual(['shout', 'whisper']);
+  writeFileSync(path.join(project, 'keel.config.json'), JSON.stringify({ tools: [''] }));
+  expect(() => loadConfig({ KEEL_CONFIG: path.join(project, 'keel.config.json') })).toThrow(/tools\.0: a tool module path cannot be empty/);
+});
+
 test('an ES module loads in a real Node process (require of ESM, Node >= 20.19)', () => {
   const esm = module('vat.mjs', `import { z } from ${zod};\nexport const tools = [{ name: 'vat_rate', description: 'VAT rate of a country', input: z.object({ country: z.string() }), run: async () => 0.2 }];`);
   const loader = JSON.stringify(path.join(__dirname, '../../dist/tools/load.js'));
@@ -43,11 +56,11 @@ test('an ES module loads in a real Node process (require of ESM, Node >= 20.19)'
 });
 
 test.each([
-  ['a module that is not there', () => path.join(directory, 'missing.js'), /KEEL_TOOLS: cannot load .*missing\.js/],
+  ['a module that is not there', () => path.join(directory, 'missing.js'), /tool modules \(KEEL_TOOLS, or "tools" in the config file\): cannot load .*missing\.js/],
   ['a module that throws', () => module('throws.js', `throw new Error('needs LEDGER_URL');`), /cannot load .*throws\.js: needs LEDGER_URL/],
   ['no tools export', () => module('empty.js', 'exports.helper = 1;'), /empty\.js must export `tools`.*\(it exports: helper\)/],
   ['a tool without run or schema', () => module('bad.js', `exports.tools = [{ name: 'Bad Name', description: '' }];`), /bad\.js tools\[0\] \("Bad Name"\): name must be snake_case.*description must be.*input must be a zod schema.*run must be a function/],
-  ['a name the worker already has', () => module('dup.js', `const { z } = require(${zod}); exports.tools = [{ name: 'send_email', description: 'x', input: z.object({}), run: async () => 1 }];`), /KEEL_TOOLS: two tools are named "send_email"/],
+  ['a name the worker already has', () => module('dup.js', `const { z } = require(${zod}); exports.tools = [{ name: 'send_email', description: 'x', input: z.object({}), run: async () => 1 }];`), /tool modules \(KEEL_TOOLS, or "tools" in the config file\): two tools are named "send_email"/],
 ])('%s stops the worker with the reason', (_name, make, message) => {
   const toolModules = [make()];
   expect(() => defaultDependencies({ home, toolModules })).toThrow(ConfigurationError);
