@@ -22,6 +22,7 @@ import { serveCommand } from './serve';
 import { codecServerCommand } from './codec-server';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
+import { initCommand } from './init';
 
 const io = processIo;
 
@@ -112,6 +113,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--http <address>', 'serve Streamable HTTP at http://ADDRESS/mcp instead of stdio (host:port or a port; host defaults to 127.0.0.1)')
     .action(async (options: { http?: string }) => {
       exitCode = await mcpCommand(options, io, keelVersion());
+    });
+
+  program
+    .command('init [dir]')
+    .description('write a small, working project that embeds Keel (a tool, a worker, a scenario and its test) into DIR (default: here)')
+    .option('--force', 'write into a directory that is not empty (its files of the same names are replaced)')
+    .option('--keel <spec>', 'what package.json depends on for keel: a version range, or the path of a tarball `npm pack` made')
+    .action((dir: string | undefined, options: { force?: boolean; keel?: string }) => {
+      exitCode = initCommand(dir, options, io);
     });
 
   program

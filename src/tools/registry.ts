@@ -14,6 +14,8 @@ export class ToolRegistry {
     private readonly changing: () => ReadonlyArray<ToolDefinition<never>> = () => [],
   ) {
     for (const tool of [...tools, ...changing()]) {
+      // The same definition twice (a module the config names, also given in code) is one tool.
+      if (this.tools.get(tool.name) === tool) continue;
       if (this.tools.has(tool.name)) throw new TypeError(`two tools are named "${tool.name}"`);
       this.tools.set(tool.name, tool);
     }

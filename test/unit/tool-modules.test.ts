@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, loadConfig } from '../../src/config';
 import { defaultDependencies } from '../../src/worker';
-import { defineTool, ToolRegistry } from '../../src/tools';
+import { defineTool, loadToolModules, ToolRegistry } from '../../src/tools';
 import { z } from 'zod';
 
 const directory = mkdtempSync(path.join(tmpdir(), 'keel-tools-'));
@@ -44,6 +44,9 @@ test("keel.config.json's \"tools\" names modules relative to the file, before KE
   const config = loadConfig({ KEEL_CONFIG: path.join(project, 'keel.config.json'), KEEL_TOOLS: extra });
   expect(config.toolModules).toEqual([path.join(project, 'tools/index.js'), extra]);
   expect(defaultDependencies({ home, toolModules: config.toolModules }).tools.names.slice(-2)).toEqual(['shout', 'whisper']);
+  // The same definition given in code too (a test that imports the module the config names) is one tool.
+  const [shout] = loadToolModules([path.join(project, 'tools/index.js')]);
+  expect(defaultDependencies({ home, toolModules: config.toolModules }, { tools: [shout!] }).tools.names.filter((name) => name === 'shout')).toEqual(['shout']);
   writeFileSync(path.join(project, 'keel.config.json'), JSON.stringify({ tools: [''] }));
   expect(() => loadConfig({ KEEL_CONFIG: path.join(project, 'keel.config.json') })).toThrow(/tools\.0: a tool module path cannot be empty/);
 });
