@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { z } from 'zod';
 import { parseCodecKeys, type CodecKey } from './security/codec';
 import { jsonSchemaOf } from './shared/json-schema';
@@ -114,8 +116,9 @@ export const defaultModelSettings: ModelSettings = {
 };
 
 const EnvironmentSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. localhost:7233').default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // With TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE, read by the SDK's envconfig (temporalConnection).
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. localhost:7233').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   KEEL_TASK_QUEUE: z.string().min(1).default('keel'),
   /** Where `keel dev` keeps its SQLite file and the example tools their outbox. */
   KEEL_HOME: z.string().min(1).default('.keel'),
@@ -172,6 +175,8 @@ const EnvironmentSchema = z.object({
 export interface KeelConfig {
   temporalAddress: string;
   namespace: string;
+  /** How to reach Temporal beyond its address: TLS (mTLS), an API key, gRPC metadata; from envconfig. Never printed. */
+  temporal: TemporalConnection;
   taskQueue: string;
   home: string;
   uiPort: number;
@@ -214,6 +219,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     throw new ConfigurationError(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const values = parsed.data;
+  const temporal = temporalConnection(emptyAsUnset(environment), values.TEMPORAL_ADDRESS, values.TEMPORAL_NAMESPACE);
   const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
   if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
   const file = values.KEEL_CONFIG ?? (existsSync('keel.config.json') ? 'keel.config.json' : undefined);
@@ -237,8 +243,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
       ...(values.KEEL_WEBHOOK_SECRET ? { secret: values.KEEL_WEBHOOK_SECRET } : {}),
     },
     ...(file ? { configFile: path.resolve(file) } : {}),
-    temporalAddress: values.TEMPORAL_ADDRESS,
-    namespace: values.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.address,
+    namespace: temporal.namespace,
+    temporal,
     taskQueue: values.KEEL_TASK_QUEUE,
     home: path.resolve(values.KEEL_HOME),
     uiPort: values.KEEL_UI_PORT,
@@ -251,6 +258,58 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
+}
+
+/** What a connection to Temporal needs, in the shape both the client's and the worker's connections take. */
+export interface TemporalConnection {
+  address: string;
+  namespace: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+  /** Where the settings came from, for messages: the profile's name when a config file had one. */
+  profile?: string;
+}
+
+/**
+ * The connection, read as the `temporal` CLI reads it (the SDK's envconfig): a profile from the TOML
+ * config file (TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml; TEMPORAL_PROFILE,
+ * else "default"), overridden by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TEMPORAL_TLS, TEMPORAL_TLS_* and TEMPORAL_GRPC_META_*. A file that cannot be read names the setting.
+ */
+export function temporalConnection(environment: Record<string, string>, address: string | undefined, namespace: string | undefined): TemporalConnection {
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: environment });
+  } catch (error) {
+    throw new ConfigurationError(connectionSettingProblem(error as Error & { path?: string }, environment));
+  }
+  const options = loaded.connectionOptions;
+  return {
+    address: address ?? options.address ?? 'localhost:7233',
+    namespace: namespace ?? loaded.namespace ?? 'default',
+    ...(options.tls !== undefined && options.tls !== null ? { tls: options.tls } : {}),
+    ...(typeof options.apiKey === 'string' ? { apiKey: options.apiKey } : {}),
+    ...(options.metadata ? { metadata: options.metadata as Record<string, string> } : {}),
+    ...(environment.TEMPORAL_PROFILE ? { profile: environment.TEMPORAL_PROFILE } : {}),
+  };
+}
+
+/** What `Connection.connect` and `NativeConnection.connect` take, from the connection settings. */
+export function connectOptions(connection: TemporalConnection): { address: string; tls?: TLSConfig | boolean; apiKey?: string; metadata?: Record<string, string> } {
+  const { address, tls, apiKey, metadata } = connection;
+  return { address, ...(tls !== undefined ? { tls } : {}), ...(apiKey ? { apiKey } : {}), ...(metadata ? { metadata } : {}) };
+}
+
+/** "TEMPORAL_TLS_CLIENT_CERT_PATH names /x.pem, which cannot be read (ENOENT) ...": the setting, never a key. */
+function connectionSettingProblem(error: Error & { path?: string }, environment: Record<string, string>): string {
+  const settings = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_CONFIG_FILE'];
+  const file = error.path;
+  const setting = settings.find((name) => file !== undefined && environment[name] !== undefined && path.resolve(environment[name]!) === path.resolve(file));
+  const code = (error as { code?: string }).code;
+  if (file && setting) return `${setting} names ${file}, which cannot be read${code ? ` (${code})` : ''}: fix the path, or unset it`;
+  if (file) return `the Temporal connection settings name ${file}, which cannot be read${code ? ` (${code})` : ''}: check the profile's tls paths in the TOML config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)`;
+  return `the Temporal connection settings cannot be read: ${error.message} (the TOML config file, TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE and TEMPORAL_* variables)`;
 }
 
 function emptyAsUnset(environment: NodeJS.ProcessEnv): Record<string, string> {

@@ -6,7 +6,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { NativeConnection, Worker, type BundleOptions, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { createActivities, type ActivityDependencies } from './activities';
-import { ConfigurationError, loadConfig, type KeelConfig } from './config';
+import { ConfigurationError, connectOptions, loadConfig, type KeelConfig } from './config';
 import { PostgresResponseCache } from './llm/response-cache';
 import { McpServerError, McpServers } from './mcp/servers';
 import { telemetryFromEnvironment } from './observability/telemetry';
@@ -159,7 +159,7 @@ export async function createConfiguredWorker(
 /** `keel worker`: runs until SIGINT/SIGTERM, then finishes what it started. */
 export async function runWorker(config: KeelConfig = loadConfig()): Promise<void> {
   installRuntime(config);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(connectOptions(config.temporal));
   try {
     const { worker, close } = await createConfiguredWorker(connection, config);
     await worker.run().finally(close);
@@ -169,7 +169,7 @@ export async function runWorker(config: KeelConfig = loadConfig()): Promise<void
 }
 
 export interface CreateKeelWorkerOptions extends KeelPluginOptions {
-  /** Default: a connection to the config's Temporal address, closed when the worker stops. */
+  /** Default: a connection made from the config's Temporal settings (address, TLS, API key: TEMPORAL_* and the profile), closed when the worker stops. */
   connection?: NativeConnection;
   /** Default: the config's (KEEL_TASK_QUEUE, else "keel"). */
   taskQueue?: string;
@@ -182,7 +182,7 @@ export interface CreateKeelWorkerOptions extends KeelPluginOptions {
 export async function createKeelWorker(options: CreateKeelWorkerOptions = {}): Promise<Worker> {
   const config = options.config ?? loadConfig();
   const plugin = await KeelPlugin.create({ ...options, config });
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporalAddress }).catch(async (error: unknown) => {
+  const connection = options.connection ?? (await NativeConnection.connect(connectOptions(config.temporal)).catch(async (error: unknown) => {
     await plugin.close();
     throw error;
   }));

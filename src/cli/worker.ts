@@ -7,15 +7,15 @@ import { ExitCode } from './cli-error';
 export async function workerCommand(io: { err: (text: string) => void }): Promise<number> {
   const config = loadConfig();
   io.err(
-    `keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress} · namespace ${config.namespace}` +
+    `keel worker · task queue "${config.taskQueue}" · Temporal ${config.temporalAddress}${config.temporal.tls ? ' (TLS)' : ''}${config.temporal.apiKey ? ' (API key)' : ''} · namespace ${config.namespace}` +
       (config.metricsAddress ? ` · metrics http://${config.metricsAddress}/metrics` : ''),
   );
   io.err(describeModelProvider(config));
   try {
     await runWorker(config);
   } catch (error) {
-    if ((error as Error).name === 'TransportError' || /connect|unavailable/i.test((error as Error).message)) {
-      throw new TemporalUnreachableError(config.temporalAddress, { cause: error });
+    if ((error as Error).name === 'TransportError' || /connect|unavailable|handshake|certificate/i.test((error as Error).message)) {
+      throw new TemporalUnreachableError(config.temporalAddress, { cause: error, tls: config.temporal.tls !== undefined && config.temporal.tls !== false });
     }
     throw error;
   }

@@ -7,13 +7,26 @@ export class InvalidRequestError extends Error {
 }
 
 /** No Temporal server answered at the address. */
+/** Why a connection failed, in words that say which setting to look at; never a key or a certificate. */
+function unreachable(address: string, options: { cause?: unknown; tls?: boolean } | undefined): string {
+  const cause = String((options?.cause as Error | undefined)?.message ?? '');
+  if (/certificate|handshake|tls|ssl|alert/i.test(cause) || (options?.tls && /transport|connect|broken pipe|reset/i.test(cause))) {
+    return `the TLS handshake with Temporal at ${address} failed: ${firstLine(cause)} — check TEMPORAL_TLS_SERVER_CA_CERT_PATH (the CA that signed the server's certificate), TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (a client certificate the server accepts), TEMPORAL_TLS_SERVER_NAME, or the profile's tls settings`;
+  }
+  return `cannot reach Temporal at ${address} — start one with \`keel dev\`, or set TEMPORAL_ADDRESS`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 300);
+}
+
 export class TemporalUnreachableError extends Error {
   override readonly name = 'TemporalUnreachableError';
   constructor(
     readonly address: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; tls?: boolean },
   ) {
-    super(`cannot reach Temporal at ${address} — start one with \`keel dev\`, or set TEMPORAL_ADDRESS`, options);
+    super(unreachable(address, options), options);
   }
 }
 

@@ -1,12 +1,12 @@
 // The SDK's client: start a run, follow it, decide it, read its history; schedules.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOptions, type ConnectionOptions, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
 import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs';
 import { AesGcmCodec } from '../security/codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { loadConfig } from '../config';
+import { connectOptions, loadConfig } from '../config';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalUnreachableError } from './errors';
 import {
   decideUpdate,
@@ -33,10 +33,14 @@ import { scheduleInfo, type ScheduleInfo } from './schedules';
 
 
 export interface KeelClientOptions {
-  /** Default $TEMPORAL_ADDRESS or localhost:7233. */
+  /** Default: TEMPORAL_ADDRESS, else the profile's (TEMPORAL_PROFILE in the TOML config file), else localhost:7233. */
   address?: string;
-  /** Default $TEMPORAL_NAMESPACE or "default". */
+  /** Default: TEMPORAL_NAMESPACE, else the profile's, else "default". */
   namespace?: string;
+  /** TLS (a client certificate for mTLS, the server's CA); default: the profile's and TEMPORAL_TLS_* (as the `temporal` CLI reads them). */
+  tls?: ConnectionOptions['tls'];
+  /** An API key (Temporal Cloud); default: TEMPORAL_API_KEY or the profile's. */
+  apiKey?: string;
   /** Default $KEEL_TASK_QUEUE or "keel". */
   taskQueue?: string;
   /** Client plugins, e.g. telemetryPlugin(...) so a trace starts at startRun. */
@@ -74,11 +78,12 @@ export class KeelClient {
     const config = loadConfig();
     const address = options.address ?? config.temporalAddress;
     const namespace = options.namespace ?? config.namespace;
+    const settings = { ...connectOptions(config.temporal), address, ...(options.tls !== undefined ? { tls: options.tls } : {}), ...(options.apiKey ? { apiKey: options.apiKey } : {}) };
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address, connectTimeout: '3s' });
+      connection = await Connection.connect({ ...settings, connectTimeout: '3s' });
     } catch (error) {
-      throw new TemporalUnreachableError(address, { cause: error });
+      throw new TemporalUnreachableError(address, { cause: error, tls: settings.tls !== undefined && settings.tls !== false });
     }
     const codec = options.codec ?? (config.codecKeys ? new AesGcmCodec(config.codecKeys) : undefined);
     const client = new Client({

@@ -99,6 +99,45 @@ export interface StartOptions {
   cli: string;
   directory: string;
   log?: (line: string) => void;
+  /** Mutual TLS on the frontend: the server's certificate, the CA its clients' certificates must chain to, and a client certificate for its own services and the CLI. */
+  mtls?: MutualTls;
+}
+
+/** PEM files for a frontend that requires client certificates. */
+export interface MutualTls {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** The name in the server's certificate that clients check. */
+  serverName: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+/** The `temporal` CLI's flags for a frontend with mutual TLS. */
+function cliTls(mtls: MutualTls | undefined): string[] {
+  return mtls ? ['--tls-cert-path', mtls.clientCertFile, '--tls-key-path', mtls.clientKeyFile, '--tls-ca-path', mtls.caFile, '--tls-server-name', mtls.serverName] : [];
+}
+
+function tlsSection(mtls: MutualTls | undefined): string {
+  if (!mtls) return '';
+  const client = `        serverName: "${mtls.serverName}"
+        rootCaFiles: ["${mtls.caFile}"]`;
+  return `  tls:
+    frontend:
+      server:
+        certFile: "${mtls.serverCertFile}"
+        keyFile: "${mtls.serverKeyFile}"
+        requireClientAuth: true
+        clientCaFiles: ["${mtls.caFile}"]
+      client:
+${client}
+    systemWorker:
+      certFile: "${mtls.clientCertFile}"
+      keyFile: "${mtls.clientKeyFile}"
+      client:
+${client}
+`;
 }
 
 /** Starts temporal-server on loopback, with the `default` namespace and KeelStatus registered. */
@@ -143,7 +182,7 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "127.0.0.1"
-services:
+${tlsSection(options.mtls)}services:
   frontend:
 ${service(0)}
   history:
@@ -187,7 +226,7 @@ dynamicConfigClient:
   for (;;) {
     if (child.exitCode !== null) throw new Error(`temporal-server exited (${child.exitCode}):\n${output.join('').slice(-3_000)}`);
     if (await isListening('127.0.0.1', port)) {
-      const created = await run(options.cli, ['operator', 'namespace', 'create', '--address', address, '--namespace', 'default', '--retention', '24h']).then(
+      const created = await run(options.cli, ['operator', 'namespace', 'create', '--address', address, ...cliTls(options.mtls), '--namespace', 'default', '--retention', '24h']).then(
         () => true,
         (error: { stderr?: string }) => /already/i.test(error.stderr ?? ''),
       );
@@ -200,7 +239,7 @@ dynamicConfigClient:
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   for (const [name, type] of Object.entries(devSearchAttributes)) {
-    await run(options.cli, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', 'default', '--name', name, '--type', type]).catch(
+    await run(options.cli, ['operator', 'search-attribute', 'create', '--address', address, ...cliTls(options.mtls), '--namespace', 'default', '--name', name, '--type', type]).catch(
       (error: { stderr?: string }) => {
         if (!/already/i.test(error.stderr ?? '')) throw error;
       },
