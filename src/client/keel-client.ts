@@ -83,6 +83,9 @@ export class KeelClient {
     try {
       connection = await Connection.connect({ ...settings, connectTimeout: '3s' });
     } catch (error) {
+      // Credentials the server refused (a token signed by a key it does not know) are not an unreachable server.
+      const code = grpcCode(error);
+      if (code === GrpcCode.permissionDenied || code === GrpcCode.unauthenticated) throw translateError(error, { address, namespace, action: 'connect' });
       throw new TemporalUnreachableError(address, { cause: error, tls: settings.tls !== undefined && settings.tls !== false });
     }
     const codec = options.codec ?? (config.codecKeys ? new AesGcmCodec(config.codecKeys) : undefined);
@@ -122,7 +125,7 @@ export class KeelClient {
       });
       return { workflowId, runId: handle.firstExecutionRunId, attached: false };
     } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw this.translate(error);
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw this.translate(error, undefined, 'start runs');
       const description = await this.temporal.workflow.getHandle(workflowId).describe();
       return { workflowId, runId: description.runId, attached: true };
     }
@@ -165,7 +168,7 @@ export class KeelClient {
       const code = (error as { code?: number }).code;
       // The SDK rethrows the server's INVALID_ARGUMENT (a bad cron, say) as a TypeError.
       if (code === 3 /* INVALID_ARGUMENT */ || error instanceof TypeError) throw new InvalidRequestError([`Temporal refused the schedule: ${(error as Error).message}`]);
-      throw this.translate(error);
+      throw this.translate(error, undefined, 'create schedules');
     }
     return scheduleInfo(scheduleId, await this.temporal.schedule.getHandle(scheduleId).describe());
   }
@@ -184,7 +187,7 @@ export class KeelClient {
       await this.temporal.schedule.getHandle(scheduleId).delete();
     } catch (error) {
       if ((error as Error).name === 'ScheduleNotFoundError') throw new RunNotFoundError(scheduleId, 'schedule');
-      throw this.translate(error);
+      throw this.translate(error, undefined, 'delete schedules');
     }
   }
 
@@ -196,7 +199,7 @@ export class KeelClient {
       return recent ? { workflowId, runId: description.runId, attached: true } : undefined;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
-      throw this.translate(error);
+      throw this.translate(error, undefined, 'read runs');
     }
   }
 
@@ -215,7 +218,7 @@ export class KeelClient {
       }
       return stateFromResult(await withStoredOutput(await handle.result(), this.blobs));
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read runs');
     }
   }
 
@@ -224,7 +227,7 @@ export class KeelClient {
     try {
       return await this.handle(workflowId).query(stateQuery);
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read runs');
     }
   }
 
@@ -244,7 +247,7 @@ export class KeelClient {
       }
       // It ended while the decision was on its way.
       if (error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcCode.notFound) await this.whenRunCanAnswer(workflowId, 'it cannot take the decision', {});
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'decide runs');
     }
   }
 
@@ -258,7 +261,7 @@ export class KeelClient {
     try {
       description = await handle.describe();
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read runs');
     }
     if (description.status.name !== 'RUNNING') throw new RunEndedError(workflowId, description.status.name.toLowerCase(), await this.howItEnded(workflowId, description));
     const { taskQueue } = description;
@@ -289,7 +292,7 @@ export class KeelClient {
     try {
       await this.handle(workflowId).signal(replanSignal, { guidance, by });
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'signal runs');
     }
   }
 
@@ -298,7 +301,7 @@ export class KeelClient {
     try {
       return await this.handle(workflowId).query(pendingQuery);
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read runs');
     }
   }
 
@@ -310,7 +313,7 @@ export class KeelClient {
         runs.push({ workflowId: execution.workflowId, startTime: execution.startTime, pending: await this.getPending(execution.workflowId).catch(() => null) });
       }
     } catch (error) {
-      throw this.translate(error);
+      throw this.translate(error, undefined, 'list runs');
     }
     return runs;
   }
@@ -324,7 +327,7 @@ export class KeelClient {
     try {
       return historyToJSON(await this.handle(workflowId).fetchHistory());
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read histories');
     }
   }
 
@@ -344,7 +347,7 @@ export class KeelClient {
     try {
       result = await this.handle(workflowId).result();
     } catch (error) {
-      throw this.translate(error, workflowId);
+      throw this.translate(error, workflowId, 'read runs');
     }
     return withStoredOutput(result, this.blobs);
   }
@@ -359,8 +362,8 @@ export class KeelClient {
   }
 
   /** Temporal's errors as Keel's, each a sentence that says what to do; anything else as it is. */
-  private translate(error: unknown, workflowId?: string): unknown {
-    return translateError(error, { address: this.address, namespace: this.temporal.options.namespace, ...(workflowId ? { workflowId } : {}) });
+  private translate(error: unknown, workflowId?: string, action?: string): unknown {
+    return translateError(error, { address: this.address, namespace: this.temporal.options.namespace, ...(workflowId ? { workflowId } : {}), ...(action ? { action } : {}) });
   }
 
 }

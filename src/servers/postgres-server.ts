@@ -93,7 +93,7 @@ export interface PostgresServer {
 export interface StartOptions {
   tools: ServerTools;
   target: PostgresTarget;
-  /** Frontend gRPC port; history, matching, worker and membership ports follow it. */
+  /** Frontend gRPC port; history, matching, worker (and internal frontend) and membership ports follow it. */
   port: number;
   /** The `temporal` CLI, to create the namespace and search attribute. */
   cli: string;
@@ -101,6 +101,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Mutual TLS on the frontend: the server's certificate, the CA its clients' certificates must chain to, and a client certificate for its own services and the CLI. */
   mtls?: MutualTls;
+  /** Temporal's default JWT authorizer and claim mapper: keys from this JWKS URL; the CLI registers the namespace with an admin token. */
+  jwt?: { jwksUrl: string; adminToken: string };
 }
 
 /** PEM files for a frontend that requires client certificates. */
@@ -114,9 +116,23 @@ export interface MutualTls {
   clientKeyFile: string;
 }
 
-/** The `temporal` CLI's flags for a frontend with mutual TLS. */
-function cliTls(mtls: MutualTls | undefined): string[] {
+/** The `temporal` CLI's flags for a frontend with mutual TLS, or with JWT authorization (a token, no TLS). */
+function cliAuth(options: Pick<StartOptions, 'mtls' | 'jwt'>): string[] {
+  const { mtls, jwt } = options;
+  if (jwt) return ['--api-key', jwt.adminToken, '--tls=false'];
   return mtls ? ['--tls-cert-path', mtls.clientCertFile, '--tls-key-path', mtls.clientKeyFile, '--tls-ca-path', mtls.caFile, '--tls-server-name', mtls.serverName] : [];
+}
+
+function authorizationSection(jwt: StartOptions['jwt']): string {
+  if (!jwt) return '';
+  return `  authorization:
+    jwtKeyProvider:
+      keySourceURIs: ["${jwt.jwksUrl}"]
+      refreshInterval: 1m
+    permissionsClaimName: permissions
+    authorizer: default
+    claimMapper: default
+`;
 }
 
 function tlsSection(mtls: MutualTls | undefined): string {
@@ -182,7 +198,7 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "127.0.0.1"
-${tlsSection(options.mtls)}services:
+${tlsSection(options.mtls)}${authorizationSection(options.jwt)}services:
   frontend:
 ${service(0)}
   history:
@@ -191,7 +207,7 @@ ${service(1)}
 ${service(2)}
   worker:
 ${service(3)}
-clusterMetadata:
+${options.jwt ? `  internal-frontend:\n${service(4)}\n` : ''}clusterMetadata:
   enableGlobalNamespace: false
   failoverVersionIncrement: 10
   masterClusterName: "active"
@@ -209,7 +225,9 @@ dynamicConfigClient:
   pollInterval: "10s"
 `,
   );
-  const child = spawn(options.tools.server, ['--root', options.directory, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With an authorizer, the server's own worker service calls an internal frontend, which authorizes nothing.
+  const services = ['frontend', 'history', 'matching', 'worker', ...(options.jwt ? ['internal-frontend'] : [])].flatMap((name) => ['--service', name]);
+  const child = spawn(options.tools.server, ['--root', options.directory, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start', ...services], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -226,7 +244,7 @@ dynamicConfigClient:
   for (;;) {
     if (child.exitCode !== null) throw new Error(`temporal-server exited (${child.exitCode}):\n${output.join('').slice(-3_000)}`);
     if (await isListening('127.0.0.1', port)) {
-      const created = await run(options.cli, ['operator', 'namespace', 'create', '--address', address, ...cliTls(options.mtls), '--namespace', 'default', '--retention', '24h']).then(
+      const created = await run(options.cli, ['operator', 'namespace', 'create', '--address', address, ...cliAuth(options), '--namespace', 'default', '--retention', '24h']).then(
         () => true,
         (error: { stderr?: string }) => /already/i.test(error.stderr ?? ''),
       );
@@ -239,7 +257,7 @@ dynamicConfigClient:
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   for (const [name, type] of Object.entries(devSearchAttributes)) {
-    await run(options.cli, ['operator', 'search-attribute', 'create', '--address', address, ...cliTls(options.mtls), '--namespace', 'default', '--name', name, '--type', type]).catch(
+    await run(options.cli, ['operator', 'search-attribute', 'create', '--address', address, ...cliAuth(options), '--namespace', 'default', '--name', name, '--type', type]).catch(
       (error: { stderr?: string }) => {
         if (!/already/i.test(error.stderr ?? '')) throw error;
       },
@@ -251,12 +269,12 @@ dynamicConfigClient:
 
 /**
  * A frontend port whose service and membership neighbours (+1..+3, +100..+103) are free. Below
- * 32,000: the membership table stores ports as smallint.
+ * 32,000: the membership table stores ports as smallint. (+4 and +104: the internal frontend, when authorization is on.)
  */
 export async function freeServerPort(): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 11_000);
-    const neighbours = [0, 1, 2, 3, 100, 101, 102, 103].map((offset) => port + offset);
+    const neighbours = [0, 1, 2, 3, 4, 100, 101, 102, 103, 104].map((offset) => port + offset);
     if (!(await Promise.all(neighbours.map((neighbour) => isListening('127.0.0.1', neighbour)))).some(Boolean)) return port;
   }
   throw new Error('found no free ports for temporal-server between 20000 and 31103');

@@ -1,0 +1,101 @@
+// Keel against Temporal's own authorization: temporal-server (PostgreSQL) with its default JWT
+// authorizer and claim mapper, its keys from a JWKS served here on loopback, tokens signed in the
+// test. A token with `default:write` runs a scenario; one with `default:read` reads (`keel pending`)
+// but `keel run` is refused, saying so; no token, or one signed by another key, is refused.
+import { createServer, type Server } from 'node:http';
+import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/servers/postgres-server';
+import { runKeel, startKeel, waitFor } from '../helpers/cli';
+
+const databaseUrl = process.env.KEEL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
+const target = { host: '127.0.0.1', port: 5432, user: 'postgres', database: `keel_j_${suffix}`, visibilityDatabase: `keel_jv_${suffix}` };
+const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+let jwks: Server;
+let server: PostgresServer;
+
+/** An RS256 JWT with Temporal's permissions claim, signed by `key`. */
+function token(permissions: string[], key: KeyObject = signing.privateKey, kid = 'keel-test'): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'RS256', typ: 'JWT', kid })}.${encode({ sub: 'keel-test', permissions, exp: Math.floor(Date.now() / 1000) + 3_600 })}`;
+  return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), createPrivateKey(key.export({ format: 'pem', type: 'pkcs8' }))).toString('base64url')}`;
+}
+
+beforeAll(async () => {
+  jwks = createServer((_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'keel-test', use: 'sig', alg: 'RS256' }] }));
+  });
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
+  const tools = await findServerTools((line) => process.stderr.write(`${line}\n`));
+  await setupSchemas(tools, target);
+  server = await startPostgresServer({
+    tools,
+    target,
+    port: await freeServerPort(),
+    cli: process.env.KEEL_TEST_TEMPORAL_CLI!,
+    directory: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-server-')),
+    jwt: { jwksUrl, adminToken: token(['system:admin', 'default:admin']) },
+  });
+}, 600_000);
+
+afterAll(async () => {
+  await server?.stop();
+  jwks?.close();
+  const pool = new Pool({ connectionString: databaseUrl });
+  for (const database of [target.database, target.visibilityDatabase]) await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+  await pool.end();
+});
+
+// An API key turns TLS on unless told otherwise: this server speaks plain gRPC on loopback.
+const env = (key?: string) => ({
+  TEMPORAL_ADDRESS: server.address,
+  TEMPORAL_TLS: 'false',
+  KEEL_CONFIG: '',
+  KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-')),
+  KEEL_TASK_QUEUE: `keel-jwt-${suffix}`,
+  TEMPORAL_CONFIG_FILE: path.join(os.tmpdir(), 'keel-no-such-profile.toml'),
+  ...(key ? { TEMPORAL_API_KEY: key } : {}),
+});
+
+test('a token with default:write runs a scenario: a worker and the CLI, the key from TEMPORAL_API_KEY', async () => {
+  const writer = env(token(['default:write']));
+  const worker = startKeel(['worker'], writer);
+  try {
+    await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
+    expect(worker.output()).toMatch(/\(API key\)/);
+    const run = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--wait', '--json'], writer, 120_000);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed' });
+    expect(worker.output() + run.stderr).not.toContain(writer.TEMPORAL_API_KEY);
+  } finally {
+    worker.child.kill('SIGINT');
+    await worker.exited;
+  }
+}, 180_000);
+
+test('a token with default:read reads, and is refused a run with words that say why', async () => {
+  const reader = env(token(['default:read']));
+  const pending = await runKeel(['pending', '--json'], reader);
+  expect({ code: pending.code, stderr: pending.stderr }).toEqual({ code: 0, stderr: '' });
+  const run = await runKeel(['run', '--scenario', 'examples/onboarding.json'], reader);
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toMatch(/refused it: the credentials \(TEMPORAL_API_KEY, or the profile's api_key or client certificate\) are not allowed to start runs in namespace "default"/);
+  expect(run.stderr).not.toContain(reader.TEMPORAL_API_KEY);
+}, 60_000);
+
+test.each([
+  ['no token', () => env()],
+  ['a token signed by a key the server does not know', () => env(token(['default:write'], stranger.privateKey, 'stranger'))],
+])('%s is refused', async (_name, settings) => {
+  const outcome = await runKeel(['pending'], settings());
+  expect(outcome.code).not.toBe(0);
+  expect(outcome.stderr).toMatch(/refused it: the credentials .* (are not allowed to (list runs|connect) in namespace "default"|were not accepted)/);
+}, 60_000);
