@@ -6,6 +6,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { z } from 'zod';
 import { parseCodecKeys, type CodecKey } from './security/codec';
+import { parseApiTokens, type ApiToken } from './security/api-tokens';
 import { jsonSchemaOf } from './shared/json-schema';
 import { ScenarioFileSchema } from './shared/scenario-file';
 import { SuppliedPlanSchema } from './shared/task';
@@ -159,6 +160,8 @@ const EnvironmentSchema = z.object({
   /** Where `keel serve` listens for webhooks. */
   KEEL_SERVE_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 0.0.0.0:8787').default('127.0.0.1:8787'),
   /** Shared secret: webhooks must carry X-Keel-Signature: sha256=<HMAC of the body>. Unset = unsigned. */
+  /** Bearer tokens for keel serve's run and decision endpoints: name:sha256-of-token:role+role, comma-separated. */
+  KEEL_API_TOKENS: z.string().optional(),
   KEEL_WEBHOOK_SECRET: z.string().min(16, 'KEEL_WEBHOOK_SECRET must be at least 16 characters').optional(),
   /** Larger webhook bodies get 413. */
   KEEL_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(100 * 1_048_576).default(1_048_576),
@@ -205,7 +208,7 @@ export interface KeelConfig {
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
   mcpServers: Record<string, McpServerConfig>;
   /** `keel serve`. */
-  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number };
+  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; apiTokens?: ApiToken[] };
 }
 
 export class ConfigurationError extends Error {
@@ -219,6 +222,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     throw new ConfigurationError(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const values = parsed.data;
+  const apiTokens = values.KEEL_API_TOKENS === undefined ? undefined : parseApiTokens(values.KEEL_API_TOKENS);
+  if (typeof apiTokens === 'string') throw new ConfigurationError(`invalid configuration:\n  - ${apiTokens}`);
   const temporal = temporalConnection(emptyAsUnset(environment), values.TEMPORAL_ADDRESS, values.TEMPORAL_NAMESPACE);
   const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
   if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
@@ -241,6 +246,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,
       dedupeWindowMs: values.KEEL_DEDUPE_WINDOW_MS,
       ...(values.KEEL_WEBHOOK_SECRET ? { secret: values.KEEL_WEBHOOK_SECRET } : {}),
+      ...(apiTokens ? { apiTokens } : {}),
     },
     ...(file ? { configFile: path.resolve(file) } : {}),
     temporalAddress: temporal.address,

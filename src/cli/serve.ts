@@ -1,4 +1,4 @@
-// `keel serve`: the webhook endpoint, until Ctrl-C.
+// `keel serve`: the webhook endpoint, and the run and decision endpoints for bearer tokens, until Ctrl-C.
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { createIngestServer } from '../ingest/server';
@@ -9,12 +9,19 @@ import type { CliIo } from './io';
 export async function serveCommand(io: CliIo): Promise<number> {
   const config = loadConfig();
   const client = await KeelClient.connect();
-  const app = createIngestServer({ client, maxBodyBytes: config.serve.maxBodyBytes, dedupeWindowMs: config.serve.dedupeWindowMs, ...(config.serve.secret ? { secret: config.serve.secret } : {}) });
+  const app = createIngestServer({
+    client,
+    maxBodyBytes: config.serve.maxBodyBytes,
+    dedupeWindowMs: config.serve.dedupeWindowMs,
+    ...(config.serve.secret ? { secret: config.serve.secret } : {}),
+    ...(config.serve.apiTokens ? { apiTokens: config.serve.apiTokens } : {}),
+  });
   await app.listen(listenAddress(config.serve.address));
   io.err(
     `keel serve · POST http://${config.serve.address}/runs → task queue "${client.taskQueue}" on ${client.address} · ` +
       `${config.serve.secret ? 'signed bodies only (X-Keel-Signature)' : 'unsigned (set KEEL_WEBHOOK_SECRET to require a signature)'} · ` +
-      `max ${config.serve.maxBodyBytes} bytes · duplicates within ${Math.round(config.serve.dedupeWindowMs / 1000)} s attach`,
+      `max ${config.serve.maxBodyBytes} bytes · duplicates within ${Math.round(config.serve.dedupeWindowMs / 1000)} s attach · ` +
+      (config.serve.apiTokens ? `GET /runs/:id, GET /runs?status=awaiting_approval, POST /runs/:id/decisions for ${config.serve.apiTokens.length} token(s)` : 'run and decision endpoints off (set KEEL_API_TOKENS)'),
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

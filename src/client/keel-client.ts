@@ -108,17 +108,21 @@ export class KeelClient {
   async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number } = {}): Promise<StartedRun> {
     const parsed = parseRequest(request);
     const workflowId = parsed.data.idempotencyKey ?? `${workflowIdPrefix}${randomUUID()}`;
+    // With a window: a run under this key started within it is attached to; one before it lets a new run start.
+    let allowAnother = false;
     if (options.dedupeWindowMs !== undefined) {
       const earlier = await this.recentRun(workflowId, options.dedupeWindowMs);
-      if (earlier) return earlier;
+      if (earlier === 'stale') allowAnother = true;
+      else if (earlier) return earlier;
     }
     try {
       const handle = await this.temporal.workflow.start<typeof agentRun>(workflowType, {
         workflowId,
         taskQueue: this.taskQueue,
         args: [parsed.data],
-        // Inside a window the check above decided; without one, a key is used once.
-        workflowIdReusePolicy: options.dedupeWindowMs !== undefined ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // Only a run older than the window may be followed by another. Where there was none, a run a
+        // concurrent delivery started a moment ago (even one already finished) is attached to.
+        workflowIdReusePolicy: allowAnother ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [{ key: keelStatusKey, value: startStatus(parsed.data) }],
         staticSummary: `keel · ${truncate(parsed.data.goal, 80)}`,
         ...(options.priority !== undefined ? { priority: { priorityKey: options.priority } } : {}),
@@ -191,12 +195,12 @@ export class KeelClient {
     }
   }
 
-  /** The run with this id if it is still running or started less than `windowMs` ago. */
-  private async recentRun(workflowId: string, windowMs: number): Promise<StartedRun | undefined> {
+  /** The run with this id if it is still running or started less than `windowMs` ago; 'stale' if one started before; undefined if none. */
+  private async recentRun(workflowId: string, windowMs: number): Promise<StartedRun | 'stale' | undefined> {
     try {
       const description = await this.temporal.workflow.getHandle(workflowId).describe();
       const recent = description.status.name === 'RUNNING' || Date.now() - description.startTime.getTime() < windowMs;
-      return recent ? { workflowId, runId: description.runId, attached: true } : undefined;
+      return recent ? { workflowId, runId: description.runId, attached: true } : 'stale';
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw this.translate(error, undefined, 'read runs');

@@ -1,9 +1,13 @@
 // `keel serve`: requests arrive as webhooks. Each body is checked (size, signature, schema), the
 // provider's event id becomes the run's idempotency key (duplicates within the window attach to
-// the first run), and the run starts with its priority.
+// the first run), and the run starts with its priority. With KEEL_API_TOKENS, bearer tokens read runs
+// (GET /runs/:id, GET /runs?status=awaiting_approval) and decide them (POST /runs/:id/decisions,
+// recorded under the token's name).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { InvalidRequestError, type KeelClient } from '../client';
+import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, type KeelClient } from '../client';
+import { authenticate, type ApiRole, type ApiToken } from '../security/api-tokens';
+import { DecisionSchema, describeIssues } from '../shared';
 
 export interface IngestOptions {
   client: KeelClient;
@@ -13,6 +17,8 @@ export interface IngestOptions {
   maxBodyBytes: number;
   /** A repeated event id attaches to the run it started, for this long. */
   dedupeWindowMs: number;
+  /** Bearer tokens for GET /runs/:id, GET /runs and POST /runs/:id/decisions (KEEL_API_TOKENS); without any, those answer 404. */
+  apiTokens?: readonly ApiToken[];
 }
 
 /** Temporal priority keys: 1 runs first, 5 last; unset is 3. */
@@ -43,11 +49,78 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ ok: true }));
 
+  // The run and decision endpoints: a bearer token with the role each needs (KEEL_API_TOKENS).
+  const tokens = options.apiTokens ?? [];
+  const allowed = (request: { headers: Record<string, string | string[] | undefined> }, reply: { code: (status: number) => { send: (body: unknown) => unknown } }, role: ApiRole | 'any') => {
+    if (tokens.length === 0) {
+      reply.code(404).send({ error: 'the run and decision endpoints are off: set KEEL_API_TOKENS to turn them on' });
+      return undefined;
+    }
+    const caller = authenticate(request.headers.authorization, tokens);
+    if (!caller.ok) {
+      reply.code(caller.status).send({ error: caller.error });
+      return undefined;
+    }
+    if (role !== 'any' && !caller.roles.includes(role)) {
+      reply.code(403).send({ error: `this token may not ${role === 'approver' ? 'decide runs' : role === 'starter' ? 'start runs' : 'read runs'}: it needs the role ${role}` });
+      return undefined;
+    }
+    return caller;
+  };
+  const runError = (error: unknown, reply: { code: (status: number) => { send: (body: unknown) => unknown } }) => {
+    if (error instanceof RunNotFoundError) return reply.code(404).send({ error: error.message });
+    if (error instanceof InvalidDecisionError || error instanceof RunEndedError) return reply.code(409).send({ error: error.message });
+    if (error instanceof NoWorkerError) return reply.code(503).send({ error: error.message });
+    throw error;
+  };
+
+  app.get('/runs/:id', async (request, reply) => {
+    if (!allowed(request, reply, 'any')) return reply;
+    try {
+      return await options.client.getStatus((request.params as { id: string }).id);
+    } catch (error) {
+      return runError(error, reply);
+    }
+  });
+
+  app.get('/runs', async (request, reply) => {
+    if (!allowed(request, reply, 'any')) return reply;
+    const { status } = request.query as { status?: string };
+    if (status !== 'awaiting_approval') return reply.code(400).send({ error: 'list runs with ?status=awaiting_approval (the runs waiting for a human)' });
+    return (await options.client.listPending()).map((run) => ({ ...run, startTime: run.startTime.toISOString() }));
+  });
+
+  app.post('/runs/:id/decisions', async (request, reply) => {
+    const caller = allowed(request, reply, 'approver');
+    if (!caller) return reply;
+    let body: unknown;
+    try {
+      body = JSON.parse((request.body instanceof Buffer ? request.body : Buffer.alloc(0)).toString('utf8'));
+    } catch (error) {
+      return reply.code(400).send({ error: 'the body is not valid JSON', problems: [(error as Error).message] });
+    }
+    const parsed = DecisionSchema.safeParse(body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid decision', problems: describeIssues(parsed.error) });
+    try {
+      // The decision is recorded under the token's name, whatever the body says.
+      const receipt = await options.client.decide((request.params as { id: string }).id, { ...parsed.data, by: caller.name });
+      return reply.code(200).send({ ...receipt, by: caller.name });
+    } catch (error) {
+      return runError(error, reply);
+    }
+  });
+
   app.post('/runs', async (request, reply) => {
     const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
-    if (options.secret) {
+    // A bearer token with the role starter, or (from a webhook provider) the body's signature. With
+    // tokens set and no webhook secret, a token is the only way in.
+    if (request.headers.authorization !== undefined && tokens.length > 0) {
+      if (!allowed(request, reply, 'starter')) return reply;
+    } else if (options.secret) {
       const problem = signatureProblem(raw, request.headers['x-keel-signature'], options.secret);
       if (problem) return reply.code(401).send({ error: problem });
+    } else if (tokens.length > 0) {
+      return reply.code(401).send({ error: 'send Authorization: Bearer <token> (a token with the role starter)' });
     }
     let body: unknown;
     try {

@@ -1,0 +1,90 @@
+// `keel serve`'s run and decision endpoints, as a process with a worker: bearer tokens from
+// KEEL_API_TOKENS (hashes only), each endpoint tried without a token, with a wrong one and with the
+// wrong role; an approver's decision is recorded under the token's name, whatever the body says; a
+// starter's token starts runs.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KeelClient } from '../../src/client';
+import { tokenHash } from '../../src/security/api-tokens';
+import { parseScenario } from '../../src/shared';
+import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
+import { testAddress, uniqueName } from '../helpers/temporal';
+
+const taskQueue = uniqueName('keel-serve-api');
+const secrets = { vera: 'vera-token-0123456789', alice: 'alice-token-0123456789', sam: 'sam-token-0123456789' };
+const tokens = `vera:${tokenHash(secrets.vera)}:viewer,alice:${tokenHash(secrets.alice)}:approver+viewer,sam:${tokenHash(secrets.sam)}:starter`;
+const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-serve-api-')), KEEL_CONFIG: '' };
+useWorkerProcess(env);
+
+test('reading and deciding runs over HTTP takes a token with the right role; the decision is recorded under its name', async () => {
+  const port = await freePort();
+  const server = startKeel(['serve'], { ...env, KEEL_SERVE_ADDRESS: `127.0.0.1:${port}`, KEEL_API_TOKENS: tokens });
+  const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
+  try {
+    await waitFor(() => server.output().includes('keel serve'), 'keel serve to listen');
+    expect(server.output()).toContain('POST /runs/:id/decisions for 3 token(s)');
+    const call = async (method: string, url: string, token?: string, body?: unknown) => {
+      const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const { request } = parseScenario(readFileSync('examples/escalation-approval.json', 'utf8'), 'escalation-approval.json');
+    const { workflowId } = await keel.startRun({ ...request, idempotencyKey: uniqueName('http-approval') });
+
+    // Every endpoint: no token, a wrong one, the wrong role; the words leak nothing about who exists.
+    for (const [method, url] of [['GET', `/runs/${workflowId}`], ['GET', '/runs?status=awaiting_approval'], ['POST', `/runs/${workflowId}/decisions`]] as const) {
+      expect(await call(method, url)).toEqual({ status: 401, body: { error: 'send Authorization: Bearer <token>' } });
+      expect(await call(method, url, 'not-a-token')).toEqual({ status: 401, body: { error: 'the token is not valid' } });
+    }
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.vera, { decision: 'approve' })).toEqual({ status: 403, body: { error: 'this token may not decide runs: it needs the role approver' } });
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.sam, { decision: 'approve' })).toMatchObject({ status: 403 });
+
+    // A viewer reads the run and finds it waiting.
+    let waiting: Array<{ workflowId: string }> = [];
+    for (let tries = 0; tries < 100 && !waiting.some((run) => run.workflowId === workflowId); tries++) {
+      const listed = await call('GET', '/runs?status=awaiting_approval', secrets.vera);
+      expect(listed.status).toBe(200);
+      waiting = listed.body as unknown as Array<{ workflowId: string }>;
+      if (!waiting.some((run) => run.workflowId === workflowId)) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(waiting).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId, pending: expect.objectContaining({ kind: 'human_review', choices: expect.arrayContaining([expect.objectContaining({ decision: 'approve' })]) }) })]));
+    expect(await call('GET', `/runs/${workflowId}`, secrets.vera)).toMatchObject({ status: 200, body: { phase: 'awaiting_approval' } });
+    expect(await call('GET', '/runs', secrets.vera)).toMatchObject({ status: 400 });
+    expect(await call('GET', '/runs/no-such-run', secrets.vera)).toMatchObject({ status: 404 });
+
+    // The approver decides; the body's "by" is not who decided, the token is.
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.alice, '{"decision":')).toMatchObject({ status: 400, body: { error: 'the body is not valid JSON' } });
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.alice, { decision: 'maybe' })).toMatchObject({ status: 400, body: { error: 'invalid decision' } });
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.alice, { decision: 'approve', note: 'photos confirm it', by: 'mallory' })).toMatchObject({
+      status: 200,
+      body: { accepted: true, decision: 'approve', by: 'alice' },
+    });
+    const result = await keel.getResult(workflowId);
+    expect(result.escalations).toEqual([expect.objectContaining({ decision: 'approve', decidedBy: 'alice', note: 'photos confirm it' })]);
+    expect(await call('POST', `/runs/${workflowId}/decisions`, secrets.alice, { decision: 'approve' })).toMatchObject({ status: 409 });
+    // Starting runs: a starter's token, not an approver's; with tokens set and no webhook secret, nothing else.
+    const goal = { goal: 'say hello', tools: [], plan: { tasks: [{ id: 'hi', kind: 'llm', description: 'say hello' }], outputFrom: 'hi' }, scenario: { model: { 'task:hi': [{ text: 'hello' }] }, tools: {} } };
+    expect(await call('POST', '/runs', undefined, goal)).toEqual({ status: 401, body: { error: 'send Authorization: Bearer <token> (a token with the role starter)' } });
+    expect(await call('POST', '/runs', secrets.alice, goal)).toEqual({ status: 403, body: { error: 'this token may not start runs: it needs the role starter' } });
+    const started = await call('POST', '/runs', secrets.sam, goal);
+    expect(started.status).toBe(202);
+    expect(await keel.getResult(started.body.workflowId as string)).toMatchObject({ status: 'completed', output: 'hello' });
+    // No token or hash in what the server printed.
+    for (const secret of [...Object.values(secrets), tokenHash(secrets.alice)]) expect(server.output()).not.toContain(secret);
+  } finally {
+    await keel.close();
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+  }
+}, 90_000);
+
+test('a KEEL_API_TOKENS entry that is not name:sha256:roles stops keel serve, naming the entry and not its value', async () => {
+  const outcome = await runKeel(['serve'], { ...env, KEEL_SERVE_ADDRESS: `127.0.0.1:${await freePort()}`, KEEL_API_TOKENS: `ok:${tokenHash('x')}:viewer,bob:plaintext-secret:approver` });
+  expect(outcome.code).toBe(2);
+  expect(outcome.stderr).toContain('KEEL_API_TOKENS entry 2 (bob): the second part must be the token\'s SHA-256, 64 hex characters');
+  expect(outcome.stderr).not.toContain('plaintext-secret');
+});
