@@ -3,7 +3,7 @@
 // (MCP servers, the blob store, the response cache) when that worker stops. `keel worker` and
 // `keel dev` build their workers with it too, so there is one way Keel joins a worker.
 import { SimplePlugin } from '@temporalio/plugin';
-import { NativeConnection, Worker, type BundleOptions, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type BundleOptions, type NativeConnectionOptions, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigurationError, connectOptions, loadConfig, type KeelConfig } from './config';
@@ -171,6 +171,11 @@ export async function runWorker(config: KeelConfig = loadConfig()): Promise<void
 export interface CreateKeelWorkerOptions extends KeelPluginOptions {
   /** Default: a connection made from the config's Temporal settings (address, TLS, API key: TEMPORAL_* and the profile), closed when the worker stops. */
   connection?: NativeConnection;
+  /** Instead of the config's, for the connection made here (as KeelClient.connect takes them). */
+  address?: string;
+  namespace?: string;
+  tls?: NativeConnectionOptions['tls'];
+  apiKey?: string;
   /** Default: the config's (KEEL_TASK_QUEUE, else "keel"). */
   taskQueue?: string;
 }
@@ -182,12 +187,18 @@ export interface CreateKeelWorkerOptions extends KeelPluginOptions {
 export async function createKeelWorker(options: CreateKeelWorkerOptions = {}): Promise<Worker> {
   const config = options.config ?? loadConfig();
   const plugin = await KeelPlugin.create({ ...options, config });
-  const connection = options.connection ?? (await NativeConnection.connect(connectOptions(config.temporal)).catch(async (error: unknown) => {
+  const settings = {
+    ...connectOptions(config.temporal),
+    ...(options.address ? { address: options.address } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  };
+  const connection = options.connection ?? (await NativeConnection.connect(settings).catch(async (error: unknown) => {
     await plugin.close();
     throw error;
   }));
   if (!options.connection) plugin.closeWith(() => connection.close());
-  return Worker.create({ connection, namespace: config.namespace, taskQueue: options.taskQueue ?? config.taskQueue, plugins: [plugin] }).catch(async (error: unknown) => {
+  return Worker.create({ connection, namespace: options.namespace ?? config.namespace, taskQueue: options.taskQueue ?? config.taskQueue, plugins: [plugin] }).catch(async (error: unknown) => {
     await plugin.close();
     throw error;
   });

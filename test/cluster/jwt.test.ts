@@ -4,7 +4,11 @@
 // but `keel run` is refused, saying so; no token, or one signed by another key, is refused.
 import { createServer, type Server } from 'node:http';
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { KeelClient } from '../../src/client';
+import { loadConfig } from '../../src/config';
+import { createKeelWorker } from '../../src/keel-plugin';
+import { parseScenario } from '../../src/shared';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -80,6 +84,21 @@ test('a token with default:write runs a scenario: a worker and the CLI, the key 
     await worker.exited;
   }
 }, 180_000);
+
+test('in code: createKeelWorker and KeelClient.connect take the address, the API key and TLS, and run a scenario', async () => {
+  const key = token(['default:write']);
+  const taskQueue = `keel-jwt-code-${suffix}`;
+  const worker = await createKeelWorker({ config: loadConfig({ KEEL_CONFIG: '', KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-code-')) }), address: server.address, apiKey: key, tls: false, taskQueue, log: () => undefined });
+  const keel = await KeelClient.connect({ address: server.address, apiKey: key, tls: false, taskQueue });
+  try {
+    const result = await worker.runUntil(async () => keel.getResult((await keel.startRun({ ...parseScenario(readFileSync('examples/onboarding.json', 'utf8'), 'onboarding.json').request, idempotencyKey: `code-${suffix}` })).workflowId));
+    expect(result.status).toBe('completed');
+  } finally {
+    await keel.close();
+  }
+  // Without the key, the same client is refused.
+  await expect(KeelClient.connect({ address: server.address, tls: false, taskQueue }).then((client) => client.listPending().finally(() => client.close()))).rejects.toThrow(/are not allowed to list runs in namespace "default"/);
+}, 120_000);
 
 test('a token with default:read reads, and is refused a run with words that say why', async () => {
   const reader = env(token(['default:read']));
