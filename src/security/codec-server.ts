@@ -1,8 +1,10 @@
 // `keel codec-server`: the Temporal Web UI (and `temporal` CLI) decode encrypted payloads through it,
 // so operators still read inputs, results and escalation details. POST /encode and /decode take and
 // give `{ "payloads": [{ "metadata": {k: base64}, "data": base64 }] }`, the remote codec protocol.
+// With KEEL_API_TOKENS they take a bearer token; a payload it cannot decode says nothing about keys.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { authenticate, type ApiToken } from './api-tokens';
 
 interface JsonPayload {
   metadata?: Record<string, string>;
@@ -13,10 +15,19 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins allowed to call it from a browser (the Web UI), e.g. http://localhost:8233. */
   allowedOrigins: string[];
+  /** When given (KEEL_API_TOKENS), /encode and /decode take only these bearer tokens, of any role. */
+  apiTokens?: readonly ApiToken[];
+  /** Larger bodies get 413; default 4 MiB (Temporal's payloads are at most 2 MB each). */
+  maxBodyBytes?: number;
 }
 
 export function createCodecServer(options: CodecServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1_048_576 });
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1_048_576;
+  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes });
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return reply.code(413).send({ error: `the body is larger than ${maxBodyBytes} bytes` });
+    return reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).send({ error: 'send {"payloads": [...]} as JSON' });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
@@ -33,13 +44,18 @@ export function createCodecServer(options: CodecServerOptions): FastifyInstance 
 
   const route = (action: 'encode' | 'decode') =>
     app.post(`/${action}`, async (request, reply) => {
+      if (options.apiTokens && options.apiTokens.length > 0) {
+        const caller = authenticate(request.headers.authorization, options.apiTokens);
+        if (!caller.ok) return reply.code(caller.status).send({ error: caller.error });
+      }
       const body = request.body as { payloads?: JsonPayload[] } | undefined;
       if (!body || !Array.isArray(body.payloads)) return reply.code(400).send({ error: 'send {"payloads": [...]} as JSON' });
       try {
         const payloads = await options.codec[action](body.payloads.map(fromJson));
         return { payloads: payloads.map(toJson) };
-      } catch (error) {
-        return reply.code(400).send({ error: (error as Error).message });
+      } catch {
+        // Which key ids exist, or which one a payload names, is not for the caller to learn.
+        return reply.code(400).send({ error: `these payloads cannot be ${action}d with this server's keys` });
       }
     });
   route('encode');
