@@ -71,14 +71,17 @@ const env = (key?: string) => ({
 
 test('a token with default:write runs a scenario: a worker and the CLI, the key from TEMPORAL_API_KEY', async () => {
   const writer = env(token(['default:write']));
-  const worker = startKeel(['worker'], writer);
+  // The worker logs at DEBUG: the key must still appear nowhere in what it prints.
+  const worker = startKeel(['worker'], { ...writer, KEEL_LOG_LEVEL: 'DEBUG' });
   try {
     await waitFor(() => worker.output().includes('keel worker'), 'the worker to start');
     expect(worker.output()).toMatch(/\(API key\)/);
     const run = await runKeel(['run', '--scenario', 'examples/onboarding.json', '--wait', '--json'], writer, 120_000);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed' });
-    expect(worker.output() + run.stderr).not.toContain(writer.TEMPORAL_API_KEY);
+    expect(worker.output().length).toBeGreaterThan(1_000); // DEBUG lines were written
+    expect(worker.output() + run.stderr + run.stdout).not.toContain(writer.TEMPORAL_API_KEY);
+    expect(worker.output()).not.toContain(writer.TEMPORAL_API_KEY!.split('.')[2]); // nor its signature alone
   } finally {
     worker.child.kill('SIGINT');
     await worker.exited;
