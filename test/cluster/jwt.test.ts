@@ -11,18 +11,12 @@ import { createKeelWorker } from '../../src/keel-plugin';
 import { parseScenario } from '../../src/shared';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
-import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/servers/postgres-server';
+import { useClusterServer } from '../helpers/cluster';
 import { runKeel, startKeel, waitFor } from '../helpers/cli';
 
-const databaseUrl = process.env.KEEL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
-const target = { host: '127.0.0.1', port: 5432, user: 'postgres', database: `keel_j_${suffix}`, visibilityDatabase: `keel_jv_${suffix}` };
 const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
 let jwks: Server;
-let server: PostgresServer;
 
 /** An RS256 JWT with Temporal's permissions claim, signed by `key`. */
 function token(permissions: string[], key: KeyObject = signing.privateKey, kid = 'keel-test'): string {
@@ -31,36 +25,21 @@ function token(permissions: string[], key: KeyObject = signing.privateKey, kid =
   return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), createPrivateKey(key.export({ format: 'pem', type: 'pkcs8' }))).toString('base64url')}`;
 }
 
-beforeAll(async () => {
+const cluster = useClusterServer('j', async () => {
   jwks = createServer((_request, response) => {
     response.setHeader('content-type', 'application/json');
     response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'keel-test', use: 'sig', alg: 'RS256' }] }));
   });
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
-  const tools = await findServerTools((line) => process.stderr.write(`${line}\n`));
-  await setupSchemas(tools, target);
-  server = await startPostgresServer({
-    tools,
-    target,
-    port: await freeServerPort(),
-    cli: process.env.KEEL_TEST_TEMPORAL_CLI!,
-    directory: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-server-')),
-    jwt: { jwksUrl, adminToken: token(['system:admin', 'default:admin']) },
-  });
-}, 600_000);
-
-afterAll(async () => {
-  await server?.stop();
-  jwks?.close();
-  const pool = new Pool({ connectionString: databaseUrl });
-  for (const database of [target.database, target.visibilityDatabase]) await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-  await pool.end();
+  return { jwt: { jwksUrl, adminToken: token(['system:admin', 'default:admin']) } };
 });
+const { suffix } = cluster;
+afterAll(() => jwks?.close());
 
 // An API key turns TLS on unless told otherwise: this server speaks plain gRPC on loopback.
 const env = (key?: string) => ({
-  TEMPORAL_ADDRESS: server.address,
+  TEMPORAL_ADDRESS: cluster.server().address,
   TEMPORAL_TLS: 'false',
   KEEL_CONFIG: '',
   KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-')),
@@ -91,8 +70,8 @@ test('a token with default:write runs a scenario: a worker and the CLI, the key 
 test('in code: createKeelWorker and KeelClient.connect take the address, the API key and TLS, and run a scenario', async () => {
   const key = token(['default:write']);
   const taskQueue = `keel-jwt-code-${suffix}`;
-  const worker = await createKeelWorker({ config: loadConfig({ KEEL_CONFIG: '', KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-code-')) }), address: server.address, apiKey: key, tls: false, taskQueue, log: () => undefined });
-  const keel = await KeelClient.connect({ address: server.address, apiKey: key, tls: false, taskQueue });
+  const worker = await createKeelWorker({ config: loadConfig({ KEEL_CONFIG: '', KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-jwt-code-')) }), address: cluster.server().address, apiKey: key, tls: false, taskQueue, log: () => undefined });
+  const keel = await KeelClient.connect({ address: cluster.server().address, apiKey: key, tls: false, taskQueue });
   try {
     const result = await worker.runUntil(async () => keel.getResult((await keel.startRun({ ...parseScenario(readFileSync('examples/onboarding.json', 'utf8'), 'onboarding.json').request, idempotencyKey: `code-${suffix}` })).workflowId));
     expect(result.status).toBe('completed');
@@ -100,7 +79,7 @@ test('in code: createKeelWorker and KeelClient.connect take the address, the API
     await keel.close();
   }
   // Without the key, the same client is refused.
-  await expect(KeelClient.connect({ address: server.address, tls: false, taskQueue }).then((client) => client.listPending().finally(() => client.close()))).rejects.toThrow(/are not allowed to list runs in namespace "default"/);
+  await expect(KeelClient.connect({ address: cluster.server().address, tls: false, taskQueue }).then((client) => client.listPending().finally(() => client.close()))).rejects.toThrow(/are not allowed to list runs in namespace "default"/);
 }, 120_000);
 
 test('a token with default:read reads, and is refused a run with words that say why', async () => {

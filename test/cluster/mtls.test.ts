@@ -6,33 +6,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
-import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/servers/postgres-server';
+import { useClusterServer } from '../helpers/cluster';
 import { makeCertificates, type TestCertificates } from '../helpers/certs';
 import { runKeel, startKeel, waitFor } from '../helpers/cli';
 
-const databaseUrl = process.env.KEEL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
-const target = { host: '127.0.0.1', port: 5432, user: 'postgres', database: `keel_m_${suffix}`, visibilityDatabase: `keel_mv_${suffix}` };
-let server: PostgresServer;
 let certs: TestCertificates;
-
-beforeAll(async () => {
+const cluster = useClusterServer('m', () => {
   certs = makeCertificates();
-  const tools = await findServerTools((line) => process.stderr.write(`${line}\n`));
-  await setupSchemas(tools, target);
-  server = await startPostgresServer({ tools, target, port: await freeServerPort(), cli: process.env.KEEL_TEST_TEMPORAL_CLI!, directory: mkdtempSync(path.join(os.tmpdir(), 'keel-mtls-server-')), mtls: certs });
-}, 600_000);
-
-afterAll(async () => {
-  await server?.stop();
-  const pool = new Pool({ connectionString: databaseUrl });
-  for (const database of [target.database, target.visibilityDatabase]) await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-  await pool.end();
+  return { mtls: certs };
 });
+const { suffix } = cluster;
 
-const base = () => ({ TEMPORAL_ADDRESS: server.address, KEEL_CONFIG: '', KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-mtls-')), TEMPORAL_CONFIG_FILE: path.join(os.tmpdir(), 'keel-no-such-profile.toml') });
+const base = () => ({ TEMPORAL_ADDRESS: cluster.server().address, KEEL_CONFIG: '', KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-mtls-')), TEMPORAL_CONFIG_FILE: path.join(os.tmpdir(), 'keel-no-such-profile.toml') });
 const tls = (overrides: Record<string, string> = {}) => ({
   TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCertFile,
   TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKeyFile,
@@ -72,7 +57,7 @@ test('a profile in the TOML config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'keel-profile-')), 'temporal.toml');
   writeFileSync(
     file,
-    `[profile.secure]\naddress = "${server.address}"\nnamespace = "default"\n[profile.secure.tls]\nclient_cert_path = "${certs.clientCertFile}"\nclient_key_path = "${certs.clientKeyFile}"\nserver_ca_cert_path = "${certs.caFile}"\nserver_name = "${certs.serverName}"\n`,
+    `[profile.secure]\naddress = "${cluster.server().address}"\nnamespace = "default"\n[profile.secure.tls]\nclient_cert_path = "${certs.clientCertFile}"\nclient_key_path = "${certs.clientKeyFile}"\nserver_ca_cert_path = "${certs.caFile}"\nserver_name = "${certs.serverName}"\n`,
   );
   const { TEMPORAL_ADDRESS: _address, ...rest } = base();
   const pending = await runKeel(['pending', '--json'], { ...rest, TEMPORAL_ADDRESS: '', TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'secure' });

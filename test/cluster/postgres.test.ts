@@ -4,39 +4,22 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
 import { temporal } from '@temporalio/proto';
 import { KeelClient } from '../../src/client';
-import { findServerTools, freeServerPort, setupSchemas, startPostgresServer, type PostgresServer } from '../../src/servers/postgres-server';
+import { useClusterServer } from '../helpers/cluster';
 import { startKeel, waitFor } from '../helpers/cli';
 import { scriptedRequest, toolTask } from '../helpers/scenarios';
 
-const databaseUrl = process.env.KEEL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
-const target = { host: '127.0.0.1', port: 5432, user: 'postgres', database: `keel_t_${suffix}`, visibilityDatabase: `keel_tv_${suffix}` };
-let server: PostgresServer;
-
-beforeAll(async () => {
-  const tools = await findServerTools((line) => process.stderr.write(`${line}\n`));
-  await setupSchemas(tools, target);
-  server = await startPostgresServer({ tools, target, port: await freeServerPort(), cli: process.env.KEEL_TEST_TEMPORAL_CLI!, directory: mkdtempSync(path.join(os.tmpdir(), 'keel-pg-server-')) });
-}, 600_000);
-
-afterAll(async () => {
-  await server?.stop();
-  const pool = new Pool({ connectionString: databaseUrl });
-  for (const database of [target.database, target.visibilityDatabase]) await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-  await pool.end();
-});
+const cluster = useClusterServer('t');
+const { suffix } = cluster;
 
 test('two workers on PostgreSQL-backed Temporal; one is killed with SIGKILL mid-way; all 100 runs complete', async () => {
   const taskQueue = `keel-pg-${suffix}`;
   // Ten activity slots each, so the 300 tool calls take several seconds and both workers share them.
-  const env = { TEMPORAL_ADDRESS: server.address, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-pg-')), KEEL_MAX_CONCURRENT_ACTIVITIES: '10' };
+  const env = { TEMPORAL_ADDRESS: cluster.server().address, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-pg-')), KEEL_MAX_CONCURRENT_ACTIVITIES: '10' };
   const workers = [startKeel(['worker'], env), startKeel(['worker'], env)];
   for (const worker of workers) await waitFor(() => worker.output().includes('keel worker'), 'a worker to start');
-  const keel = await KeelClient.connect({ address: server.address, taskQueue });
+  const keel = await KeelClient.connect({ address: cluster.server().address, taskQueue });
   const pollers = async () =>
     new Set(
       (
