@@ -6,7 +6,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { z } from 'zod';
 import { parseCodecKeys, type CodecKey } from './security/codec';
-import { parseApiTokens, type ApiToken } from './security/api-tokens';
+import { parseApiTokens, parseRoleGroups, type ApiToken, type OidcSettings } from './security/api-tokens';
 import { jsonSchemaOf } from './shared/json-schema';
 import { ScenarioFileSchema } from './shared/scenario-file';
 import { SuppliedPlanSchema } from './shared/task';
@@ -162,6 +162,13 @@ const EnvironmentSchema = z.object({
   /** Shared secret: webhooks must carry X-Keel-Signature: sha256=<HMAC of the body>. Unset = unsigned. */
   /** Bearer tokens for keel serve's run and decision endpoints: name:sha256-of-token:role+role, comma-separated. */
   KEEL_API_TOKENS: z.string().optional(),
+  /** OIDC JWTs for the same endpoints: all of JWKS URL, issuer and audience, and which groups give which role. */
+  KEEL_OIDC_JWKS_URL: z.string().url('KEEL_OIDC_JWKS_URL must be the URL of the issuer\'s JWKS').optional(),
+  KEEL_OIDC_ISSUER: z.string().optional(),
+  KEEL_OIDC_AUDIENCE: z.string().optional(),
+  KEEL_OIDC_GROUPS_CLAIM: z.string().default('groups'),
+  KEEL_OIDC_NAME_CLAIM: z.string().default('email'),
+  KEEL_OIDC_ROLE_GROUPS: z.string().optional(),
   KEEL_WEBHOOK_SECRET: z.string().min(16, 'KEEL_WEBHOOK_SECRET must be at least 16 characters').optional(),
   /** Larger webhook bodies get 413. */
   KEEL_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(100 * 1_048_576).default(1_048_576),
@@ -208,7 +215,7 @@ export interface KeelConfig {
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
   mcpServers: Record<string, McpServerConfig>;
   /** `keel serve`. */
-  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; apiTokens?: ApiToken[] };
+  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; apiTokens?: ApiToken[]; oidc?: OidcSettings };
 }
 
 export class ConfigurationError extends Error {
@@ -224,6 +231,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   const values = parsed.data;
   const apiTokens = values.KEEL_API_TOKENS === undefined ? undefined : parseApiTokens(values.KEEL_API_TOKENS);
   if (typeof apiTokens === 'string') throw new ConfigurationError(`invalid configuration:\n  - ${apiTokens}`);
+  const oidc = oidcSettings(values);
   const temporal = temporalConnection(emptyAsUnset(environment), values.TEMPORAL_ADDRESS, values.TEMPORAL_NAMESPACE);
   const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
   if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
@@ -247,6 +255,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
       dedupeWindowMs: values.KEEL_DEDUPE_WINDOW_MS,
       ...(values.KEEL_WEBHOOK_SECRET ? { secret: values.KEEL_WEBHOOK_SECRET } : {}),
       ...(apiTokens ? { apiTokens } : {}),
+      ...(oidc ? { oidc } : {}),
     },
     ...(file ? { configFile: path.resolve(file) } : {}),
     temporalAddress: temporal.address,
@@ -264,6 +273,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
+}
+
+/** KEEL_OIDC_*: all of the JWKS URL, issuer, audience and role groups, or none. */
+function oidcSettings(values: z.output<typeof EnvironmentSchema>): OidcSettings | undefined {
+  const required = { KEEL_OIDC_JWKS_URL: values.KEEL_OIDC_JWKS_URL, KEEL_OIDC_ISSUER: values.KEEL_OIDC_ISSUER, KEEL_OIDC_AUDIENCE: values.KEEL_OIDC_AUDIENCE, KEEL_OIDC_ROLE_GROUPS: values.KEEL_OIDC_ROLE_GROUPS };
+  const missing = Object.entries(required).filter(([, value]) => value === undefined).map(([name]) => name);
+  if (missing.length === 4) return undefined;
+  if (missing.length > 0) throw new ConfigurationError(`invalid configuration:\n  - OIDC tokens need all of KEEL_OIDC_JWKS_URL, KEEL_OIDC_ISSUER, KEEL_OIDC_AUDIENCE and KEEL_OIDC_ROLE_GROUPS; missing ${missing.join(', ')}`);
+  const roleGroups = parseRoleGroups(values.KEEL_OIDC_ROLE_GROUPS!);
+  if (typeof roleGroups === 'string') throw new ConfigurationError(`invalid configuration:\n  - ${roleGroups}`);
+  return { jwksUrl: values.KEEL_OIDC_JWKS_URL!, issuer: values.KEEL_OIDC_ISSUER!, audience: values.KEEL_OIDC_AUDIENCE!, groupsClaim: values.KEEL_OIDC_GROUPS_CLAIM, nameClaim: values.KEEL_OIDC_NAME_CLAIM, roleGroups };
 }
 
 /** What a connection to Temporal needs, in the shape both the client's and the worker's connections take. */

@@ -6,7 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, type KeelClient } from '../client';
-import { authenticate, type ApiRole, type ApiToken } from '../security/api-tokens';
+import type { ApiRole, Authenticator } from '../security/api-tokens';
 import { DecisionSchema, describeIssues } from '../shared';
 
 export interface IngestOptions {
@@ -17,8 +17,8 @@ export interface IngestOptions {
   maxBodyBytes: number;
   /** A repeated event id attaches to the run it started, for this long. */
   dedupeWindowMs: number;
-  /** Bearer tokens for GET /runs/:id, GET /runs and POST /runs/:id/decisions (KEEL_API_TOKENS); without any, those answer 404. */
-  apiTokens?: readonly ApiToken[];
+  /** Who a bearer token is (KEEL_API_TOKENS, KEEL_OIDC_*), for GET /runs/:id, GET /runs and POST /runs/:id/decisions; without it, those answer 404. */
+  authenticate?: Authenticator;
 }
 
 /** Temporal priority keys: 1 runs first, 5 last; unset is 3. */
@@ -50,13 +50,13 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
   app.get('/healthz', async () => ({ ok: true }));
 
   // The run and decision endpoints: a bearer token with the role each needs (KEEL_API_TOKENS).
-  const tokens = options.apiTokens ?? [];
-  const allowed = (request: { headers: Record<string, string | string[] | undefined> }, reply: { code: (status: number) => { send: (body: unknown) => unknown } }, role: ApiRole | 'any') => {
-    if (tokens.length === 0) {
-      reply.code(404).send({ error: 'the run and decision endpoints are off: set KEEL_API_TOKENS to turn them on' });
+  const authenticate = options.authenticate;
+  const allowed = async (request: { headers: Record<string, string | string[] | undefined> }, reply: { code: (status: number) => { send: (body: unknown) => unknown } }, role: ApiRole | 'any') => {
+    if (!authenticate) {
+      reply.code(404).send({ error: 'the run and decision endpoints are off: set KEEL_API_TOKENS (or KEEL_OIDC_*) to turn them on' });
       return undefined;
     }
-    const caller = authenticate(request.headers.authorization, tokens);
+    const caller = await authenticate(request.headers.authorization);
     if (!caller.ok) {
       reply.code(caller.status).send({ error: caller.error });
       return undefined;
@@ -75,7 +75,7 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
   };
 
   app.get('/runs/:id', async (request, reply) => {
-    if (!allowed(request, reply, 'any')) return reply;
+    if (!(await allowed(request, reply, 'any'))) return reply;
     try {
       return await options.client.getStatus((request.params as { id: string }).id);
     } catch (error) {
@@ -84,14 +84,14 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
   });
 
   app.get('/runs', async (request, reply) => {
-    if (!allowed(request, reply, 'any')) return reply;
+    if (!(await allowed(request, reply, 'any'))) return reply;
     const { status } = request.query as { status?: string };
     if (status !== 'awaiting_approval') return reply.code(400).send({ error: 'list runs with ?status=awaiting_approval (the runs waiting for a human)' });
     return (await options.client.listPending()).map((run) => ({ ...run, startTime: run.startTime.toISOString() }));
   });
 
   app.post('/runs/:id/decisions', async (request, reply) => {
-    const caller = allowed(request, reply, 'approver');
+    const caller = await allowed(request, reply, 'approver');
     if (!caller) return reply;
     let body: unknown;
     try {
@@ -114,12 +114,12 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
     // A bearer token with the role starter, or (from a webhook provider) the body's signature. With
     // tokens set and no webhook secret, a token is the only way in.
-    if (request.headers.authorization !== undefined && tokens.length > 0) {
-      if (!allowed(request, reply, 'starter')) return reply;
+    if (request.headers.authorization !== undefined && authenticate) {
+      if (!(await allowed(request, reply, 'starter'))) return reply;
     } else if (options.secret) {
       const problem = signatureProblem(raw, request.headers['x-keel-signature'], options.secret);
       if (problem) return reply.code(401).send({ error: problem });
-    } else if (tokens.length > 0) {
+    } else if (authenticate) {
       return reply.code(401).send({ error: 'send Authorization: Bearer <token> (a token with the role starter)' });
     }
     let body: unknown;

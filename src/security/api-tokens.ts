@@ -1,7 +1,10 @@
-// Bearer tokens for `keel serve`'s run and decision endpoints. KEEL_API_TOKENS holds, per token, a
-// name, the SHA-256 of the token (never the token) and its roles: `name:sha256hex:role+role,...`.
-// A presented token is hashed and compared with every entry in constant time.
+// Bearer tokens for `keel serve`'s run and decision endpoints and the codec server. Static tokens:
+// KEEL_API_TOKENS holds, per token, a name, the SHA-256 of the token (never the token) and its roles:
+// `name:sha256hex:role+role,...`; a presented token is hashed and compared with every entry in
+// constant time. OIDC: a JWT checked with jose against a JWKS URL, its issuer and audience, its
+// roles from the groups its claim lists (KEEL_OIDC_*).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 
 export const apiRoles = ['starter', 'approver', 'viewer'] as const;
 export type ApiRole = (typeof apiRoles)[number];
@@ -50,4 +53,53 @@ export function authenticate(header: string | string[] | undefined, tokens: read
   let found: ApiToken | undefined;
   for (const token of tokens) if (timingSafeEqual(presented, token.sha256) && !found) found = token;
   return found ? { ok: true, name: found.name, roles: found.roles } : { ok: false, status: 401, error: 'the token is not valid' };
+}
+
+/** OIDC JWTs: where the keys are, whose tokens count, and which groups give which role. */
+export interface OidcSettings {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** The claim that lists the caller's groups (default "groups"). */
+  groupsClaim: string;
+  /** The claim that names the caller, recorded with a decision (default "email", else "sub"). */
+  nameClaim: string;
+  /** Role → the groups that have it. */
+  roleGroups: Record<ApiRole, string[]>;
+}
+
+/** KEEL_OIDC_ROLE_GROUPS ("approver:finance+ops,viewer:staff") → role → groups, or what is wrong. */
+export function parseRoleGroups(text: string): Record<ApiRole, string[]> | string {
+  const out: Record<ApiRole, string[]> = { starter: [], approver: [], viewer: [] };
+  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [role, groups, ...rest] = entry.split(':');
+    if (rest.length > 0 || !role || !groups) return `KEEL_OIDC_ROLE_GROUPS entry "${entry}" is not role:group+group`;
+    if (!(apiRoles as readonly string[]).includes(role)) return `KEEL_OIDC_ROLE_GROUPS: roles are ${apiRoles.join(', ')}; not "${role}"`;
+    out[role as ApiRole].push(...groups.split('+').filter(Boolean));
+  }
+  return out;
+}
+
+/** The caller behind a bearer header: a static token, or (when configured) an OIDC JWT. */
+export type Authenticator = (header: string | string[] | undefined) => Promise<Authentication>;
+
+export function createAuthenticator(tokens: readonly ApiToken[], oidc?: OidcSettings): Authenticator {
+  const keys = oidc ? createRemoteJWKSet(new URL(oidc.jwksUrl)) : undefined;
+  return async (header) => {
+    const value = Array.isArray(header) ? header[0] : header;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
+    // A JWT has three base64url parts; anything else is a static token.
+    if (!oidc || !keys || !match || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(match[1]!)) return authenticate(header, tokens);
+    try {
+      const { payload } = await jwtVerify(match[1]!, keys, { issuer: oidc.issuer, audience: oidc.audience });
+      const claimed = payload[oidc.groupsClaim];
+      const groups = Array.isArray(claimed) ? claimed.filter((group): group is string => typeof group === 'string') : [];
+      const roles = apiRoles.filter((role) => oidc.roleGroups[role].some((group) => groups.includes(group)));
+      const name = payload[oidc.nameClaim] ?? payload.sub;
+      return { ok: true, name: typeof name === 'string' && name !== '' ? name : 'unnamed', roles };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return { ok: false, status: 401, error: 'the token has expired' };
+      return { ok: false, status: 401, error: 'the token is not valid' };
+    }
+  };
 }

@@ -4,7 +4,7 @@
 // With KEEL_API_TOKENS they take a bearer token; a payload it cannot decode says nothing about keys.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { authenticate, type ApiToken } from './api-tokens';
+import type { Authenticator } from './api-tokens';
 
 interface JsonPayload {
   metadata?: Record<string, string>;
@@ -15,8 +15,8 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins allowed to call it from a browser (the Web UI), e.g. http://localhost:8233. */
   allowedOrigins: string[];
-  /** When given (KEEL_API_TOKENS), /encode and /decode take only these bearer tokens, of any role. */
-  apiTokens?: readonly ApiToken[];
+  /** When given (KEEL_API_TOKENS, KEEL_OIDC_*), /encode and /decode take only a bearer token it knows, of any role. */
+  authenticate?: Authenticator;
   /** Larger bodies get 413; default 4 MiB (Temporal's payloads are at most 2 MB each). */
   maxBodyBytes?: number;
 }
@@ -44,8 +44,8 @@ export function createCodecServer(options: CodecServerOptions): FastifyInstance 
 
   const route = (action: 'encode' | 'decode') =>
     app.post(`/${action}`, async (request, reply) => {
-      if (options.apiTokens && options.apiTokens.length > 0) {
-        const caller = authenticate(request.headers.authorization, options.apiTokens);
+      if (options.authenticate) {
+        const caller = await options.authenticate(request.headers.authorization);
         if (!caller.ok) return reply.code(caller.status).send({ error: caller.error });
       }
       const body = request.body as { payloads?: JsonPayload[] } | undefined;

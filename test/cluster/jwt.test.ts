@@ -2,40 +2,27 @@
 // authorizer and claim mapper, its keys from a JWKS served here on loopback, tokens signed in the
 // test. A token with `default:write` runs a scenario; one with `default:read` reads (`keel pending`)
 // but `keel run` is refused, saying so; no token, or one signed by another key, is refused.
-import { createServer, type Server } from 'node:http';
-import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KeelClient } from '../../src/client';
 import { loadConfig } from '../../src/config';
 import { createKeelWorker } from '../../src/keel-plugin';
 import { parseScenario } from '../../src/shared';
-import os from 'node:os';
-import path from 'node:path';
 import { useClusterServer } from '../helpers/cluster';
+import { startIssuer, type TestIssuer } from '../helpers/jwt';
 import { runKeel, startKeel, waitFor } from '../helpers/cli';
 
-const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
-let jwks: Server;
-
-/** An RS256 JWT with Temporal's permissions claim, signed by `key`. */
-function token(permissions: string[], key: KeyObject = signing.privateKey, kid = 'keel-test'): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'RS256', typ: 'JWT', kid })}.${encode({ sub: 'keel-test', permissions, exp: Math.floor(Date.now() / 1000) + 3_600 })}`;
-  return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), createPrivateKey(key.export({ format: 'pem', type: 'pkcs8' }))).toString('base64url')}`;
-}
+let issuer: TestIssuer;
+/** A token with Temporal's permissions claim; from a key the server does not know with `stranger`. */
+const token = (permissions: string[], stranger = false) => issuer.token({ sub: 'keel-test', permissions }, { stranger });
 
 const cluster = useClusterServer('j', async () => {
-  jwks = createServer((_request, response) => {
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'keel-test', use: 'sig', alg: 'RS256' }] }));
-  });
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-  const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
-  return { jwt: { jwksUrl, adminToken: token(['system:admin', 'default:admin']) } };
+  issuer = await startIssuer();
+  return { jwt: { jwksUrl: issuer.jwksUrl, adminToken: token(['system:admin', 'default:admin']) } };
 });
 const { suffix } = cluster;
-afterAll(() => jwks?.close());
+afterAll(() => issuer?.close());
 
 // An API key turns TLS on unless told otherwise: this server speaks plain gRPC on loopback.
 const env = (key?: string) => ({
@@ -94,7 +81,7 @@ test('a token with default:read reads, and is refused a run with words that say 
 
 test.each([
   ['no token', () => env()],
-  ['a token signed by a key the server does not know', () => env(token(['default:write'], stranger.privateKey, 'stranger'))],
+  ['a token signed by a key the server does not know', () => env(token(['default:write'], true))],
 ])('%s is refused', async (_name, settings) => {
   const outcome = await runKeel(['pending'], settings());
   expect(outcome.code).not.toBe(0);

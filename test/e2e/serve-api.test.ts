@@ -1,7 +1,7 @@
 // `keel serve`'s run and decision endpoints, as a process with a worker: bearer tokens from
 // KEEL_API_TOKENS (hashes only), each endpoint tried without a token, with a wrong one and with the
 // wrong role; an approver's decision is recorded under the token's name, whatever the body says; a
-// starter's token starts runs.
+// starter's token starts runs. OIDC JWTs, from an issuer whose JWKS the test serves, as well.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { KeelClient } from '../../src/client';
 import { tokenHash } from '../../src/security/api-tokens';
 import { parseScenario } from '../../src/shared';
 import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
+import { startIssuer } from '../helpers/jwt';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
 const taskQueue = uniqueName('keel-serve-api');
@@ -88,3 +89,44 @@ test('a KEEL_API_TOKENS entry that is not name:sha256:roles stops keel serve, na
   expect(outcome.stderr).toContain('KEEL_API_TOKENS entry 2 (bob): the second part must be the token\'s SHA-256, 64 hex characters');
   expect(outcome.stderr).not.toContain('plaintext-secret');
 });
+
+test('OIDC tokens: checked against the issuer\'s JWKS, its issuer and audience; roles from the groups claim; expired, foreign or mis-addressed tokens refused', async () => {
+  const issuer = await startIssuer();
+  const port = await freePort();
+  const server = startKeel(['serve'], {
+    ...env,
+    KEEL_SERVE_ADDRESS: `127.0.0.1:${port}`,
+    KEEL_OIDC_JWKS_URL: issuer.jwksUrl,
+    KEEL_OIDC_ISSUER: 'https://id.example',
+    KEEL_OIDC_AUDIENCE: 'keel',
+    KEEL_OIDC_ROLE_GROUPS: 'approver:finance,viewer:staff+finance',
+  });
+  const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
+  const jwt = (claims: Record<string, unknown>, options?: { stranger?: boolean }) => issuer.token({ iss: 'https://id.example', aud: 'keel', ...claims }, options);
+  const call = async (method: string, url: string, token: string, body?: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${port}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  try {
+    await waitFor(() => server.output().includes('keel serve'), 'keel serve to listen');
+    expect(server.output()).toContain('OIDC tokens from https://id.example');
+    const list = '/runs?status=awaiting_approval';
+    expect(await call('GET', list, jwt({ sub: 'u1', email: 'vera@acme', groups: ['staff'] }))).toMatchObject({ status: 200 });
+    expect(await call('GET', list, jwt({ email: 'vera@acme', groups: ['staff'], exp: Math.floor(Date.now() / 1000) - 60 }))).toEqual({ status: 401, body: { error: 'the token has expired' } });
+    expect(await call('GET', list, jwt({ email: 'vera@acme', groups: ['staff'], aud: 'someone-else' }))).toEqual({ status: 401, body: { error: 'the token is not valid' } });
+    expect(await call('GET', list, jwt({ email: 'vera@acme', groups: ['staff'], iss: 'https://evil.example' }))).toEqual({ status: 401, body: { error: 'the token is not valid' } });
+    expect(await call('GET', list, jwt({ email: 'vera@acme', groups: ['staff'] }, { stranger: true }))).toEqual({ status: 401, body: { error: 'the token is not valid' } });
+
+    const { request } = parseScenario(readFileSync('examples/escalation-approval.json', 'utf8'), 'escalation-approval.json');
+    const { workflowId } = await keel.startRun({ ...request, idempotencyKey: uniqueName('oidc-approval') });
+    for (let tries = 0; tries < 100 && (await keel.getPending(workflowId).catch(() => null)) === null; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await call('POST', `/runs/${workflowId}/decisions`, jwt({ email: 'vera@acme', groups: ['staff'] }), { decision: 'approve' })).toMatchObject({ status: 403 });
+    expect(await call('POST', `/runs/${workflowId}/decisions`, jwt({ email: 'fiona@acme', groups: ['finance'] }), { decision: 'approve' })).toMatchObject({ status: 200, body: { by: 'fiona@acme' } });
+    expect((await keel.getResult(workflowId)).escalations).toEqual([expect.objectContaining({ decision: 'approve', decidedBy: 'fiona@acme' })]);
+  } finally {
+    await keel.close();
+    issuer.close();
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+  }
+}, 90_000);

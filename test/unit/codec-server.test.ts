@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { AesGcmCodec } from '../../src/security/codec';
 import { createCodecServer } from '../../src/security/codec-server';
-import { parseApiTokens, tokenHash } from '../../src/security/api-tokens';
+import { createAuthenticator, parseApiTokens, tokenHash } from '../../src/security/api-tokens';
 
 const codec = new AesGcmCodec([{ id: 'k-2026-secret-name', key: randomBytes(32) }]);
 const stranger = new AesGcmCodec([{ id: 'other-key', key: randomBytes(32) }]);
@@ -18,7 +18,7 @@ const asJson = (payloads: Array<{ metadata?: Record<string, Uint8Array> | null; 
 
 test('with tokens, a bearer token is required; without, the server is open as before', async () => {
   const encoded = asJson(await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"hello"') }]));
-  const guarded = createCodecServer({ codec, allowedOrigins: [], apiTokens: tokens });
+  const guarded = createCodecServer({ codec, allowedOrigins: [], authenticate: createAuthenticator(tokens) });
   const decode = (headers: Record<string, string>, payload: unknown = encoded) => guarded.inject({ method: 'POST', url: '/decode', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
   expect((await decode({})).json()).toEqual({ error: 'send Authorization: Bearer <token>' });
   expect((await decode({})).statusCode).toBe(401);
