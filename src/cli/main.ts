@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('tools')
-    .description('every tool a worker started here would have: built in, KEEL_TOOLS modules and MCP servers (keel.config.json mcpServers)')
+    .description('every tool a worker started here would have: built in, modules (keel.config.json tools, KEEL_TOOLS) and MCP servers (keel.config.json mcpServers)')
     .option('--json', 'print JSON, with each input schema')
     .action(async (options: { json?: boolean }) => {
       exitCode = await toolsCommand(options, io);

@@ -1,5 +1,5 @@
 // keel tools: every tool a worker started here would have, with where it comes from (built in, a
-// KEEL_TOOLS module, an MCP server), what it does and its input's JSON Schema.
+// module named by keel.config.json "tools" or KEEL_TOOLS, an MCP server), what it does and its input's JSON Schema.
 import path from 'node:path';
 import { loadConfig, ConfigurationError } from '../config';
 import { McpServerError, McpServers } from '../mcp/servers';
@@ -18,7 +18,7 @@ export async function toolsCommand(options: { json?: boolean }, io: CliIo): Prom
   const config = loadConfig();
   const sources: Array<{ source: string; tools: Array<ToolDefinition<never>> }> = [{ source: 'built-in', tools: builtinTools({ outboxDirectory: path.join(config.home, 'outbox') }) }];
   try {
-    for (const module of config.toolModules) sources.push({ source: `KEEL_TOOLS ${module}`, tools: loadToolModules([module]) });
+    for (const module of config.toolModules) sources.push({ source: `module ${module}`, tools: loadToolModules([module]) });
   } catch (error) {
     if (error instanceof ToolModuleError) throw new CliError(error.message);
     throw error;
