@@ -5,6 +5,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { KeelClient } from '../client';
+import type { ApiRole } from '../security/api-tokens';
 import { AgentRequestSchema, DecisionSchema } from '../shared';
 import { parseHistory } from '../trace/replay';
 import { renderTimelineText } from '../trace/render-text';
@@ -24,15 +25,29 @@ const guarded = async (body: () => Promise<unknown>): Promise<CallToolResult> =>
   }
 };
 
-export function keelMcpServer(keel: KeelClient, version: string): McpServer {
+/** Who is calling, when the door checked a bearer token (`keel mcp --http` with KEEL_API_TOKENS or KEEL_OIDC_*). */
+export interface McpCaller {
+  name: string;
+  roles: readonly ApiRole[];
+}
+
+export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCaller): McpServer {
   const server = new McpServer({ name: 'keel', version });
+  // Without a checked caller (stdio: the process's own user), every tool is open, as the CLI is.
+  const may = (role: ApiRole, what: string) => {
+    if (caller && !caller.roles.includes(role)) throw new Error(`this token may not ${what}: it needs the role ${role}`);
+  };
   server.registerTool(
     'start_run',
     {
       description: 'Start a Keel run: a goal, the tools it may use, a budget, and optionally a plan, an agent loop or a scripted scenario. Returns the run id.',
       inputSchema: AgentRequestSchema,
     },
-    (request) => guarded(async () => ({ ...(await keel.startRun(request)) })),
+    (request) =>
+      guarded(async () => {
+        may('starter', 'start runs');
+        return { ...(await keel.startRun(request)) };
+      }),
   );
   server.registerTool(
     'get_run',
@@ -50,7 +65,12 @@ export function keelMcpServer(keel: KeelClient, version: string): McpServer {
       description: "Decide a run's pending escalation (approve, reject, retry, skip, replan with guidance); refused when the run cannot take it, with why.",
       inputSchema: { ...runId, decision: DecisionSchema },
     },
-    ({ workflowId, decision }) => guarded(async () => ({ ...(await keel.decide(workflowId, decision)) })),
+    ({ workflowId, decision }) =>
+      guarded(async () => {
+        may('approver', 'decide runs');
+        // A checked caller decides under its own name, whatever `by` says.
+        return { ...(await keel.decide(workflowId, caller ? { ...decision, by: caller.name } : decision)), ...(caller ? { by: caller.name } : {}) };
+      }),
   );
   server.registerResource(
     'run-trace',

@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseScenario } from '../../src/shared';
+import { tokenHash } from '../../src/security/api-tokens';
 import { freePort } from '../helpers/cli';
 import { createTestKit, testAddress, type TestKit } from '../helpers/temporal';
 
@@ -132,3 +133,67 @@ test('keel mcp --http serves the same tools over Streamable HTTP at /mcp; a busy
     expect(code).toBe(0);
   }
 }, 60_000);
+
+test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another caller\'s session is refused; roles gate the tools; decisions are recorded under the token\'s name', async () => {
+  const port = await freePort();
+  const secrets = { vera: 'vera-mcp-token-12345', alice: 'alice-mcp-token-12345' };
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: testAddress(),
+    KEEL_TASK_QUEUE: kit.taskQueue,
+    KEEL_CONFIG: '',
+    KEEL_API_TOKENS: `vera:${tokenHash(secrets.vera)}:viewer,alice:${tokenHash(secrets.alice)}:approver+viewer+starter`,
+  };
+  const served = spawn(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  served.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  const connect = async (token?: string) => {
+    const remote = new Client({ name: 'keel-test-auth', version: '1.0.0' });
+    await remote.connect(new StreamableHTTPClientTransport(url, token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {}));
+    return remote;
+  };
+  try {
+    for (let tries = 0; tries < 100 && !said.includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(said).toContain('bearer tokens only');
+    await expect(connect()).rejects.toThrow(/send Authorization: Bearer <token>|401/);
+    await expect(connect('not-a-token')).rejects.toThrow(/the token is not valid|401/);
+
+    const viewer = await connect(secrets.vera);
+    const alice = await connect(secrets.alice);
+    const { request } = parseScenario(readFileSync('examples/escalation-approval.json', 'utf8'), 'escalation-approval.json');
+    const refusedStart = (await viewer.callTool({ name: 'start_run', arguments: request })) as Structured<unknown>;
+    expect(refusedStart).toMatchObject({ isError: true, content: [{ text: 'this token may not start runs: it needs the role starter' }] });
+    const ended = await kit.withWorker(async () => {
+      const started = (await alice.callTool({ name: 'start_run', arguments: request })) as Structured<{ workflowId: string }>;
+      const { workflowId } = started.structuredContent!;
+      for (let tries = 0; tries < 60; tries++) {
+        const { runs } = ((await viewer.callTool({ name: 'list_pending', arguments: {} })) as Structured<{ runs: Array<{ workflowId: string; pending: unknown }> }>).structuredContent!;
+        if (runs.some((run) => run.workflowId === workflowId && run.pending)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const refused = (await viewer.callTool({ name: 'decide', arguments: { workflowId, decision: { decision: 'approve' } } })) as Structured<unknown>;
+      expect(refused).toMatchObject({ isError: true, content: [{ text: 'this token may not decide runs: it needs the role approver' }] });
+      const decided = (await alice.callTool({ name: 'decide', arguments: { workflowId, decision: { decision: 'approve', by: 'mallory' } } })) as Structured<{ by: string }>;
+      expect(decided.structuredContent).toMatchObject({ decision: 'approve', by: 'alice' });
+      return kit.keel.getResult(workflowId);
+    });
+    expect(ended).toMatchObject({ status: 'completed', escalations: [expect.objectContaining({ decision: 'approve', decidedBy: 'alice' })] });
+
+    // A session opened by one token does not answer another's.
+    const hijack = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.vera}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': (alice.transport as StreamableHTTPClientTransport).sessionId! },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
+    expect(hijack.status).toBe(403);
+    await viewer.close();
+    await alice.close();
+  } finally {
+    const exited = new Promise<number | null>((resolve) => served.once('exit', (code) => resolve(code)));
+    served.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    if (code === 'still running') served.kill('SIGKILL');
+    expect(code).toBe(0);
+  }
+}, 90_000);
