@@ -327,6 +327,11 @@ export function connectOptions(connection: TemporalConnection): { address: strin
   return { address, ...(tls !== undefined ? { tls } : {}), ...(apiKey ? { apiKey } : {}), ...(metadata ? { metadata } : {}) };
 }
 
+/** True when the connection speaks TLS (mTLS, a custom CA, or the default that an API key turns on). */
+export function usesTls(connection: { tls?: unknown }): boolean {
+  return connection.tls !== undefined && connection.tls !== false;
+}
+
 /** "TEMPORAL_TLS_CLIENT_CERT_PATH names /x.pem, which cannot be read (ENOENT) ...": the setting, never a key. */
 function connectionSettingProblem(error: Error & { path?: string }, environment: Record<string, string>): string {
   const settings = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_CONFIG_FILE'];

@@ -9,7 +9,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { keelMcpServer, type McpCaller } from '../mcp/keel-server';
-import { createAuthenticator, type Authenticator } from '../security/api-tokens';
+import { configuredAuthenticator, type Authenticator } from '../security/api-tokens';
 import { CliError, ExitCode } from './cli-error';
 import type { CliIo } from './io';
 
@@ -19,10 +19,7 @@ export async function mcpCommand(options: { http?: string }, io: CliIo, version:
   const config = loadConfig();
   const keel = await KeelClient.connect();
   try {
-    if (options.http !== undefined) {
-      const authenticate = config.serve.apiTokens || config.serve.oidc ? createAuthenticator(config.serve.apiTokens ?? [], config.serve.oidc) : undefined;
-      return await serveHttp(keel, options.http, io, version, authenticate);
-    }
+    if (options.http !== undefined) return await serveHttp(keel, options.http, io, version, configuredAuthenticator(config.serve));
     const server = keelMcpServer(keel, version);
     const closed = new Promise<void>((resolve) => {
       server.server.onclose = () => resolve();

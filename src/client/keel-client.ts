@@ -6,7 +6,7 @@ import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs
 import { AesGcmCodec } from '../security/codec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { connectOptions, loadConfig } from '../config';
+import { connectOptions, loadConfig, usesTls } from '../config';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, TemporalUnreachableError } from './errors';
 import {
   decideUpdate,
@@ -86,7 +86,7 @@ export class KeelClient {
       // Credentials the server refused (a token signed by a key it does not know) are not an unreachable server.
       const code = grpcCode(error);
       if (code === GrpcCode.permissionDenied || code === GrpcCode.unauthenticated) throw translateError(error, { address, namespace, action: 'connect' });
-      throw new TemporalUnreachableError(address, { cause: error, tls: settings.tls !== undefined && settings.tls !== false });
+      throw new TemporalUnreachableError(address, { cause: error, tls: usesTls(settings) });
     }
     const codec = options.codec ?? (config.codecKeys ? new AesGcmCodec(config.codecKeys) : undefined);
     const client = new Client({

@@ -6,7 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, type KeelClient } from '../client';
-import type { ApiRole, Authenticator } from '../security/api-tokens';
+import { roleRefusal, type ApiRole, type Authenticator } from '../security/api-tokens';
 import { DecisionSchema, describeIssues } from '../shared';
 
 export interface IngestOptions {
@@ -62,7 +62,7 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
       return undefined;
     }
     if (role !== 'any' && !caller.roles.includes(role)) {
-      reply.code(403).send({ error: `this token may not ${role === 'approver' ? 'decide runs' : role === 'starter' ? 'start runs' : 'read runs'}: it needs the role ${role}` });
+      reply.code(403).send({ error: roleRefusal(role) });
       return undefined;
     }
     return caller;

@@ -5,7 +5,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { KeelClient } from '../client';
-import type { ApiRole } from '../security/api-tokens';
+import { roleRefusal, type ApiRole } from '../security/api-tokens';
 import { AgentRequestSchema, DecisionSchema } from '../shared';
 import { parseHistory } from '../trace/replay';
 import { renderTimelineText } from '../trace/render-text';
@@ -34,8 +34,8 @@ export interface McpCaller {
 export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCaller): McpServer {
   const server = new McpServer({ name: 'keel', version });
   // Without a checked caller (stdio: the process's own user), every tool is open, as the CLI is.
-  const may = (role: ApiRole, what: string) => {
-    if (caller && !caller.roles.includes(role)) throw new Error(`this token may not ${what}: it needs the role ${role}`);
+  const may = (role: ApiRole) => {
+    if (caller && !caller.roles.includes(role)) throw new Error(roleRefusal(role));
   };
   server.registerTool(
     'start_run',
@@ -45,7 +45,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     },
     (request) =>
       guarded(async () => {
-        may('starter', 'start runs');
+        may('starter');
         return { ...(await keel.startRun(request)) };
       }),
   );
@@ -67,7 +67,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     },
     ({ workflowId, decision }) =>
       guarded(async () => {
-        may('approver', 'decide runs');
+        may('approver');
         // A checked caller decides under its own name, whatever `by` says.
         return { ...(await keel.decide(workflowId, caller ? { ...decision, by: caller.name } : decision)), ...(caller ? { by: caller.name } : {}) };
       }),

@@ -43,16 +43,33 @@ export function parseApiTokens(text: string): ApiToken[] | string {
 
 export type Authentication = { ok: true; name: string; roles: ApiRole[] } | { ok: false; status: 401; error: string };
 
+const noToken: Authentication = { ok: false, status: 401, error: 'send Authorization: Bearer <token>' };
+const invalid: Authentication = { ok: false, status: 401, error: 'the token is not valid' };
+
+/** The token in `Authorization: Bearer <token>`, or undefined. */
+function bearer(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return /^Bearer\s+(\S+)\s*$/i.exec(value ?? '')?.[1];
+}
+
+/** What a caller without `role` is told: the same sentence at every door. */
+export function roleRefusal(role: ApiRole): string {
+  const what = { starter: 'start runs', approver: 'decide runs', viewer: 'read runs' }[role];
+  return `this token may not ${what}: it needs the role ${role}`;
+}
+
 /** The caller behind `Authorization: Bearer <token>`, or why not (the same words for any wrong token). */
 export function authenticate(header: string | string[] | undefined, tokens: readonly ApiToken[]): Authentication {
-  const value = Array.isArray(header) ? header[0] : header;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
-  if (!match) return { ok: false, status: 401, error: 'send Authorization: Bearer <token>' };
-  const presented = createHash('sha256').update(match[1]!).digest();
+  const token = bearer(header);
+  return token === undefined ? noToken : staticToken(token, tokens);
+}
+
+function staticToken(token: string, tokens: readonly ApiToken[]): Authentication {
+  const presented = createHash('sha256').update(token).digest();
   // Every entry is compared, found or not, so the time says nothing about which names exist.
   let found: ApiToken | undefined;
   for (const token of tokens) if (timingSafeEqual(presented, token.sha256) && !found) found = token;
-  return found ? { ok: true, name: found.name, roles: found.roles } : { ok: false, status: 401, error: 'the token is not valid' };
+  return found ? { ok: true, name: found.name, roles: found.roles } : invalid;
 }
 
 /** OIDC JWTs: where the keys are, whose tokens count, and which groups give which role. */
@@ -86,12 +103,12 @@ export type Authenticator = (header: string | string[] | undefined) => Promise<A
 export function createAuthenticator(tokens: readonly ApiToken[], oidc?: OidcSettings): Authenticator {
   const keys = oidc ? createRemoteJWKSet(new URL(oidc.jwksUrl)) : undefined;
   return async (header) => {
-    const value = Array.isArray(header) ? header[0] : header;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
+    const token = bearer(header);
+    if (token === undefined) return noToken;
     // A JWT has three base64url parts; anything else is a static token.
-    if (!oidc || !keys || !match || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(match[1]!)) return authenticate(header, tokens);
+    if (!oidc || !keys || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return staticToken(token, tokens);
     try {
-      const { payload } = await jwtVerify(match[1]!, keys, { issuer: oidc.issuer, audience: oidc.audience });
+      const { payload } = await jwtVerify(token, keys, { issuer: oidc.issuer, audience: oidc.audience });
       const claimed = payload[oidc.groupsClaim];
       const groups = Array.isArray(claimed) ? claimed.filter((group): group is string => typeof group === 'string') : [];
       const roles = apiRoles.filter((role) => oidc.roleGroups[role].some((group) => groups.includes(group)));
@@ -99,7 +116,12 @@ export function createAuthenticator(tokens: readonly ApiToken[], oidc?: OidcSett
       return { ok: true, name: typeof name === 'string' && name !== '' ? name : 'unnamed', roles };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return { ok: false, status: 401, error: 'the token has expired' };
-      return { ok: false, status: 401, error: 'the token is not valid' };
+      return invalid;
     }
   };
+}
+
+/** The authenticator the config asks for (KEEL_API_TOKENS, KEEL_OIDC_*), or undefined when it names no tokens. */
+export function configuredAuthenticator(settings: { apiTokens?: readonly ApiToken[]; oidc?: OidcSettings }): Authenticator | undefined {
+  return settings.apiTokens || settings.oidc ? createAuthenticator(settings.apiTokens ?? [], settings.oidc) : undefined;
 }

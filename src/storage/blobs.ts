@@ -73,12 +73,11 @@ export async function offloadIfLarge(value: unknown, store: BlobStore, threshold
   const json = JSON.stringify(value);
   const bytes = Buffer.byteLength(json);
   if (bytes <= thresholdBytes) return value;
-  return storeBlob(value, store);
+  return storeBlob(value, store, undefined, json);
 }
 
 /** Stores the value, whatever its size, and returns the reference to it; `preview` replaces its first characters. */
-export async function storeBlob(value: unknown, store: BlobStore, preview?: string): Promise<BlobRef> {
-  const json = JSON.stringify(value);
+export async function storeBlob(value: unknown, store: BlobStore, preview?: string, json = JSON.stringify(value)): Promise<BlobRef> {
   const id = createHash('sha256').update(json).digest('hex');
   await store.put(id, json);
   return {

@@ -36,7 +36,7 @@ export async function runScenario(scenario: string | Record<string, unknown>, op
   const env = options.env ?? process.env;
   const address = env.KEEL_TEST_TEMPORAL_ADDRESS ?? (await localServer(env)).address;
   const taskQueue = `keel-scenario-${randomUUID()}`;
-  const config = { ...loadConfig({ ...env, TEMPORAL_ADDRESS: address, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: env.KEEL_HOME ?? scratch() }), taskQueue };
+  const config = loadConfig({ ...env, TEMPORAL_ADDRESS: address, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: env.KEEL_HOME ?? scratch() });
   const connection = await NativeConnection.connect({ address });
   const client = await KeelClient.connect({ address, namespace: config.namespace, taskQueue });
   try {

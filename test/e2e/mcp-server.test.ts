@@ -1,7 +1,7 @@
 // `keel mcp`, driven by the official MCP client over stdio, and by @modelcontextprotocol/inspector-cli: it lists Keel's tools, starts a
 // scenario run, finds it pending, refuses a decision the run cannot take with the run's own words,
 // takes the approval, reports the result, and serves the run's trace as a resource.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,25 @@ afterAll(async () => {
   await client.close();
   await kit.close();
 });
+
+/** What a `keel mcp --http` process has written to stderr so far. */
+const written = new WeakMap<ChildProcess, string>();
+function stderrOf(served: ChildProcess): string {
+  if (!written.has(served)) {
+    written.set(served, '');
+    served.stderr!.on('data', (chunk: Buffer) => written.set(served, written.get(served) + String(chunk)));
+  }
+  return written.get(served)!;
+}
+
+/** SIGTERM stops it: sessions closed, the listener closed, the process gone. Its exit code, or 'still running' after 10 s (then it is killed). */
+async function stopServed(served: ChildProcess): Promise<number | null | 'still running'> {
+  const exited = new Promise<number | null>((resolve) => served.once('exit', (code) => resolve(code)));
+  served.kill('SIGTERM');
+  const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+  if (code === 'still running') served.kill('SIGKILL');
+  return code;
+}
 
 type Structured<T> = { structuredContent?: T; isError?: boolean; content: Array<{ type: string; text?: string }> };
 const call = async <T>(name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as Structured<T>;
@@ -111,11 +130,10 @@ test('keel mcp --http serves the same tools over Streamable HTTP at /mcp; a busy
   const port = await freePort();
   const env = { ...process.env, TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: kit.taskQueue, KEEL_CONFIG: '' };
   const served = spawn(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let said = '';
-  served.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
+  const said = () => stderrOf(served);
   try {
-    for (let tries = 0; tries < 100 && !said.includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(said).toContain(`serving start_run, get_run, list_pending, decide and keel://runs/{id}/trace over Streamable HTTP at http://127.0.0.1:${port}/mcp`);
+    for (let tries = 0; tries < 100 && !said().includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(said()).toContain(`serving start_run, get_run, list_pending, decide and keel://runs/{id}/trace over Streamable HTTP at http://127.0.0.1:${port}/mcp`);
     const remote = new Client({ name: 'keel-test-http', version: '1.0.0' });
     await remote.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
     expect((await remote.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['decide', 'get_run', 'list_pending', 'start_run']);
@@ -125,12 +143,7 @@ test('keel mcp --http serves the same tools over Streamable HTTP at /mcp; a busy
     const busy = await exec(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env }).catch((error: { code: number; stderr: string }) => error);
     expect(busy).toMatchObject({ code: 2, stderr: expect.stringContaining(`keel mcp cannot listen on 127.0.0.1:${port}: the port is in use`) });
   } finally {
-    // SIGTERM stops it: sessions closed, the listener closed, the process gone.
-    const exited = new Promise<number | null>((resolve) => served.once('exit', (code) => resolve(code)));
-    served.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
-    if (code === 'still running') served.kill('SIGKILL');
-    expect(code).toBe(0);
+    expect(await stopServed(served)).toBe(0);
   }
 }, 60_000);
 
@@ -145,8 +158,7 @@ test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another ca
     KEEL_API_TOKENS: `vera:${tokenHash(secrets.vera)}:viewer,alice:${tokenHash(secrets.alice)}:approver+viewer+starter`,
   };
   const served = spawn(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let said = '';
-  served.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
+  const said = () => stderrOf(served);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   const connect = async (token?: string) => {
     const remote = new Client({ name: 'keel-test-auth', version: '1.0.0' });
@@ -154,8 +166,8 @@ test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another ca
     return remote;
   };
   try {
-    for (let tries = 0; tries < 100 && !said.includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(said).toContain('bearer tokens only');
+    for (let tries = 0; tries < 100 && !said().includes('Streamable HTTP'); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(said()).toContain('bearer tokens only');
     await expect(connect()).rejects.toThrow(/send Authorization: Bearer <token>|401/);
     await expect(connect('not-a-token')).rejects.toThrow(/the token is not valid|401/);
 
@@ -190,10 +202,6 @@ test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another ca
     await viewer.close();
     await alice.close();
   } finally {
-    const exited = new Promise<number | null>((resolve) => served.once('exit', (code) => resolve(code)));
-    served.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
-    if (code === 'still running') served.kill('SIGKILL');
-    expect(code).toBe(0);
+    expect(await stopServed(served)).toBe(0);
   }
 }, 90_000);
