@@ -43,7 +43,14 @@ test("keel.config.json's mcpServers: the worker lists each server's tools at sta
   const home = mkdtempSync(path.join(os.tmpdir(), 'keel-mcp-config-'));
   const everything = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
   const configFile = path.join(home, 'keel.config.json');
-  writeFileSync(configFile, JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [everything, 'stdio'] }, spare: { command: process.execPath, args: ['-e', 'process.exit(1)'], optional: true } } }));
+  // A secret the server gets through ${VAR}: it reaches the server, and never the run's history or the worker's lines.
+  const secret = `mcp-secret-${taskQueue}`;
+  writeFileSync(
+    configFile,
+    JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [everything, 'stdio'], env: { SERVICE_TOKEN: '${MCP_SECRET_FOR_TEST}' } }, spare: { command: process.execPath, args: ['-e', 'process.exit(1)'], optional: true } } }),
+  );
+  // MCP variables are read from the worker process's environment when it connects.
+  process.env.MCP_SECRET_FOR_TEST = secret;
   const environment = { KEEL_CONFIG: configFile, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home, TEMPORAL_ADDRESS: testAddress() };
   const prebuilt = { workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! } };
   const connection = await NativeConnection.connect({ address: testAddress() });
@@ -58,6 +65,8 @@ test("keel.config.json's mcpServers: the worker lists each server's tools at sta
     });
     await started.close();
     expect(result).toMatchObject({ status: 'completed', output: 'Echo: hi' });
+    const history = JSON.stringify((await keel.temporal.workflow.getHandle(result.workflowId).fetchHistory()).events);
+    expect(history + lines.join('\n')).not.toContain(secret);
 
     writeFileSync(configFile, JSON.stringify({ mcpServers: { spare: { command: process.execPath, args: ['-e', 'process.exit(1)'] } } }));
     await expect(createConfiguredWorker(connection, loadConfig(environment), () => undefined, prebuilt)).rejects.toThrow(/MCP server "spare" did not start or answer: .*mcpServers\.spare in the config file/);
