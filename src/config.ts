@@ -6,6 +6,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { z } from 'zod';
 import { parseCodecKeys, type CodecKey } from './security/codec';
+import { parseDecisionKeys, parseSigningKey, type SigningKey } from './security/decision-keys';
+import { ApproverPolicySchema } from './shared/decision';
+import type { ApprovalTrust } from './shared/approvals';
 import { parseApiTokens, parseRoleGroups, type ApiToken, type OidcSettings } from './security/api-tokens';
 import { jsonSchemaOf } from './shared/json-schema';
 import { ScenarioFileSchema } from './shared/scenario-file';
@@ -83,6 +86,8 @@ export const ConfigFileSchema = z
       })
       .strict()
       .optional(),
+    /** Who may decide escalations in every run of this worker (a run's request may add its own; both apply). */
+    approvals: ApproverPolicySchema.strict().optional(),
   })
   .strict();
 
@@ -153,6 +158,10 @@ const EnvironmentSchema = z.object({
   KEEL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Encrypt payloads in history: "id:base64key[,id:base64key…]"; the first encrypts, all decrypt. */
   KEEL_CODEC_KEYS: z.string().min(1).optional(),
+  /** The public keys whose signatures on decisions and starts the workers trust: "id:<64 hex>[:identity][,…]" (`keel keys new`). */
+  KEEL_DECISION_KEYS: z.string().min(1).optional(),
+  /** A door's signing key, "id:<64 hex>": the CLI, the SDK, keel serve and keel mcp sign decisions and starts with it. */
+  KEEL_SIGNING_KEY: z.string().min(1).optional(),
   /** Where `keel codec-server` listens (the Web UI's codec endpoint). */
   KEEL_CODEC_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port, e.g. 127.0.0.1:8888').default('127.0.0.1:8888'),
   /** Outputs larger than this are stored outside history (KEEL_DATABASE_URL's PostgreSQL, else KEEL_HOME/blobs). */
@@ -214,6 +223,10 @@ export interface KeelConfig {
   toolModules: string[];
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
   mcpServers: Record<string, McpServerConfig>;
+  /** Signed decisions: the keys workers trust (KEEL_DECISION_KEYS) and the worker's approver policy (the config file's approvals). */
+  approvals?: ApprovalTrust;
+  /** The key this process signs decisions and starts with (KEEL_SIGNING_KEY); never printed. */
+  signingKey?: SigningKey;
   /** `keel serve`. */
   serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; apiTokens?: ApiToken[]; oidc?: OidcSettings };
 }
@@ -235,13 +248,20 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   const temporal = temporalConnection(emptyAsUnset(environment), values.TEMPORAL_ADDRESS, values.TEMPORAL_NAMESPACE);
   const codecKeys = values.KEEL_CODEC_KEYS === undefined ? undefined : parseCodecKeys(values.KEEL_CODEC_KEYS);
   if (typeof codecKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - KEEL_CODEC_KEYS: ${codecKeys}`);
+  const decisionKeys = values.KEEL_DECISION_KEYS === undefined ? undefined : parseDecisionKeys(values.KEEL_DECISION_KEYS);
+  if (typeof decisionKeys === 'string') throw new ConfigurationError(`invalid configuration:\n  - ${decisionKeys}`);
+  const signingKey = values.KEEL_SIGNING_KEY === undefined ? undefined : parseSigningKey(values.KEEL_SIGNING_KEY);
+  if (typeof signingKey === 'string') throw new ConfigurationError(`invalid configuration:\n  - ${signingKey}`);
   const file = values.KEEL_CONFIG ?? (existsSync('keel.config.json') ? 'keel.config.json' : undefined);
   const fileSettings = file ? readConfigFile(file) : {};
+  const approvals = decisionKeys || fileSettings.approvals ? { keys: decisionKeys ?? [], ...(fileSettings.approvals ? { policy: fileSettings.approvals } : {}) } : undefined;
   const models = modelSettings(fileSettings, values.KEEL_DATABASE_URL);
   return {
     models,
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
     ...(codecKeys ? { codecKeys } : {}),
+    ...(approvals ? { approvals } : {}),
+    ...(signingKey ? { signingKey } : {}),
     codecAddress: values.KEEL_CODEC_ADDRESS,
     blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
     mcpServers: fileSettings.mcpServers ?? {},

@@ -1,7 +1,7 @@
 // Side effects only: model calls, tool calls. The workflow decides what happens with the results.
 // One file per concept (planning, tasks, evaluation, synthesis, run facts); this one builds them all
 // from the worker's dependencies.
-import type { KeelActivities } from '../shared';
+import type { ApprovalTrust, KeelActivities } from '../shared';
 import type { ModelRouter } from '../llm/router';
 import type { ModelPrice } from '../llm/pricing';
 import type { ToolRegistry } from '../tools';
@@ -27,6 +27,8 @@ export interface ActivityDependencies {
   /** Outputs larger than blobThresholdBytes are stored here and passed by reference. */
   blobs?: BlobStore;
   blobThresholdBytes?: number;
+  /** Public keys for signed decisions (KEEL_DECISION_KEYS) and the worker's approver policy (keel.config.json approvals). */
+  approvals?: ApprovalTrust;
 }
 
 export function createActivities(deps: ActivityDependencies): KeelActivities {
@@ -39,5 +41,6 @@ export function createActivities(deps: ActivityDependencies): KeelActivities {
     ...evaluationActivities(deps, models),
     ...synthesisActivities(deps, models, offload),
     signalSender,
+    approvalTrust: async () => deps.approvals ?? { keys: [] },
   };
 }

@@ -23,7 +23,7 @@ export async function decideCommand(
     throw new CliError(`--budget is the US dollars to add, a decimal number such as 2 or 0.50 (got "${options.budget}")`);
   }
   const waiting = { waitForWorkerMs: waitSeconds * 1000, onWaitingForWorker: (message: string) => io.err(message) };
-  const client = await KeelClient.connect();
+  const client = await KeelClient.connect({ door: 'cli' });
   try {
     const note = options.reason ?? options.note;
     const payload = {
@@ -48,7 +48,13 @@ export async function decideCommand(
       }
     }
     const receipt = await client.decide(workflowId, payload, waiting);
-    io.out(`${receipt.decision} recorded for ${workflowId} (escalation ${receipt.escalationId})`);
+    const who = receipt.by ? ` as ${receipt.by}${receipt.verified ? ' (verified)' : ''}` : '';
+    if (receipt.quorum && receipt.quorum.approvedBy.length < receipt.quorum.needed) {
+      const more = receipt.quorum.needed - receipt.quorum.approvedBy.length;
+      io.out(`approval ${receipt.quorum.approvedBy.length} of ${receipt.quorum.needed} recorded for ${workflowId} (escalation ${receipt.escalationId})${who}; it waits for ${more} more`);
+    } else {
+      io.out(`${receipt.decision} recorded for ${workflowId} (escalation ${receipt.escalationId})${who}`);
+    }
     return ExitCode.ok;
   } finally {
     await client.close();

@@ -22,6 +22,7 @@ import { serveCommand } from './serve';
 import { codecServerCommand } from './codec-server';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
+import { keysNewCommand } from './keys';
 import { initCommand } from './init';
 
 const io = processIo;
@@ -176,6 +177,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--origin <url...>', 'browser origins allowed to call it (default: the Web UI of KEEL_UI_PORT)')
     .action(async (options: { origin?: string[] }) => {
       exitCode = await codecServerCommand(options, io);
+    });
+
+  const keys = program.command('keys').description('Ed25519 keys for signed decisions (see docs/security.md)');
+  keys
+    .command('new')
+    .description('make a key pair: KEEL_SIGNING_KEY for a door (keep it secret), KEEL_DECISION_KEYS for the workers')
+    .option('--id <id>', 'the key id (letters, digits, _ . -)', `key-${new Date().toISOString().slice(0, 10)}`)
+    .option('--identity <name>', 'a personal key: it may sign only as this identity (default: a door key, which signs for whoever its door authenticated)')
+    .action((options: { id: string; identity?: string }) => {
+      exitCode = keysNewCommand(options, io);
     });
 
   const schedule = program.command('schedule').description('start runs on a cron expression or an interval (Temporal Schedules)');

@@ -17,7 +17,7 @@ const offered = 'start_run, get_run, list_pending, decide and keel://runs/{id}/t
 
 export async function mcpCommand(options: { http?: string }, io: CliIo, version: string): Promise<number> {
   const config = loadConfig();
-  const keel = await KeelClient.connect();
+  const keel = await KeelClient.connect({ door: 'keel mcp' });
   try {
     if (options.http !== undefined) return await serveHttp(keel, options.http, io, version, configuredAuthenticator(config.serve));
     const server = keelMcpServer(keel, version);
@@ -54,7 +54,7 @@ async function serveHttp(keel: KeelClient, address: string, io: CliIo, version: 
     if (authenticate) {
       const checked = await authenticate(request.headers.authorization);
       if (!checked.ok) return refuse(response, checked.status, checked.error);
-      caller = { name: checked.name, roles: checked.roles };
+      caller = { name: checked.name, roles: checked.roles, ...(checked.groups ? { groups: checked.groups } : {}) };
     }
     const session = request.headers['mcp-session-id'];
     const known = typeof session === 'string' ? sessions.get(session) : undefined;

@@ -61,8 +61,16 @@ export function renderStatus(state: RunState): string {
   const reserved = state.reservedUsd > 0 ? ` · $${state.reservedUsd.toFixed(6)} reserved for calls in flight` : '';
   lines.push(`Cost $${state.costUsd.toFixed(6)} of $${state.budgetUsd}${reserved} · tokens ${state.tokens.input} in / ${state.tokens.output} out${cacheText(state.cache)}`);
   if (state.breakers && state.breakers.length > 0) lines.push(renderBreakers(state.breakers));
+  if (state.ignoredSignals.length > 0) lines.push(renderIgnored(state));
   if (state.result) lines.push(renderResult(state.result));
   return lines.join('\n');
+}
+
+/** The signals the run could not take, the latest three with why (a refused Web UI decision says which door to use). */
+function renderIgnored(state: RunState): string {
+  const count = state.ignoredSignalCount ?? state.ignoredSignals.length;
+  const latest = state.ignoredSignals.slice(-3).map((ignored) => `  - ${ignored.reason.length > 400 ? `${ignored.reason.slice(0, 400)}…` : ignored.reason}`);
+  return [`Ignored signals: ${count}${count > latest.length ? ` (the latest ${latest.length})` : ''}`, ...latest].join('\n');
 }
 
 function cacheText(cache: { hits: number; misses: number }): string {

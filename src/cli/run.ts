@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { KeelClient } from '../client';
 import { loadConfig } from '../config';
 import { clientTelemetryFromEnvironment } from '../observability/telemetry';
@@ -16,9 +17,10 @@ export async function runCommand(goal: string | undefined, options: RunOptions, 
   const request = loadRequest(goal, options);
   // With OTEL_* set, the run's trace starts here, at the client.
   const telemetry = clientTelemetryFromEnvironment();
-  const client = await KeelClient.connect({ plugins: telemetry.plugins });
+  const client = await KeelClient.connect({ plugins: telemetry.plugins, door: 'cli' });
   try {
-    const started = await client.startRun(request);
+    // A person at a terminal: a signed start names them, not the process.
+    const started = await client.startRun(request, { as: { by: `${os.userInfo().username}@${os.hostname()}` } });
     const config = loadConfig();
     if (started.attached) io.err(`attached to the existing run ${started.workflowId} (same idempotency key); nothing new was started`);
     if (!(await client.hasWorkers())) {

@@ -9,7 +9,7 @@ import type { CliIo } from './io';
 
 export async function serveCommand(io: CliIo): Promise<number> {
   const config = loadConfig();
-  const client = await KeelClient.connect();
+  const client = await KeelClient.connect({ door: 'keel serve' });
   const authenticate = configuredAuthenticator(config.serve);
   const app = createIngestServer({
     client,

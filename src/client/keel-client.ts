@@ -4,6 +4,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientOp
 import { ApplicationFailure, WorkflowIdReusePolicy, type PayloadCodec } from '@temporalio/common';
 import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs';
 import { AesGcmCodec } from '../security/codec';
+import { signDecision, signStart, type Signer, type SigningKey } from '../security/decision-keys';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { connectOptions, loadConfig, usesTls } from '../config';
@@ -49,13 +50,25 @@ export interface KeelClientOptions {
   blobs?: BlobStore;
   /** Payload codec (default: AES-GCM from $KEEL_CODEC_KEYS when set); must match the workers'. */
   codec?: PayloadCodec;
+  /**
+   * Sign decisions and starts with this Ed25519 key, so runs can verify who sent them (default:
+   * KEEL_SIGNING_KEY; `false`: never sign). The workers must list its public key in KEEL_DECISION_KEYS.
+   */
+  signingKey?: SigningKey | false;
+  /** The door signatures name (default "sdk"; the CLI says "cli"). */
+  door?: string;
 }
+
+/** Who a door vouches for, when it signs for someone it authenticated (keel serve: the token's name and groups). */
+export type SignAs = Omit<Signer, 'door'> & { door?: string };
 
 export interface DecideOptions {
   /** When no worker polls the run's task queue: wait this long for one before giving up (default 0: give up at once). */
   waitForWorkerMs?: number;
   /** Told once when the wait for a worker begins. */
   onWaitingForWorker?: (message: string) => void;
+  /** Sign as this identity (a door that authenticated the caller); default: the decision's `by`, else this client's identity. */
+  as?: SignAs;
 }
 
 export interface StartedRun {
@@ -72,6 +85,7 @@ export class KeelClient {
     readonly taskQueue: string,
     readonly address: string,
     private readonly blobs: BlobStore,
+    private readonly signing: { key?: SigningKey; door: string } = { door: 'sdk' },
   ) {}
 
   static async connect(options: KeelClientOptions = {}): Promise<KeelClient> {
@@ -96,7 +110,8 @@ export class KeelClient {
       ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
     });
     const blobs = options.blobs ?? blobStoreFor({ home: config.home, databaseUrl: config.models.cache.databaseUrl });
-    return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address, blobs);
+    const signingKey = options.signingKey === false ? undefined : (options.signingKey ?? config.signingKey);
+    return new KeelClient(connection, client, options.taskQueue ?? config.taskQueue, address, blobs, { ...(signingKey ? { key: signingKey } : {}), door: options.door ?? 'sdk' });
   }
 
   /**
@@ -105,9 +120,11 @@ export class KeelClient {
    * With `dedupeWindowMs`, a key attaches only to a run started within that window; after it, the
    * same key starts a new run. `priority` 1 (first) … 5 (last), Temporal's priority key; default 3.
    */
-  async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number } = {}): Promise<StartedRun> {
+  async startRun(request: AgentRequestInput, options: { priority?: number; dedupeWindowMs?: number; as?: SignAs } = {}): Promise<StartedRun> {
     const parsed = parseRequest(request);
     const workflowId = parsed.data.idempotencyKey ?? `${workflowIdPrefix}${randomUUID()}`;
+    // With a signing key, the run learns who started it (for approvals.forbidSelfApproval).
+    if (this.signing.key) parsed.data.startedBy = signStart(this.signing.key, workflowId, this.signer(options.as));
     // With a window: a run under this key started within it is attached to; one before it lets a new run start.
     let allowAnother = false;
     if (options.dedupeWindowMs !== undefined) {
@@ -244,7 +261,8 @@ export class KeelClient {
     // An update to a run no worker serves would wait in silence; to an ended one, fail as "not found".
     await this.whenRunCanAnswer(workflowId, 'it cannot take the decision now; nothing was recorded', options);
     try {
-      return await this.handle(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, by: decision.by ?? this.identity }] });
+      const claimed: Decision = { ...decision, by: options.as?.by ?? decision.by ?? this.identity };
+      return await this.handle(workflowId).executeUpdate(decideUpdate, { args: [await this.signed(workflowId, claimed, options.as)] });
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'invalid_decision') {
         throw new InvalidDecisionError(workflowId, error.cause.message);
@@ -320,6 +338,27 @@ export class KeelClient {
       throw this.translate(error, undefined, 'list runs');
     }
     return runs;
+  }
+
+  /** Who this client signs as. */
+  private signer(as: SignAs | undefined, by: string = this.identity): Signer {
+    return { by: as?.by ?? by, ...(as?.groups ? { groups: as.groups } : {}), door: as?.door ?? this.signing.door };
+  }
+
+  /** The decision with this client's signature for the run's pending escalation (unchanged without a signing key, or with nothing pending). */
+  private async signed(workflowId: string, decision: Decision, as: SignAs | undefined): Promise<Decision> {
+    const { signature: _given, ...unsigned } = decision;
+    if (!this.signing.key) return decision;
+    const pending = await this.getPending(workflowId);
+    // Nothing pending: send it unsigned, and the run says why it cannot take it.
+    if (!pending) return unsigned;
+    const signature = signDecision(this.signing.key, { workflowId, escalationId: pending.id, since: pending.since }, unsigned, this.signer(as, unsigned.by));
+    return { ...unsigned, signature };
+  }
+
+  /** Whether this client signs what it sends (KEEL_SIGNING_KEY or the signingKey option). */
+  get signs(): boolean {
+    return this.signing.key !== undefined;
   }
 
   get identity(): string {

@@ -103,7 +103,8 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     if (!parsed.success) return reply.code(400).send({ error: 'invalid decision', problems: describeIssues(parsed.error) });
     try {
       // The decision is recorded under the token's name, whatever the body says.
-      const receipt = await options.client.decide((request.params as { id: string }).id, { ...parsed.data, by: caller.name });
+      // With KEEL_SIGNING_KEY the door signs it, so the run knows who sent it (approver policies).
+      const receipt = await options.client.decide((request.params as { id: string }).id, { ...parsed.data, by: caller.name }, { as: doorIdentity(caller) });
       return reply.code(200).send({ ...receipt, by: caller.name });
     } catch (error) {
       return runError(error, reply);
@@ -114,8 +115,10 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
     // A bearer token with the role starter, or (from a webhook provider) the body's signature. With
     // tokens set and no webhook secret, a token is the only way in.
+    let starter: Awaited<ReturnType<typeof allowed>>;
     if (request.headers.authorization !== undefined && authenticate) {
-      if (!(await allowed(request, reply, 'starter'))) return reply;
+      starter = await allowed(request, reply, 'starter');
+      if (!starter) return reply;
     } else if (options.secret) {
       const problem = signatureProblem(raw, request.headers['x-keel-signature'], options.secret);
       if (problem) return reply.code(401).send({ error: problem });
@@ -137,10 +140,12 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     // startRun checks the request once, for every door: its problems come back as a 400 below.
     const ownKey = (body as { idempotencyKey?: unknown }).idempotencyKey;
     const idempotencyKey = eventId ? eventKey(eventId) : typeof ownKey === 'string' ? ownKey : undefined;
+    // Who started the run is this door's to say: a body's own startedBy is dropped.
+    const { startedBy: _claimed, ...fields } = body as Record<string, unknown>;
     try {
       const started = await options.client.startRun(
-        { ...(body as Record<string, unknown>), ...(idempotencyKey ? { idempotencyKey } : {}) } as never,
-        { priority, ...(idempotencyKey ? { dedupeWindowMs: options.dedupeWindowMs } : {}) },
+        { ...fields, ...(idempotencyKey ? { idempotencyKey } : {}) } as never,
+        { priority, ...(idempotencyKey ? { dedupeWindowMs: options.dedupeWindowMs } : {}), ...(starter ? { as: doorIdentity(starter) } : {}) },
       );
       const answer: IngestReply = { workflowId: started.workflowId, runId: started.runId, duplicate: started.attached, priority };
       return reply.code(started.attached ? 200 : 202).send(answer);
@@ -150,6 +155,11 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     }
   });
   return app;
+}
+
+/** Who this door vouches for: the token's name and, for an OIDC token, its groups. */
+function doorIdentity(caller: { name: string; groups?: string[] }): { by: string; groups?: string[]; door: string } {
+  return { by: caller.name, ...(caller.groups ? { groups: caller.groups } : {}), door: 'keel serve' };
 }
 
 /** An event id of any shape becomes a key Temporal accepts as a workflow id, the same every time. */

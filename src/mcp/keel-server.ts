@@ -29,6 +29,7 @@ const guarded = async (body: () => Promise<unknown>): Promise<CallToolResult> =>
 export interface McpCaller {
   name: string;
   roles: readonly ApiRole[];
+  groups?: readonly string[];
 }
 
 export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCaller): McpServer {
@@ -46,7 +47,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     (request) =>
       guarded(async () => {
         may('starter');
-        return { ...(await keel.startRun(request)) };
+        return { ...(await keel.startRun(request, caller ? { as: asCaller(caller) } : {})) };
       }),
   );
   server.registerTool(
@@ -69,7 +70,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
       guarded(async () => {
         may('approver');
         // A checked caller decides under its own name, whatever `by` says.
-        return { ...(await keel.decide(workflowId, caller ? { ...decision, by: caller.name } : decision)), ...(caller ? { by: caller.name } : {}) };
+        return { ...(await keel.decide(workflowId, caller ? { ...decision, by: caller.name } : decision, caller ? { as: asCaller(caller) } : {})), ...(caller ? { by: caller.name } : {}) };
       }),
   );
   server.registerResource(
@@ -83,4 +84,9 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     },
   );
   return server;
+}
+
+/** Who this door vouches for when it signs (KEEL_SIGNING_KEY): the token's name and groups. */
+function asCaller(caller: McpCaller): { by: string; groups?: string[]; door: string } {
+  return { by: caller.name, ...(caller.groups ? { groups: [...caller.groups] } : {}), door: 'keel mcp' };
 }

@@ -41,7 +41,7 @@ export function parseApiTokens(text: string): ApiToken[] | string {
   return tokens;
 }
 
-export type Authentication = { ok: true; name: string; roles: ApiRole[] } | { ok: false; status: 401; error: string };
+export type Authentication = { ok: true; name: string; roles: ApiRole[]; groups?: string[] } | { ok: false; status: 401; error: string };
 
 const noToken: Authentication = { ok: false, status: 401, error: 'send Authorization: Bearer <token>' };
 const invalid: Authentication = { ok: false, status: 401, error: 'the token is not valid' };
@@ -113,7 +113,7 @@ export function createAuthenticator(tokens: readonly ApiToken[], oidc?: OidcSett
       const groups = Array.isArray(claimed) ? claimed.filter((group): group is string => typeof group === 'string') : [];
       const roles = apiRoles.filter((role) => oidc.roleGroups[role].some((group) => groups.includes(group)));
       const name = payload[oidc.nameClaim] ?? payload.sub;
-      return { ok: true, name: typeof name === 'string' && name !== '' ? name : 'unnamed', roles };
+      return { ok: true, name: typeof name === 'string' && name !== '' ? name : 'unnamed', roles, ...(groups.length > 0 ? { groups: groups.slice(0, 100) } : {}) };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return { ok: false, status: 401, error: 'the token has expired' };
       return invalid;

@@ -1,5 +1,6 @@
 import type { ScriptedModelEntry, ScriptedToolEntry, Usage } from './scenario';
 import type { BlobRef } from './blob-ref';
+import type { ApprovalTrust } from './approvals';
 import type { Plan, Task } from './task';
 import type { ModelTier } from './task-kinds';
 import type { Verdict } from './decision';
@@ -240,6 +241,8 @@ export interface KeelActivities {
   workerFacts(input: WorkerFactsInput): Promise<WorkerFacts>;
   /** The input JSON Schema of one of the worker's tools, for checking a human's edit of its input; undefined when the worker has no such tool. */
   toolInputSchema(input: { tool: string }): Promise<Record<string, unknown> | undefined>;
+  /** The public keys the worker trusts for signed decisions, and its approver policy (a local activity: no I/O). */
+  approvalTrust(): Promise<ApprovalTrust>;
   /** The client identity that sent the run's latest signal of this name (from its history). */
   signalSender(input: { workflowId: string; signalName: string }): Promise<string | undefined>;
 }

@@ -30,6 +30,12 @@ export interface PendingEscalation {
   defaultAction: DecisionKind;
   /** Why the default is not the request's escalation.defaultAction (it is not a choice here). */
   defaultNote?: string;
+  /** Under an approver policy: who may decide (identities and group:<name>s; each list must allow). */
+  approvers?: string[][];
+  /** Under a quorum: how many distinct verified approvals an approval needs, and who has approved so far. */
+  quorum?: { needed: number; approvedBy: string[] };
+  /** Only signed decisions count here (approvals.requireVerified, approvers or a quorum). */
+  verifiedOnly?: boolean;
 }
 
 /** Reply to the `decide` update. */
@@ -37,6 +43,11 @@ export interface DecisionReceipt {
   accepted: true;
   escalationId: number;
   decision: DecisionKind;
+  /** Who the run recorded the decision as from, and whether a signature proved it. */
+  by?: string;
+  verified?: boolean;
+  /** An approval under a quorum: counted, and the escalation still waits for `needed - approvedBy.length` more. */
+  quorum?: { needed: number; approvedBy: string[] };
 }
 
 /** Timer summaries of escalation waits start with this, so a reader of the history can find them. */

@@ -9,6 +9,7 @@ export * from './request';
 export * from './scenario-file';
 export * from './result';
 export * from './escalation-types';
+export * from './approvals';
 export * from './decision';
 export * from './messages';
 export * from './stable-json';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApproverPolicySchema, DoorSignatureSchema } from './decision';
 import { trimmedString } from './json-schema';
 import { agentLimits, goalMaxChars, goalMessages, idempotencyKeyPattern, requestDefaults, visibleCharacter } from './limits';
 import { ScriptSchema } from './scenario';
@@ -63,7 +64,9 @@ export const AgentRequestSchema = z
       .strict()
       .optional(),
     /** Tools whose every call waits for a human's approval in this run, besides those that ask for it themselves. */
-    approvals: z.object({ tools: z.array(z.string().min(1)).default([]) }).strict().optional(),
+    approvals: ApproverPolicySchema.extend({ tools: z.array(z.string().min(1)).default([]) }).strict().optional(),
+    /** Added by a door that verified who started the run (for approvals.forbidSelfApproval). */
+    startedBy: DoorSignatureSchema.optional(),
     /** A scripted model and scripted tools that travel with the run (see scenario files). */
     scenario: ScriptSchema.optional(),
   })

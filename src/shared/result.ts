@@ -78,6 +78,12 @@ export interface EscalationRecord {
   decidedAt?: string;
   /** True when no one decided in time and the default action was taken. */
   timedOut?: boolean;
+  /** The door the decision came through: "keel serve", "cli", "sdk", "keel mcp" when signed; "signal" or "update" when not. */
+  door?: string;
+  /** True when a door's signature proved `decidedBy` (see docs/security.md). */
+  verified?: boolean;
+  /** Under a quorum: every verified approver, in order. */
+  approvedBy?: string[];
 }
 
 /** One plan the planner produced, accepted or not, and why it was asked for. */

@@ -9,6 +9,7 @@ export * from './messages';
 export * from './stable-json';
 export * from './blob-ref';
 export * from './escalation-types';
+export * from './approvals';
 export * from './keel-error';
 export type * from './activity-types';
 export * from './result';

@@ -45,7 +45,7 @@ export function historyActivities(): Pick<KeelActivities, 'signalSender'> {
  * What this worker can run, for a plan the request brought. A local activity: it only reads the
  * worker's own registry and prices, so it needs no task queue round trip, only a marker in history.
  */
-export function workerFactsActivity(): Pick<KeelActivities, 'workerFacts' | 'toolInputSchema'> {
+export function workerFactsActivity(): Pick<KeelActivities, 'workerFacts' | 'toolInputSchema' | 'approvalTrust'> {
   return proxyLocalActivities<KeelActivities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 3 }, summary: 'worker facts' });
 }
 

@@ -22,7 +22,7 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
     return record.finish('rejected', { reason: `invalid request: ${parsed.issues.join('; ')}` });
   }
   const request = parsed.data;
-  const desk = new EscalationDesk(record, request.escalation);
+  const desk = new EscalationDesk(record, request.escalation, { ...(request.approvals ? { policy: request.approvals } : {}), ...(request.startedBy ? { startedBy: request.startedBy } : {}) });
   desk.install();
   const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId };
   if (request.agent && !request.plan) {

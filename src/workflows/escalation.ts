@@ -1,7 +1,22 @@
 // Waiting for a human: KeelStatus, current details for the Web UI, the decide signal and update.
-import { ApplicationFailure, condition, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import { type Decision, type DecisionKind, type PendingEscalation, escalationTimerPrefix, decideSignal, decideUpdate, pendingQuery } from '../shared/workflow';
-import { historyActivities } from './activities';
+import { ApplicationFailure, condition, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  type ApprovalTrust,
+  type ApproverPolicy,
+  type Decision,
+  type DecisionKind,
+  type DecisionReceipt,
+  type DoorSignature,
+  type PendingEscalation,
+  type VerifiedIdentity,
+  escalationTimerPrefix,
+  decideSignal,
+  decideUpdate,
+  pendingQuery,
+  stableJson,
+} from '../shared/workflow';
+import { historyActivities, workerFactsActivity } from './activities';
+import { approverLists, policyProblem, quorumFor, requiresVerified, senderOf, starterOf, verifiedDoors, type PolicySubject, type Sender } from './approvals';
 import { checkDecision } from './contracts';
 import { choicesFor, cliArguments, decisionValueProblem, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';
 import { recordEscalation } from './metrics';
@@ -19,6 +34,18 @@ export interface DecisionTaken extends Decision {
   timedOut: boolean;
 }
 
+/** Runs started before verified approvals read no keys and apply no policy. */
+export const verifiedDecisionsPatch = 'keel-verified-decisions';
+
+/** A decision the desk took in, with who sent it and through which door. */
+interface Received {
+  decision: Decision;
+  sender: Sender;
+  door: 'signal' | 'update';
+}
+
+type Pending = PendingEscalation & { attempted: string[]; decision?: Received; escalation?: Escalation; approvals?: Received[] };
+
 /** A decision and what it means for the escalation it answered. */
 export interface Decided {
   decision: DecisionTaken;
@@ -26,12 +53,17 @@ export interface Decided {
 }
 
 export class EscalationDesk {
-  private pending?: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean; escalation?: Escalation };
+  private pending?: Pending;
   private nextId = 1;
+  /** Read at the first escalation: the keys the workers trust, and the policies (the worker's, the request's). */
+  private trust?: ApprovalTrust;
+  private policies: ApproverPolicy[] = [];
+  private starter?: VerifiedIdentity | string;
 
   constructor(
     private readonly record: RunRecord,
     private readonly options: { timeoutMs: number; defaultAction: DecisionKind },
+    private readonly approvals: { policy?: ApproverPolicy; startedBy?: DoorSignature } = {},
   ) {}
 
   install(): void {
@@ -39,31 +71,90 @@ export class EscalationDesk {
     setHandler(
       decideSignal,
       (payload: unknown) => {
-        const problem = this.problemWith(payload);
-        if (problem) {
-          this.record.ignoreSignal(payload, problem);
-          log.warn('ignored a decide signal', { reason: problem.slice(0, 500) });
+        const checked = this.check(payload, 'signal');
+        if (typeof checked === 'string') {
+          this.record.ignoreSignal(payload, checked);
+          log.warn('ignored a decide signal', { reason: checked.slice(0, 500) });
           return;
         }
-        this.pending!.decision = payload as Decision;
-        this.pending!.viaSignal = true;
+        this.take(checked);
       },
       { description: 'Decide a pending escalation: {"decision": "approve|reject|replan|retry|skip", "note"?, "guidance"?, "by"?, "taskId"?}' },
     );
     setHandler(
       decideUpdate,
-      (decision) => {
-        this.pending!.decision = decision;
-        return { accepted: true, escalationId: this.pending!.id, decision: decision.decision };
+      (payload) => {
+        // The validator passed it moments ago, in this same workflow task.
+        const checked = this.check(payload, 'update');
+        if (typeof checked === 'string') throw ApplicationFailure.create({ type: 'invalid_decision', message: checked, nonRetryable: true });
+        return this.take(checked);
       },
       {
         validator: (payload: unknown) => {
-          const problem = this.problemWith(payload);
-          if (problem) throw ApplicationFailure.create({ type: 'invalid_decision', message: problem, nonRetryable: true });
+          const checked = this.check(payload, 'update');
+          if (typeof checked === 'string') throw ApplicationFailure.create({ type: 'invalid_decision', message: checked, nonRetryable: true });
         },
         description: 'Decide a pending escalation, validated: the caller gets an error for a decision this run cannot take.',
       },
     );
+  }
+
+  /** The decision with its sender, or why it cannot be taken now (its shape, the pending escalation, its signature, the policy). */
+  private check(payload: unknown, door: Received['door']): Received | string {
+    const problem = this.problemWith(payload);
+    if (problem) return problem;
+    const pending = this.pending!;
+    const decision = payload as Decision;
+    const sender = senderOf(decision, { workflowId: workflowInfo().workflowId, escalationId: pending.id, since: pending.since }, this.trust ?? { keys: [] });
+    if (typeof sender === 'string') return sender;
+    const refused = policyProblem(this.policies, subjectOf(pending), decision.decision, sender, this.starter);
+    if (refused) return refused;
+    const earlier = pending.approvals ?? [];
+    if (decision.decision === 'approve' && sender.verified && earlier.some((approval) => approval.sender.verified && approval.sender.identity.by === sender.identity.by)) {
+      return `${sender.identity.by} has already approved this escalation; it needs ${quorumFor(this.policies, subjectOf(pending))} distinct approvers (so far: ${approverNames(earlier).join(', ')})`;
+    }
+    if (decision.decision === 'approve' && earlier.length > 0 && approvalTerms(earlier[0]!.decision) !== approvalTerms(decision)) {
+      return `approve on the same terms as the earlier approval (${approvalTerms(earlier[0]!.decision)}), or reject: a quorum approves one input and one budget`;
+    }
+    return { decision, sender, door };
+  }
+
+  /** Takes a checked decision: an approval short of its quorum is counted, anything else decides. */
+  private take(received: Received): DecisionReceipt {
+    const pending = this.pending!;
+    const who = senderName(received);
+    const receipt: DecisionReceipt = { accepted: true, escalationId: pending.id, decision: received.decision.decision, ...(who ? { by: who } : {}), verified: received.sender.verified };
+    const needed = quorumFor(this.policies, subjectOf(pending));
+    if (received.decision.decision === 'approve' && needed > 1) {
+      pending.approvals = [...(pending.approvals ?? []), received];
+      pending.quorum = { needed, approvedBy: approverNames(pending.approvals) };
+      if (pending.approvals.length < needed) {
+        setCurrentDetails(renderDetails(pending, this.record, workflowInfo().workflowId));
+        return { ...receipt, quorum: pending.quorum };
+      }
+      pending.decision = received;
+      return { ...receipt, quorum: pending.quorum };
+    }
+    pending.decision = received;
+    return receipt;
+  }
+
+  /** The keys and policies, read once, before the first escalation waits. Runs from before verified approvals have none. */
+  private async readTrust(): Promise<void> {
+    if (this.trust) return;
+    this.trust = patched(verifiedDecisionsPatch) ? await workerFactsActivity().approvalTrust() : { keys: [] };
+    this.policies = [this.trust.policy, this.approvals.policy].filter((policy): policy is ApproverPolicy => policy !== undefined);
+    this.starter = starterOf(this.approvals.startedBy, workflowInfo().workflowId, this.trust);
+  }
+
+  /** What the policies ask of this escalation, for the pending query and the details. */
+  private describePolicy(pending: Pending): void {
+    const subject = subjectOf(pending);
+    const lists = approverLists(this.policies, subject);
+    const needed = quorumFor(this.policies, subject);
+    if (lists.length > 0) pending.approvers = lists;
+    if (needed > 1) pending.quorum = { needed, approvedBy: [] };
+    if (requiresVerified(this.policies, subject)) pending.verifiedOnly = true;
   }
 
   /** Why a decision cannot be taken now, or undefined if it can. */
@@ -71,7 +162,10 @@ export class EscalationDesk {
     const parsed = checkDecision(payload);
     if (!parsed.success) return `invalid decision: ${parsed.issues.join('; ')}`;
     const pending = this.pending;
-    if (pending?.decision) return `this run's escalation was just decided (${pending.decision.decision}${pending.decision.by ? ` by ${pending.decision.by}` : ''}): nothing is left to decide`;
+    if (pending?.decision) {
+      const by = senderName(pending.decision);
+      return `this run's escalation was just decided (${pending.decision.decision.decision}${by ? ` by ${by}` : ''}): nothing is left to decide`;
+    }
     if (!pending) {
       const last = this.record.escalations.at(-1);
       const earlier = last ? `; the last one${last.taskId ? ` (task ${last.taskId})` : ''} was decided: ${last.decision} by ${last.decidedBy} at ${last.decidedAt}` : '';
@@ -94,8 +188,8 @@ export class EscalationDesk {
   }
 
   /** A signal without "by" (e.g. from the Web UI) is credited to the client identity history recorded. */
-  private async whoSignalled(): Promise<string> {
-    if (!this.pending?.viaSignal) return 'unknown (no "by" in the decision)';
+  private async whoSignalled(door: Received['door']): Promise<string> {
+    if (door !== 'signal') return 'unknown (no "by" in the decision)';
     const identity = await historyActivities()
       .signalSender({ workflowId: workflowInfo().workflowId, signalName: decideSignal.name })
       .catch(() => undefined);
@@ -106,6 +200,7 @@ export class EscalationDesk {
   async escalate(request: EscalationRequest): Promise<Decided> {
     await condition(() => this.pending === undefined);
     const { escalation } = request;
+    await this.readTrust();
     const kind = escalation.kind;
     const taskId = 'task' in escalation ? escalation.task.id : undefined;
     const choices = choicesFor(escalation);
@@ -128,14 +223,23 @@ export class EscalationDesk {
       ...(defaultNote ? { defaultNote } : {}),
       escalation,
     };
+    this.describePolicy(this.pending);
     this.record.beginWaiting();
     recordEscalation('started', kind);
     setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
     try {
       const decided = await condition(() => this.pending?.decision !== undefined, this.options.timeoutMs, { summary: `${escalationTimerPrefix}${kind}` });
-      const decision: DecisionTaken = decided
-        ? { ...this.pending.decision!, by: this.pending.decision!.by ?? (await this.whoSignalled()), timedOut: false }
-        : { decision: defaultAction, by: 'timeout', note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action${defaultNote ? ` (${defaultNote})` : ''}`, timedOut: true };
+      const received = decided ? this.pending.decision! : undefined;
+      const approvals = this.pending.approvals ?? [];
+      const decision: DecisionTaken = received
+        ? { ...withoutSignature(received.decision), by: senderName(received) ?? (await this.whoSignalled(received.door)), timedOut: false }
+        : {
+            decision: defaultAction,
+            by: 'timeout',
+            note: `no decision within ${formatDuration(this.options.timeoutMs)}: took the default action${defaultNote ? ` (${defaultNote})` : ''}${approvals.length > 0 ? `; approved by ${approverNames(approvals).join(', ')}, short of the ${this.pending.quorum?.needed} needed` : ''}`,
+            timedOut: true,
+          };
+      const door = received ? (received.sender.verified ? received.sender.identity.door : received.door) : undefined;
       this.record.escalations.push({
         reason: request.reason,
         kind,
@@ -147,6 +251,9 @@ export class EscalationDesk {
         decidedAt: new Date(Date.now()).toISOString(),
         ...(decision.budgetUsd !== undefined ? { budgetUsd: decision.budgetUsd } : {}),
         ...(decision.timedOut ? { timedOut: true } : {}),
+        ...(door ? { door } : {}),
+        ...(received?.sender.verified ? { verified: true } : {}),
+        ...(received && approvals.length > 1 ? { approvedBy: approverNames(approvals) } : {}),
       });
       return { decision, outcome: outcomeOf(escalation, decision) };
     } finally {
@@ -158,9 +265,32 @@ export class EscalationDesk {
   }
 }
 
-function withoutInternals(pending: PendingEscalation & { attempted: string[]; decision?: Decision; viaSignal?: boolean; escalation?: Escalation }): PendingEscalation {
-  const { attempted: _attempted, decision: _decision, viaSignal: _viaSignal, escalation: _escalation, ...visible } = pending;
+function withoutInternals(pending: Pending): PendingEscalation {
+  const { attempted: _attempted, decision: _decision, approvals: _approvals, escalation: _escalation, ...visible } = pending;
   return visible;
+}
+
+function subjectOf(pending: Pending): PolicySubject {
+  return { kind: pending.kind, ...(pending.escalation?.kind === 'tool_approval' ? { tool: pending.escalation.tool } : {}) };
+}
+
+/** Who a decision is from: the verified identity, else the `by` it claims. */
+function senderName(received: Received): string | undefined {
+  return received.sender.verified ? received.sender.identity.by : received.sender.by;
+}
+
+function approverNames(approvals: readonly Received[]): string[] {
+  return approvals.map((approval) => senderName(approval) ?? 'unknown');
+}
+
+/** What an approval agrees to: the edited input and the budget raise, if any. */
+function approvalTerms(decision: Decision): string {
+  return stableJson({ input: decision.input ?? null, budgetUsd: decision.budgetUsd ?? null });
+}
+
+function withoutSignature(decision: Decision): Decision {
+  const { signature: _signature, ...rest } = decision;
+  return rest;
 }
 
 /** The Markdown the Web UI shows while the run waits: what, why, the choices, and what to paste. */
@@ -185,12 +315,17 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
     '|---|---|',
     ...pending.choices.map((choice) => `| \`${choice.decision}\` | ${choice.effect} |`),
     '',
+    ...whoMayDecide(pending),
     '### How to answer',
-    'In this Web UI: **More Actions → Send a Signal**, signal name **`decide`**, and paste one of:',
-    '',
-    // Indented as the Web UI's editor formats it: pasted on one line, the editor reflows it on blur
-    // and the dialog moves under the pointer, so the first click on Submit is lost.
-    ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId), null, 2), '```']),
+    ...(pending.verifiedOnly
+      ? [`Only verified decisions count here: this Web UI's **Send a Signal** carries no identity and is refused. To ${verifiedDoors.replace('decide through', 'decide, use')}.`]
+      : [
+          'In this Web UI: **More Actions → Send a Signal**, signal name **`decide`**, and paste one of:',
+          '',
+          // Indented as the Web UI's editor formats it: pasted on one line, the editor reflows it on blur
+          // and the dialog moves under the pointer, so the first click on Submit is lost.
+          ...pending.choices.flatMap((choice) => ['```json', JSON.stringify(exampleDecision(choice.decision, pending.taskId), null, 2), '```']),
+        ]),
     '',
     `From a terminal: ${pending.choices.map((choice) => `\`keel ${choice.decision} ${workflowId}${cliArguments[choice.decision]}\``).join(', ')}.`,
     '',
@@ -199,6 +334,20 @@ export function renderDetails(pending: PendingEscalation & { attempted: string[]
   // "USD 0.50", not "$0.50": the Web UI's Markdown reads a pair of dollar signs as math.
   const markdown = lines.join('\n').replace(/\$(\d)/g, 'USD $1');
   return markdown.length <= 20_000 ? markdown : `${markdown.slice(0, 19_950)}\n\n… (truncated)`;
+}
+
+/** The policy's part of the details: who may decide, and a quorum's approvals so far. */
+function whoMayDecide(pending: PendingEscalation): string[] {
+  if (!pending.approvers && !pending.quorum && !pending.verifiedOnly) return [];
+  return [
+    '### Who may decide',
+    ...(pending.approvers ? pending.approvers.map((list) => `- only: ${list.map((entry) => `\`${entry}\``).join(', ')}`) : []),
+    ...(pending.quorum
+      ? [`- approving needs ${pending.quorum.needed} distinct verified approvers; so far ${pending.quorum.approvedBy.length > 0 ? pending.quorum.approvedBy.map((by) => `\`${by}\``).join(', ') : 'none'}`]
+      : []),
+    ...(pending.verifiedOnly ? ['- only signed decisions count'] : []),
+    '',
+  ];
 }
 
 function formatDuration(ms: number): string {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KeelClient } from '../../src/client';
 import { tokenHash } from '../../src/security/api-tokens';
+import { newKeyPair, parseDecisionKeys, parseSigningKey } from '../../src/security/decision-keys';
 import { parseScenario } from '../../src/shared';
 import { freePort, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
 import { startIssuer } from '../helpers/jwt';
@@ -16,7 +17,10 @@ const taskQueue = uniqueName('keel-serve-api');
 const secrets = { vera: 'vera-token-0123456789', alice: 'alice-token-0123456789', sam: 'sam-token-0123456789' };
 const tokens = `vera:${tokenHash(secrets.vera)}:viewer,alice:${tokenHash(secrets.alice)}:approver+viewer,sam:${tokenHash(secrets.sam)}:starter`;
 const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: mkdtempSync(path.join(os.tmpdir(), 'keel-serve-api-')), KEEL_CONFIG: '' };
-useWorkerProcess(env);
+// keel serve signs what its tokens' holders decide; alice@acme signs from her own terminal. The worker trusts both keys.
+const serveKey = newKeyPair('serve-1');
+const aliceKey = newKeyPair('alice-cli');
+useWorkerProcess({ ...env, KEEL_DECISION_KEYS: `${serveKey.decisionKey},${aliceKey.decisionKey}:alice@acme` });
 
 test('reading and deciding runs over HTTP takes a token with the right role; the decision is recorded under its name', async () => {
   const port = await freePort();
@@ -99,7 +103,8 @@ test('OIDC tokens: checked against the issuer\'s JWKS, its issuer and audience; 
     KEEL_OIDC_JWKS_URL: issuer.jwksUrl,
     KEEL_OIDC_ISSUER: 'https://id.example',
     KEEL_OIDC_AUDIENCE: 'keel',
-    KEEL_OIDC_ROLE_GROUPS: 'approver:finance,viewer:staff+finance',
+    KEEL_OIDC_ROLE_GROUPS: 'approver:finance+ops,viewer:staff+finance',
+    KEEL_SIGNING_KEY: serveKey.signingKey,
   });
   const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
   const jwt = (claims: Record<string, unknown>, options?: { stranger?: boolean }) => issuer.token({ iss: 'https://id.example', aud: 'keel', ...claims }, options);
@@ -122,11 +127,49 @@ test('OIDC tokens: checked against the issuer\'s JWKS, its issuer and audience; 
     for (let tries = 0; tries < 100 && (await keel.getPending(workflowId).catch(() => null)) === null; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await call('POST', `/runs/${workflowId}/decisions`, jwt({ email: 'vera@acme', groups: ['staff'] }), { decision: 'approve' })).toMatchObject({ status: 403 });
     expect(await call('POST', `/runs/${workflowId}/decisions`, jwt({ email: 'fiona@acme', groups: ['finance'] }), { decision: 'approve' })).toMatchObject({ status: 200, body: { by: 'fiona@acme' } });
-    expect((await keel.getResult(workflowId)).escalations).toEqual([expect.objectContaining({ decision: 'approve', decidedBy: 'fiona@acme' })]);
+    // Signed by the door: the run records the verified identity and the door.
+    expect((await keel.getResult(workflowId)).escalations).toEqual([expect.objectContaining({ decision: 'approve', decidedBy: 'fiona@acme', door: 'keel serve', verified: true })]);
+
+    // A policy that names a group: an approver of another group is refused by the run, with why; the group's member decides.
+    const finance = await keel.startRun({ ...request, idempotencyKey: uniqueName('oidc-policy'), approvals: { approvers: { human_review: ['group:finance'] }, requireVerified: true } });
+    for (let tries = 0; tries < 100 && (await keel.getPending(finance.workflowId).catch(() => null)) === null; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await call('POST', `/runs/${finance.workflowId}/decisions`, jwt({ email: 'otto@acme', groups: ['ops'] }), { decision: 'approve' });
+    expect(refused).toMatchObject({ status: 409, body: { error: expect.stringContaining('otto@acme may not decide this escalation: only group:finance may (approvals.approvers)') } });
+    expect(await call('POST', `/runs/${finance.workflowId}/decisions`, jwt({ email: 'fiona@acme', groups: ['finance'] }), { decision: 'approve' })).toMatchObject({ status: 200, body: { by: 'fiona@acme', verified: true } });
+    expect((await keel.getResult(finance.workflowId)).escalations).toEqual([expect.objectContaining({ decidedBy: 'fiona@acme', door: 'keel serve', verified: true })]);
+    expect(server.output()).not.toContain(serveKey.signingKey.split(':')[1]!);
   } finally {
     await keel.close();
     issuer.close();
     server.child.kill('SIGINT');
     expect(await server.exited).toBe(0);
+  }
+}, 90_000);
+
+test('`keel keys new` prints a working pair; `keel approve` with a personal KEEL_SIGNING_KEY is recorded as verified, and as no one else', async () => {
+  const made = await runKeel(['keys', 'new', '--id', 'ops-1', '--identity', 'ops@acme'], env);
+  expect(made.code).toBe(0);
+  const signing = /^KEEL_SIGNING_KEY=(\S+)$/m.exec(made.stdout)![1]!;
+  const decision = /^KEEL_DECISION_KEYS=(\S+)$/m.exec(made.stdout)![1]!;
+  expect(parseSigningKey(signing)).toMatchObject({ id: 'ops-1' });
+  expect(parseDecisionKeys(decision)).toEqual([{ id: 'ops-1', publicKey: expect.stringMatching(/^[0-9a-f]{64}$/), identity: 'ops@acme' }]);
+
+  const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
+  try {
+    const { request } = parseScenario(readFileSync('examples/escalation-approval.json', 'utf8'), 'escalation-approval.json');
+    const { workflowId } = await keel.startRun({ ...request, idempotencyKey: uniqueName('cli-signed'), approvals: { requireVerified: true } });
+    for (let tries = 0; tries < 100 && (await keel.getPending(workflowId).catch(() => null)) === null; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
+    const unsigned = await runKeel(['approve', workflowId, '--by', 'alice@acme'], env);
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toContain('this run takes only verified decisions');
+    const posing = await runKeel(['approve', workflowId, '--by', 'bob@acme'], { ...env, KEEL_SIGNING_KEY: aliceKey.signingKey });
+    expect(posing.code).toBe(2);
+    expect(posing.stderr).toContain('key "alice-cli" signs only as alice@acme, not as bob@acme');
+    const signed = await runKeel(['approve', workflowId, '--by', 'alice@acme', '--note', 'checked'], { ...env, KEEL_SIGNING_KEY: aliceKey.signingKey });
+    expect(signed.stdout).toContain(`approve recorded for ${workflowId} (escalation 1) as alice@acme (verified)`);
+    expect(signed.stdout + signed.stderr).not.toContain(aliceKey.signingKey.split(':')[1]!);
+    expect((await keel.getResult(workflowId)).escalations).toEqual([expect.objectContaining({ decidedBy: 'alice@acme', door: 'cli', verified: true, note: 'checked' })]);
+  } finally {
+    await keel.close();
   }
 }, 90_000);

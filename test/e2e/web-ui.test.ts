@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { runKeel } from '../helpers/cli';
 import { waitForPending } from '../helpers/escalation';
 import { launchChromium } from '../helpers/browser';
 import { llmTask, scriptedRequest } from '../helpers/scenarios';
@@ -126,4 +127,43 @@ test('an agent\'s tool call waiting for approval is approved from the Web UI wit
   expect(result.status).toBe('completed');
   expect(result.escalations).toEqual([expect.objectContaining({ kind: 'tool_approval', decision: 'approve', decidedBy: 'your-name' })]);
   expect(result.tasks[0]).toMatchObject({ toolCalls: [{ step: 1, tool: 'refund', status: 'completed' }] });
+}, 120_000);
+
+test('under requireVerified the Web UI signal is refused: the run keeps waiting, and `keel status` and the details say why and which door to use', async () => {
+  const request = {
+    ...scriptedRequest({
+      goal: 'Pay the supplier invoice',
+      tasks: [llmTask('draft'), { id: 'review', kind: 'human_review', description: 'a person checks the payment', dependsOn: ['draft'] }],
+      model: { 'task:draft': [{ text: 'Pay 1,200 EUR to ACME.' }] },
+      escalation: { timeoutMs: 120_000 },
+    }),
+    approvals: { requireVerified: true },
+  };
+  await kit.withWorker(async () => {
+    const { workflowId } = await kit.keel.startRun(request);
+    const pending = await waitForPending(kit.keel, workflowId);
+    expect(pending.verifiedOnly).toBe(true);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await openDetails(page, workflowId, 'Only verified decisions count here');
+      await page.screenshot({ path: path.join(screenshots, 'verified-only-details.png'), fullPage: true });
+      // What a person would paste, without a signature: the Web UI sends it, the run refuses it.
+      await sendDecideSignal(page, JSON.stringify({ decision: 'approve', taskId: 'review', by: 'your-name' }, null, 2));
+      await page.getByText('Workflow signaled.').first().waitFor({ timeout: 15_000 });
+    } finally {
+      await page.close();
+    }
+    let status = '';
+    const deadline = Date.now() + 15_000;
+    while (!status.includes('Ignored signals: 1') && Date.now() < deadline) {
+      status = (await runKeel(['status', workflowId], { TEMPORAL_ADDRESS: kit.address, KEEL_TASK_QUEUE: kit.taskQueue })).stdout;
+      if (!status.includes('Ignored signals: 1')) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(status).toContain('awaiting_approval');
+    expect(status).toContain('Ignored signals: 1');
+    expect(status).toMatch(/this run takes only verified decisions \(approvals.requireVerified\), and this one is unsigned \(the Web UI's Send a Signal carries no identity\): decide through a door that signs/);
+    // Still waiting on the same escalation: nothing was decided.
+    expect(await kit.keel.getPending(workflowId)).toMatchObject({ id: pending.id, kind: 'human_review' });
+    await kit.client.workflow.getHandle(workflowId).terminate('test over');
+  });
 }, 120_000);

@@ -42,7 +42,7 @@ test('a human_review task waits with KeelStatus awaiting_approval and Markdown d
     expect(metadata.definition?.signalDefinitions).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'decide', description: expect.stringContaining('approve|reject') })]));
 
     const receipt = await kit.keel.decide(workflowId, { decision: 'approve', note: 'looks right', by: 'dana' });
-    expect(receipt).toEqual({ accepted: true, escalationId: 1, decision: 'approve' });
+    expect(receipt).toEqual({ accepted: true, escalationId: 1, decision: 'approve', by: 'dana', verified: false });
     return kit.keel.getResult(workflowId);
   });
   expect(result.status).toBe('completed');
