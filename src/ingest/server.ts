@@ -104,7 +104,8 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     try {
       // The decision is recorded under the token's name, whatever the body says.
       // With KEEL_SIGNING_KEY the door signs it, so the run knows who sent it (approver policies).
-      const receipt = await options.client.decide((request.params as { id: string }).id, { ...parsed.data, by: caller.name }, { as: doorIdentity(caller) });
+      const { signature: _given, ...decision } = parsed.data;
+      const receipt = await options.client.decide((request.params as { id: string }).id, { ...decision, by: caller.name }, { as: doorIdentity(caller) });
       return reply.code(200).send({ ...receipt, by: caller.name });
     } catch (error) {
       return runError(error, reply);

@@ -69,8 +69,9 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     ({ workflowId, decision }) =>
       guarded(async () => {
         may('approver');
-        // A checked caller decides under its own name, whatever `by` says.
-        return { ...(await keel.decide(workflowId, caller ? { ...decision, by: caller.name } : decision, caller ? { as: asCaller(caller) } : {})), ...(caller ? { by: caller.name } : {}) };
+        // A checked caller decides under its own name, whatever `by` (or a signature it brought) says.
+        const { signature: _given, ...unsigned } = decision;
+        return { ...(await keel.decide(workflowId, caller ? { ...unsigned, by: caller.name } : decision, caller ? { as: asCaller(caller) } : {})), ...(caller ? { by: caller.name } : {}) };
       }),
   );
   server.registerResource(
