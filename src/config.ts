@@ -182,6 +182,8 @@ const EnvironmentSchema = z.object({
   /** Larger webhook bodies get 413. */
   KEEL_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(100 * 1_048_576).default(1_048_576),
   /** A repeated event id attaches to the run it started for this long. */
+  /** How often GET /runs/:id/events sends a keep-alive comment while the run is quiet. */
+  KEEL_SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   KEEL_DEDUPE_WINDOW_MS: z.coerce.number().int().min(1_000).max(365 * 86_400_000).default(86_400_000),
   /** OpenTelemetry GenAI convention: `true` puts prompts and answers on model-call spans. */
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.enum(['true', 'false']).default('false'),
@@ -228,7 +230,7 @@ export interface KeelConfig {
   /** The key this process signs decisions and starts with (KEEL_SIGNING_KEY); never printed. */
   signingKey?: SigningKey;
   /** `keel serve`. */
-  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; apiTokens?: ApiToken[]; oidc?: OidcSettings };
+  serve: { address: string; secret?: string; maxBodyBytes: number; dedupeWindowMs: number; keepAliveMs: number; apiTokens?: ApiToken[]; oidc?: OidcSettings };
 }
 
 export class ConfigurationError extends Error {
@@ -273,6 +275,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
       address: values.KEEL_SERVE_ADDRESS,
       maxBodyBytes: values.KEEL_WEBHOOK_MAX_BYTES,
       dedupeWindowMs: values.KEEL_DEDUPE_WINDOW_MS,
+      keepAliveMs: values.KEEL_SSE_KEEPALIVE_MS,
       ...(values.KEEL_WEBHOOK_SECRET ? { secret: values.KEEL_WEBHOOK_SECRET } : {}),
       ...(apiTokens ? { apiTokens } : {}),
       ...(oidc ? { oidc } : {}),

@@ -10,11 +10,12 @@ import { inModelSpan, spanRef } from '../observability/telemetry';
 import type { ActivityDependencies } from './create-activities';
 import { recordBreakers, recordCacheLookup } from './metrics';
 import { majority } from './structured-output';
+import { DeltaPublisher } from './deltas';
 
 /** What a call spent, kept as it goes so a failure can still report it. */
 export type Spent = { call?: ModelCallReport; breakers?: BreakerSnapshot[]; span?: SpanRef };
 
-export type ModelCallRequest = Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model'>;
+export type ModelCallRequest = Omit<ModelRequest, 'maxOutputTokens' | 'signal' | 'model' | 'onDelta'>;
 /** What the model said: its text, and its tool calls when it was offered tools and called some. */
 export type ModelAnswer = Pick<ModelResponse, 'text' | 'toolCalls'>;
 
@@ -26,10 +27,28 @@ export function createModelCalls(deps: ActivityDependencies) {
     reservedUsd: number,
     spent: Spent,
   ): Promise<ModelAnswer> {
+    const deltas = DeltaPublisher.forActivity(request.key, /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1]);
+    let answer: ModelAnswer | undefined;
+    try {
+      answer = await callEither(request, script, reservedUsd, spent, deltas.push);
+      return answer;
+    } finally {
+      // Failed or not, what streamed reaches the run before the activity ends.
+      await deltas.close(answer?.text);
+    }
+  }
+
+  async function callEither(
+    request: ModelCallRequest & { cacheable?: boolean },
+    script: ScriptSlice<ScriptedModelEntry> | undefined,
+    reservedUsd: number,
+    spent: Spent,
+    onDelta: NonNullable<ModelRequest['onDelta']>,
+  ): Promise<ModelAnswer> {
     const context = Context.current();
     const taskId = /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1];
     const { cacheable = false, ...modelRequest } = request;
-    if (script) return callScripted(modelRequest, new ScriptedModel(script, context.info.attempt), reservedUsd, spent, taskId);
+    if (script) return callScripted({ ...modelRequest, onDelta }, new ScriptedModel(script, context.info.attempt), reservedUsd, spent, taskId);
     const router = deps.model;
     if (!router) {
       throw new KeelError(
@@ -43,7 +62,7 @@ export function createModelCalls(deps: ActivityDependencies) {
         { provider: chain[0]?.provider ?? router.name, requestModel: chain[0]?.model ?? '', tier: request.tier, operation: 'chat', ...(taskId ? { taskId } : {}), ...contentOf(request) },
         (span) => {
           spent.span = spanRef(span);
-          return router.generate({ ...modelRequest, reservedUsd, cacheable, signal: context.cancellationSignal });
+          return router.generate({ ...modelRequest, reservedUsd, cacheable, signal: context.cancellationSignal, onDelta });
         },
         (answer) => ({
           responseModel: answer.model,
@@ -66,7 +85,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     }
   }
 
-  async function callScripted(request: ModelCallRequest, client: ScriptedModel, reservedUsd: number, spent: Spent, taskId: string | undefined): Promise<ModelAnswer> {
+  async function callScripted(request: ModelCallRequest & Pick<ModelRequest, 'onDelta'>, client: ScriptedModel, reservedUsd: number, spent: Spent, taskId: string | undefined): Promise<ModelAnswer> {
     const model = defaultTierModels[request.tier];
     const cap = outputTokenCap(model, estimateTokens(request.system + request.prompt), reservedUsd, deps.prices);
     if (cap < minimumOutputTokens) {

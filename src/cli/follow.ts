@@ -6,7 +6,55 @@ import { renderPlanTree, renderResult, renderTaskLine } from './render';
 /** How long `--wait` keeps trying a Temporal server that stopped answering before it exits 3. */
 const giveUpUnreachableMs = 10_000;
 
-export async function followRun(client: KeelClient, workflowId: string, write: (text: string) => void, pollMs = 300): Promise<RunResult> {
+/**
+ * Lines, and a model's text as it streams: a streamed answer is shown on its own line under the
+ * running task, and ended before the next line.
+ */
+class Printer {
+  private open: string | undefined;
+  constructor(
+    private readonly out: (text: string) => void,
+    private readonly partial?: (text: string) => void,
+  ) {}
+
+  readonly line = (text: string): void => {
+    this.close();
+    this.out(text);
+  };
+
+  text(key: string, label: string, text: string): void {
+    if (!this.partial) return;
+    if (this.open !== key) {
+      this.close();
+      this.partial(`    ${label} › `);
+      this.open = key;
+    }
+    this.partial(text.replace(/\n/g, ' '));
+  }
+
+  close(): void {
+    if (this.open !== undefined && this.partial) this.partial('\n');
+    this.open = undefined;
+  }
+}
+
+/** Shows each model call's text as it streams (from the run's live stream), until the run ends or `stop` aborts. */
+async function showTokens(client: KeelClient, workflowId: string, printer: Printer, stop: AbortSignal): Promise<void> {
+  try {
+    for await (const event of client.events(workflowId, { signal: stop })) {
+      if (event.type === 'model.delta' && event.text) printer.text(`${event.key}#${event.attempt}`, event.key, event.text);
+      else if (event.type === 'task.retrying') printer.line(`    ${event.taskId}: attempt ${event.attempt} (the text above is void: ${event.failure})`);
+    }
+  } catch {
+    // The lines go on from the run's state; tokens are a bonus.
+  }
+}
+
+export async function followRun(client: KeelClient, workflowId: string, out: (text: string) => void, pollMs = 300, partial?: (text: string) => void): Promise<RunResult> {
+  const printer = new Printer(out, partial);
+  const write = printer.line;
+  const stopTokens = new AbortController();
+  const tokens = partial ? showTokens(client, workflowId, printer, stopTokens.signal) : Promise.resolve();
   const resultPromise = client.getResult(workflowId);
   let settled = false;
   void resultPromise.then(
@@ -57,6 +105,9 @@ export async function followRun(client: KeelClient, workflowId: string, write: (
     // no worker to answer the final query: the result below says it all
   }
   const result = await resultPromise;
+  // The stream ends with run.ended; give it a moment to show the last tokens, then stop it.
+  await Promise.race([tokens, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  stopTokens.abort();
   write(renderResult(result));
   return result;
 }

@@ -11,6 +11,8 @@ export interface CliIo {
   json(value: unknown, indent?: number): void;
   /** Text that is data (an exported history), exactly as it is, on stdout. */
   data(text: string): void;
+  /** Text for people with no line end (tokens as they stream), terminal-safe; only where stdout is a terminal. */
+  partial?(text: string): void;
 }
 
 // C0 controls but tab and newline, DEL, C1 controls, and the bidirectional marks, embeddings,
@@ -31,4 +33,5 @@ export const processIo: CliIo = {
   err: (text) => void process.stderr.write(`${forTerminal(text)}\n`),
   json: (value, indent = 2) => void process.stdout.write(`${JSON.stringify(value, null, indent || undefined)}\n`),
   data: (text) => void process.stdout.write(`${text}\n`),
+  ...(process.stdout.isTTY ? { partial: (text: string) => void process.stdout.write(forTerminal(text)) } : {}),
 };

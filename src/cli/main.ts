@@ -87,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-cache', 'no model call of this run reads or writes the response cache')
     .option('--wait', 'wait for the result (exit 0 when completed or partial)')
     .option('--json', 'print JSON only (with --wait: exactly the RunResult)')
+    .option('--events', "print the run's live stream as JSON lines until it ends (model text deltas included)")
+    .option('--follow <id>', 'attach to a run already started and follow it as --wait does (or as --events or --json say)')
     .action(async (goal: string | undefined, options) => {
       exitCode = await runCommand(goal, options, io);
     });

@@ -17,6 +17,7 @@ export async function serveCommand(io: CliIo): Promise<number> {
     dedupeWindowMs: config.serve.dedupeWindowMs,
     ...(config.serve.secret ? { secret: config.serve.secret } : {}),
     ...(authenticate ? { authenticate } : {}),
+    keepAliveMs: config.serve.keepAliveMs,
   });
   await app.listen(listenAddress(config.serve.address));
   io.err(
@@ -24,7 +25,7 @@ export async function serveCommand(io: CliIo): Promise<number> {
       `${config.serve.secret ? 'signed bodies only (X-Keel-Signature)' : 'unsigned (set KEEL_WEBHOOK_SECRET to require a signature)'} · ` +
       `max ${config.serve.maxBodyBytes} bytes · duplicates within ${Math.round(config.serve.dedupeWindowMs / 1000)} s attach · ` +
       (authenticate
-        ? `GET /runs/:id, GET /runs?status=awaiting_approval, POST /runs/:id/decisions for ${[config.serve.apiTokens ? `${config.serve.apiTokens.length} token(s)` : '', config.serve.oidc ? `OIDC tokens from ${config.serve.oidc.issuer}` : ''].filter(Boolean).join(' and ')}`
+        ? `GET /runs/:id, GET /runs/:id/events, GET /runs?status=awaiting_approval, POST /runs/:id/decisions for ${[config.serve.apiTokens ? `${config.serve.apiTokens.length} token(s)` : '', config.serve.oidc ? `OIDC tokens from ${config.serve.oidc.issuer}` : ''].filter(Boolean).join(' and ')}`
         : 'run and decision endpoints off (set KEEL_API_TOKENS or KEEL_OIDC_*)'),
   );
   await new Promise<void>((resolve) => {

@@ -25,6 +25,10 @@ import {
   type PendingEscalation,
   type RunResult,
   type RunState,
+  type StreamEvent,
+  type StreamPage,
+  streamEventsQuery,
+  streamPageLimit,
 } from '../shared';
 import type { agentRun } from '../workflows';
 import { grpcCode, GrpcCode, translateError } from './grpc-errors';
@@ -315,6 +319,51 @@ export class KeelClient {
       await this.handle(workflowId).signal(replanSignal, { guidance, by });
     } catch (error) {
       throw this.translate(error, workflowId, 'signal runs');
+    }
+  }
+
+  /**
+   * The run's live stream, from after `after` (default: the start): its events in order, each once,
+   * ending after `run.ended`. It reads the run with a query (nothing is written to history) every
+   * `pollMs`; while the run cannot answer (no worker, the server restarting) it keeps trying, and
+   * goes on from the last event it yielded. An unknown run is a RunNotFoundError.
+   */
+  async *events(workflowId: string, options: { after?: number; pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamEvent> {
+    let after = options.after ?? -1;
+    const pollMs = options.pollMs ?? 100;
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let failures = 0;
+    while (!options.signal?.aborted) {
+      let page: StreamPage;
+      try {
+        page = await this.handle(workflowId).query(streamEventsQuery, { after });
+        failures = 0;
+      } catch (error) {
+        const translated = this.translate(error, workflowId, 'read runs');
+        if (translated instanceof RunNotFoundError) throw translated;
+        // No worker, a worker restarting, the server restarting: try again, a little slower each time.
+        failures += 1;
+        await pause(Math.min(2_000, pollMs * 2 ** Math.min(failures, 5)));
+        continue;
+      }
+      for (const event of page.events) {
+        after = event.offset;
+        yield event;
+        if (event.type === 'run.ended') return;
+      }
+      if (page.ended && page.events.length === 0) return;
+      // A full page: read on at once; otherwise wait for more.
+      if (page.events.length < streamPageLimit) await pause(pollMs);
+    }
+  }
+
+  /** The run as Temporal describes it (no worker needed); RunNotFoundError for an unknown id. */
+  async getRunDescription(workflowId: string): Promise<{ status: string; startTime: Date }> {
+    try {
+      const description = await this.handle(workflowId).describe();
+      return { status: description.status.name, startTime: description.startTime };
+    } catch (error) {
+      throw this.translate(error, workflowId, 'read runs');
     }
   }
 

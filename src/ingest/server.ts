@@ -19,6 +19,8 @@ export interface IngestOptions {
   dedupeWindowMs: number;
   /** Who a bearer token is (KEEL_API_TOKENS, KEEL_OIDC_*), for GET /runs/:id, GET /runs and POST /runs/:id/decisions; without it, those answer 404. */
   authenticate?: Authenticator;
+  /** GET /runs/:id/events sends a comment this often while the run is quiet (default 15 s). */
+  keepAliveMs?: number;
 }
 
 /** Temporal priority keys: 1 runs first, 5 last; unset is 3. */
@@ -81,6 +83,48 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     } catch (error) {
       return runError(error, reply);
     }
+  });
+
+  // The run's live stream as Server-Sent Events: `id:` is the offset, so a reconnecting EventSource
+  // (Last-Event-ID) or `?after=` resumes with no gap and no repeat. A browser's EventSource cannot
+  // send a header, so this endpoint also takes the token as `?access_token=`.
+  app.get('/runs/:id/events', async (request, reply) => {
+    const query = request.query as { after?: string; access_token?: string };
+    const headers = query.access_token && !request.headers.authorization ? { ...request.headers, authorization: `Bearer ${query.access_token}` } : request.headers;
+    if (!(await allowed({ headers }, reply, 'any'))) return reply;
+    const workflowId = (request.params as { id: string }).id;
+    const resumeFrom = header(request.headers['last-event-id']) ?? query.after;
+    if (resumeFrom !== undefined && !/^-?\d+$/.test(resumeFrom)) return reply.code(400).send({ error: 'Last-Event-ID (or ?after=) is the offset of the last event you have, a whole number' });
+    try {
+      await options.client.getRunDescription(workflowId);
+    } catch (error) {
+      return runError(error, reply);
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.write(': keel run stream\n\n');
+    const stop = new AbortController();
+    raw.on('close', () => stop.abort());
+    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+    try {
+      for await (const event of options.client.events(workflowId, { ...(resumeFrom !== undefined ? { after: Number(resumeFrom) } : {}), signal: stop.signal })) {
+        if (stop.signal.aborted) break;
+        raw.write(`id: ${event.offset}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: (error as Error).message })}\n\n`);
+    } finally {
+      clearInterval(keepAlive);
+      raw.end();
+    }
+    return reply;
+  });
+
+  // A page that watches one run's stream in the browser (the token goes in the URL, as for the stream).
+  app.get('/runs/:id/watch', async (request, reply) => {
+    const workflowId = (request.params as { id: string }).id;
+    return reply.type('text/html; charset=utf-8').send(watchPage(workflowId));
   });
 
   app.get('/runs', async (request, reply) => {
@@ -193,4 +237,29 @@ function parsePriority(value: string | string[] | undefined): number | string {
 function header(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined || first === '' ? undefined : first;
+}
+
+/** The watch page: the run's events as lines, and each model call's text as it streams. */
+function watchPage(workflowId: string): string {
+  const id = JSON.stringify(workflowId).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>keel · watching a run</title>
+<style>body{font:14px system-ui,sans-serif;margin:2rem;max-width:60rem}pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem}#events{color:#555}</style></head>
+<body><h1>Run <code id="run"></code></h1><p id="status">connecting…</p><h2>Model output</h2><pre id="text"></pre><h2>Events</h2><ol id="events"></ol>
+<script>
+const workflowId = ${id};
+document.getElementById('run').textContent = workflowId;
+const token = new URLSearchParams(location.search).get('access_token') || '';
+const source = new EventSource('/runs/' + encodeURIComponent(workflowId) + '/events' + (token ? '?access_token=' + encodeURIComponent(token) : ''));
+const text = document.getElementById('text');
+const attempts = {};
+const line = (words) => { const item = document.createElement('li'); item.textContent = words; document.getElementById('events').appendChild(item); };
+source.onopen = () => { document.getElementById('status').textContent = 'streaming'; };
+source.onmessage = () => {};
+for (const type of ['run.started','plan.proposed','plan.accepted','plan.rejected','task.started','task.retrying','task.completed','task.failed','task.skipped','step','escalation.waiting','escalation.decided']) {
+  source.addEventListener(type, (message) => { const event = JSON.parse(message.data); line(event.type + (event.taskId ? ' ' + event.taskId : '') + (event.reason ? ': ' + event.reason : '')); if (event.type === 'task.retrying') text.textContent = ''; });
+}
+source.addEventListener('model.delta', (message) => { const event = JSON.parse(message.data); text.textContent += event.text; });
+source.addEventListener('run.ended', (message) => { const event = JSON.parse(message.data); line('run.ended ' + event.status); document.getElementById('status').textContent = 'ended: ' + event.status; source.close(); });
+</script></body></html>`;
 }

@@ -15,6 +15,14 @@ export interface ModelRequest {
   turns?: ChatTurn[];
   maxOutputTokens?: number;
   signal?: AbortSignal;
+  /** Set to hear the answer as the provider streams it; the response is still the whole answer. */
+  onDelta?: (delta: ModelDelta) => void;
+}
+
+/** A piece of an answer as it streams: text, or part of a tool call. */
+export interface ModelDelta {
+  text?: string;
+  toolCall?: { index: number; name?: string; arguments: string };
 }
 
 export interface ModelResponse {

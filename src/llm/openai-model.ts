@@ -35,6 +35,16 @@ export class OpenAIModel implements ModelClient {
     }
   }
 
+  /** The same call streamed (`stream: true`): each piece goes to onDelta as it comes, the whole answer is returned. */
+  private async streamed(
+    params: OpenAI.ChatCompletionCreateParamsNonStreaming,
+    options: { signal?: AbortSignal },
+    onDelta: NonNullable<ModelRequest['onDelta']>,
+  ): Promise<ModelResponse> {
+    const stream = await this.client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
+    return assemble(this.name, stream, onDelta, (id, tool, args) => this.toolCall(id, tool, args));
+  }
+
   /** A call as the model wrote it; arguments that are not a JSON object are the model's mistake (malformed), which a new ask can fix. */
   private toolCall(id: string, tool: string, args: string): ModelToolCall {
     let input: unknown;
@@ -50,8 +60,7 @@ export class OpenAIModel implements ModelClient {
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const started = Date.now();
     try {
-      const completion = await this.client.chat.completions.create(
-        {
+      const params: OpenAI.ChatCompletionCreateParamsNonStreaming = {
           model: request.model,
           temperature: 0,
           messages: [{ role: 'system', content: request.system }, { role: 'user', content: request.prompt }, ...(request.turns ?? []).map(openAITurn)],
@@ -62,10 +71,11 @@ export class OpenAIModel implements ModelClient {
               }
             : {}),
           ...(request.maxOutputTokens ? { max_tokens: request.maxOutputTokens } : {}),
-          ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.jsonSchema, strict: false } } } : {}),
-        },
-        request.signal ? { signal: request.signal } : {},
-      );
+          ...(request.jsonSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: 'output', schema: request.jsonSchema, strict: false } } } : {}),
+      };
+      const options = request.signal ? { signal: request.signal } : {};
+      if (request.onDelta) return await this.streamed(params, options, request.onDelta);
+      const completion = await this.client.chat.completions.create(params, options);
       const choice = completion.choices[0];
       // A refusal is the model's judgement of the request: retrying it unchanged would only repeat it.
       if (choice?.message.refusal) throw new KeelError('semantic', `${this.name}: the model refused: ${choice.message.refusal}`);
@@ -97,6 +107,46 @@ export class OpenAIModel implements ModelClient {
       throw new KeelError('transient', `${this.name}: unreadable response: ${(error as Error).message}`);
     }
   }
+}
+
+/** Chunks of a streamed completion, put back together as the whole answer. */
+async function assemble(
+  name: string,
+  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+  onDelta: NonNullable<ModelRequest['onDelta']>,
+  toolCall: (id: string, tool: string, args: string) => ModelToolCall,
+): Promise<ModelResponse> {
+  let text = '';
+  let refusal = '';
+  let model = '';
+  let finish: string | null | undefined;
+  let usage = { inputTokens: 0, outputTokens: 0 };
+  const calls: Array<{ id: string; name: string; arguments: string }> = [];
+  for await (const chunk of stream) {
+    model ||= chunk.model;
+    if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    finish = choice.finish_reason ?? finish;
+    const delta = choice.delta;
+    if (delta.refusal) refusal += delta.refusal;
+    if (delta.content) {
+      text += delta.content;
+      onDelta({ text: delta.content });
+    }
+    for (const part of delta.tool_calls ?? []) {
+      const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.name += part.function.name;
+      if (part.function?.arguments) call.arguments += part.function.arguments;
+      onDelta({ toolCall: { index: part.index, ...(part.function?.name ? { name: part.function.name } : {}), arguments: part.function?.arguments ?? '' } });
+    }
+  }
+  if (refusal) throw new KeelError('semantic', `${name}: the model refused: ${refusal}`);
+  if (finish === 'content_filter') throw new KeelError('semantic', `${name}: the answer was withheld by the content filter`);
+  if (finish === undefined || finish === null) throw new KeelError('transient', `${name}: the stream ended before the answer did`);
+  const toolCalls = calls.filter(Boolean).map((call) => toolCall(call.id, call.name, call.arguments));
+  return { text, ...(toolCalls.length > 0 ? { toolCalls } : {}), model, usage };
 }
 
 /** A turn of the conversation as chat completions takes it. */

@@ -4,7 +4,7 @@
 // so Temporal retries it later.
 import { KeelError, type FailureKind, type ModelTier, type TierCeiling } from '../shared';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker';
-import type { ChatTurn, ModelClient, ModelResponse, ToolSpec } from './model-client';
+import type { ChatTurn, ModelClient, ModelRequest, ModelResponse, ToolSpec } from './model-client';
 import { costOf, estimateTokens, outputTokenCap, priceOf, type ModelPrice } from './pricing';
 import { cacheKey, type ResponseCache } from './response-cache';
 
@@ -50,6 +50,8 @@ export interface RoutedRequest {
   /** Deterministic and of a cacheable kind: answer from the cache when it can, store the answer. */
   cacheable: boolean;
   signal?: AbortSignal;
+  /** Hears the answer as the provider streams it. */
+  onDelta?: ModelRequest['onDelta'];
 }
 
 export interface RoutedResponse extends ModelResponse {
@@ -192,6 +194,7 @@ export class ModelRouter {
           ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
           ...(request.tools ? { tools: request.tools, turns: request.turns ?? [] } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
+          ...(request.onDelta ? { onDelta: request.onDelta } : {}),
         });
         breaker.recordSuccess();
         if (key && this.cache) await this.cache.set(key, response).catch(() => undefined);

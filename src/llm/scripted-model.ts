@@ -27,9 +27,19 @@ export class ScriptedModel implements ModelClient {
       );
     }
     const entry = scriptedEntryAt(this.script.entries, this.script.consumed + this.attempt - 1);
-    if (typeof entry.delayMs === 'number' && entry.delayMs > 0) await delay(entry.delayMs, undefined, { signal: request.signal });
+    const delayMs = typeof entry.delayMs === 'number' && entry.delayMs > 0 ? entry.delayMs : 0;
+    // A listener hears the answer word by word across the delay, as a provider streams it.
+    const streams = request.onDelta !== undefined && !isFailureEntry(entry) && delayMs > 0;
+    if (delayMs > 0 && !streams) await delay(delayMs, undefined, { signal: request.signal });
     const model = 'model' in entry && typeof entry.model === 'string' ? entry.model : defaultTierModels[request.tier];
     const text = isFailureEntry(entry) ? failureText(entry, this.script.key) : responseText(entry);
+    if (streams) {
+      const words = text.match(/\s*\S+\s*/g) ?? [text];
+      for (const word of words) {
+        await delay(delayMs / words.length, undefined, { signal: request.signal });
+        request.onDelta!({ text: word });
+      }
+    }
     const usage =
       'usage' in entry && entry.usage
         ? entry.usage

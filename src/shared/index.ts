@@ -10,6 +10,7 @@ export * from './scenario-file';
 export * from './result';
 export * from './escalation-types';
 export * from './approvals';
+export * from './stream';
 export * from './decision';
 export * from './messages';
 export * from './stable-json';

@@ -10,6 +10,7 @@ export * from './stable-json';
 export * from './blob-ref';
 export * from './escalation-types';
 export * from './approvals';
+export * from './stream';
 export * from './keel-error';
 export type * from './activity-types';
 export * from './result';

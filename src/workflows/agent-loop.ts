@@ -52,6 +52,7 @@ async function loop(task: Task, dependencies: Record<string, unknown>, context: 
       const carry: LoopCarry = { taskId: task.id, step, newMessages, toolCalls, repeats, ...(transcript ? { transcript } : {}), ...(lastCalls !== undefined ? { lastCalls } : {}) };
       return context.continueLoop(carry);
     }
+    record.stream.emit({ type: 'step', taskId: task.id, step });
     const script = record.modelScript(ModelKey.step(task.id));
     const activity = agentStepActivity(stepTask, step);
     const call = await callModel(

@@ -18,6 +18,8 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   const goal = typeof rawRequest?.goal === 'string' ? rawRequest.goal : '';
   const record = new RunRecord(workflowId, runId, goal, parsed.data?.budgetUsd ?? 0, parsed.data?.scenario);
   setHandler(stateQuery, () => record.state(), { description: 'Live progress: phase, plans, tasks, cost.' });
+  record.stream.install();
+  if (!resume) record.stream.emit({ type: 'run.started', goal });
   if (!parsed.success) {
     return record.finish('rejected', { reason: `invalid request: ${parsed.issues.join('; ')}` });
   }

@@ -12,6 +12,7 @@ import {
   policyKeys,
   startMessage,
 } from '../shared/workflow';
+import { isApproval, isRejection } from './decisions';
 
 type Curves = typeof import('@noble/curves/ed25519');
 type Utils = typeof import('@noble/hashes/utils');
@@ -116,13 +117,13 @@ export function policyProblem(
   if (!sender.verified) {
     if (policies.some((policy) => policy.requireVerified)) return `this run takes only verified decisions (approvals.requireVerified), and this one is unsigned (the Web UI's Send a Signal carries no identity): ${verifiedDoors}`;
     if (lists.length > 0) return `only ${lists.map((list) => list.join(', ')).join(' (and also) ')} may decide this escalation, and an unsigned decision proves no identity: ${verifiedDoors}`;
-    if (quorum > 1 && decision === 'approve') return `approving this escalation needs ${quorum} distinct verified approvers, and an unsigned decision proves no identity: ${verifiedDoors}`;
+    if (quorum > 1 && isApproval(decision)) return `approving this escalation needs ${quorum} distinct verified approvers, and an unsigned decision proves no identity: ${verifiedDoors}`;
   }
   if (sender.verified) {
     const outside = lists.find((list) => !listed(sender.identity, list));
     if (outside) return `${sender.identity.by} may not decide this escalation: only ${outside.join(', ')} may (approvals.approvers)`;
   }
-  if (decision !== 'reject' && policies.some((policy) => policy.forbidSelfApproval)) {
+  if (!isRejection(decision) && policies.some((policy) => policy.forbidSelfApproval)) {
     if (starter === undefined || typeof starter === 'string') {
       return `approvals.forbidSelfApproval: this run's starter is not verified${typeof starter === 'string' ? ` (${starter})` : ' (no door signed its start)'}, so no one can be shown not to be it; only reject is possible. Start runs through a door that signs (keel serve with a token, or a client with KEEL_SIGNING_KEY)`;
     }

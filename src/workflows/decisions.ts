@@ -102,6 +102,16 @@ export function choicesFor(escalation: Escalation): Choice[] {
   }
 }
 
+/** An approval: under a quorum it is counted, and the escalation waits for more approvers. */
+export function isApproval(decision: DecisionKind): boolean {
+  return decision === 'approve';
+}
+
+/** Rejecting ends or refuses, so even the run's starter may do it (approvals.forbidSelfApproval). */
+export function isRejection(decision: DecisionKind): boolean {
+  return decision === 'reject';
+}
+
 /** What a decision means for this escalation. The desk only passes decisions that choicesFor offers. */
 export function outcomeOf(escalation: Escalation, decision: DecisionTaken): Outcome {
   switch (decision.decision) {

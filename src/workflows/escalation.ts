@@ -18,7 +18,7 @@ import {
 import { historyActivities, workerFactsActivity } from './activities';
 import { approverLists, policyProblem, quorumFor, requiresVerified, senderOf, starterOf, verifiedDoors, type PolicySubject, type Sender } from './approvals';
 import { checkDecision } from './contracts';
-import { choicesFor, cliArguments, decisionValueProblem, exampleDecision, outcomeOf, type Escalation, type Outcome } from './decisions';
+import { choicesFor, cliArguments, decisionValueProblem, exampleDecision, isApproval, outcomeOf, type Escalation, type Outcome } from './decisions';
 import { recordEscalation } from './metrics';
 import type { RunRecord } from './run-record';
 
@@ -110,10 +110,10 @@ export class EscalationDesk {
     const refused = policyProblem(this.policies, subjectOf(pending), decision.decision, sender, this.starter);
     if (refused) return refused;
     const earlier = pending.approvals ?? [];
-    if (decision.decision === 'approve' && sender.verified && earlier.some((approval) => approval.sender.verified && approval.sender.identity.by === sender.identity.by)) {
+    if (isApproval(decision.decision) && sender.verified && earlier.some((approval) => approval.sender.verified && approval.sender.identity.by === sender.identity.by)) {
       return `${sender.identity.by} has already approved this escalation; it needs ${quorumFor(this.policies, subjectOf(pending))} distinct approvers (so far: ${approverNames(earlier).join(', ')})`;
     }
-    if (decision.decision === 'approve' && earlier.length > 0 && approvalTerms(earlier[0]!.decision) !== approvalTerms(decision)) {
+    if (isApproval(decision.decision) && earlier.length > 0 && approvalTerms(earlier[0]!.decision) !== approvalTerms(decision)) {
       return `approve on the same terms as the earlier approval (${approvalTerms(earlier[0]!.decision)}), or reject: a quorum approves one input and one budget`;
     }
     return { decision, sender, door };
@@ -125,7 +125,7 @@ export class EscalationDesk {
     const who = senderName(received);
     const receipt: DecisionReceipt = { accepted: true, escalationId: pending.id, decision: received.decision.decision, ...(who ? { by: who } : {}), verified: received.sender.verified };
     const needed = quorumFor(this.policies, subjectOf(pending));
-    if (received.decision.decision === 'approve' && needed > 1) {
+    if (isApproval(received.decision.decision) && needed > 1) {
       pending.approvals = [...(pending.approvals ?? []), received];
       pending.quorum = { needed, approvedBy: approverNames(pending.approvals) };
       if (pending.approvals.length < needed) {
@@ -224,6 +224,7 @@ export class EscalationDesk {
       escalation,
     };
     this.describePolicy(this.pending);
+    this.record.stream.emit({ type: 'escalation.waiting', escalationId: this.pending.id, kind, ...(taskId ? { taskId } : {}), reason: request.reason });
     this.record.beginWaiting();
     recordEscalation('started', kind);
     setCurrentDetails(renderDetails(this.pending, this.record, workflowInfo().workflowId));
@@ -255,6 +256,7 @@ export class EscalationDesk {
         ...(received?.sender.verified ? { verified: true } : {}),
         ...(received && approvals.length > 1 ? { approvedBy: approverNames(approvals) } : {}),
       });
+      this.record.stream.emit({ type: 'escalation.decided', escalationId: this.pending.id, decision: decision.decision, by: decision.by });
       return { decision, outcome: outcomeOf(escalation, decision) };
     } finally {
       recordEscalation('decided', kind);

@@ -1,9 +1,10 @@
 // Everything the run knows, in one place: what the state query shows and what the result reports.
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
-import { isBlobRef, keelStatusKey, KeelPhase, type BlobRef, type EscalationRecord, type IgnoredSignal, type ModelTier, type Plan, type PlanRecord, type RunResult, type RunState, type RunStatus, type Script, type ScriptedModelEntry, type ScriptedToolEntry, type ScriptSlice, type Task, type TierCeiling } from '../shared/workflow';
+import { isBlobRef, keelStatusKey, KeelPhase, type BlobRef, type EscalationRecord, type IgnoredSignal, type ModelTier, type Plan, type PlanRecord, type RunResult, type RunState, type RunStatus, type Script, type ScriptedModelEntry, type ScriptedToolEntry, type ScriptSlice, type StreamEventBody, type Task, type TaskError, type TierCeiling } from '../shared/workflow';
 import { BudgetLedger, roundUsd, type LedgerSnapshot } from './budget';
 import { recordModelCall, recordRunEnded } from './metrics';
-import { TaskBoard, type TaskBoardSnapshot, type TaskEntry } from './task-board';
+import { RunStream } from './stream';
+import { TaskBoard, type TaskBoardSnapshot, type TaskEntry, type TaskTransition } from './task-board';
 
 export type { TaskEntry } from './task-board';
 
@@ -26,6 +27,8 @@ export interface RunRecordSnapshot {
   ledger: LedgerSnapshot;
   /** How many runs came before this one. */
   continuations: number;
+  /** The live stream's next offset (absent in snapshots made before the stream). */
+  streamOffset?: number;
 }
 
 export interface Halt {
@@ -51,8 +54,10 @@ export class RunRecord {
   ceilings?: Record<ModelTier, TierCeiling>;
   /** The worker's tools that ask a human before each call, as the worker that planned said. */
   approvalTools: string[] = [];
+  /** What the run does as it does it, for readers of its live stream. */
+  readonly stream = new RunStream();
   /** Every task of every plan, and every change of their state. */
-  readonly tasks = new TaskBoard();
+  readonly tasks = new TaskBoard((taskId, transition, error) => this.stream.emit(taskEvent(taskId, transition, error)));
   private readonly consumed = new Map<string, number>();
   private phase: KeelPhase | undefined;
   private waiting = 0;
@@ -145,6 +150,8 @@ export class RunRecord {
   recordPlan(plan: Plan, reason: string, outcome: { accepted: true; order: Task[] } | { accepted: false; problems: string[] }): void {
     this.plans.push(plan);
     const number = this.plans.length;
+    this.stream.emit({ type: 'plan.proposed', plan: number, taskIds: plan.tasks.map((task) => task.id) });
+    this.stream.emit(outcome.accepted ? { type: 'plan.accepted', plan: number } : { type: 'plan.rejected', plan: number, problems: outcome.problems });
     this.planHistory.push({
       number,
       reason,
@@ -172,6 +179,7 @@ export class RunRecord {
       consumed: Object.fromEntries(this.consumed),
       ledger: this.ledger.snapshot(),
       continuations: this.continuations + 1,
+      streamOffset: this.stream.offset,
     };
   }
 
@@ -189,6 +197,7 @@ export class RunRecord {
     for (const [key, count] of Object.entries(snapshot.consumed)) this.consumed.set(key, count);
     this.ledger.restore(snapshot.ledger);
     this.continuations = snapshot.continuations;
+    this.stream.continueFrom(snapshot.streamOffset ?? 0);
   }
 
   /** Records a signal the run could not take: a preview of what it said, its size, and why. */
@@ -221,6 +230,7 @@ export class RunRecord {
       ...(this.continuations > 0 ? { continuations: this.continuations } : {}),
     };
     this.setPhase(status);
+    this.stream.emit({ type: 'run.ended', status, ...(details.reason ? { reason: details.reason } : {}) });
     recordRunEnded(status);
     log.info('run ended', { status, ...(details.reason ? { reason: details.reason } : {}), costUsd: this.result.costUsd });
     return this.result;
@@ -312,4 +322,26 @@ function cutTexts(value: unknown, chars: number): unknown {
   if (Array.isArray(value)) return value.map((item) => cutTexts(item, chars));
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cutTexts(item, chars)]));
   return value;
+}
+
+/** A task's transition as its stream event. */
+function taskEvent(taskId: string, transition: TaskTransition, error?: TaskError): StreamEventBody {
+  switch (transition) {
+    case 'start':
+      return { type: 'task.started', taskId };
+    case 'complete':
+      return { type: 'task.completed', taskId };
+    case 'fail':
+    case 'cancel':
+      return { type: 'task.failed', taskId, failure: error ? `${error.kind}: ${error.message}` : transition };
+    case 'skip':
+    case 'waive':
+      return { type: 'task.skipped', taskId, reason: error?.message ?? transition };
+    default:
+      return unreachableTransition(transition);
+  }
+}
+
+function unreachableTransition(transition: never): never {
+  throw new TypeError(`unknown task transition ${String(transition)}`);
 }

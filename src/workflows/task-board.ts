@@ -45,6 +45,9 @@ export class TaskBoard {
   private readonly entries: MutableEntry[] = [];
   private readonly current = new Map<string, MutableEntry>();
 
+  /** `moved` hears every transition once it is made (the run's stream). */
+  constructor(private readonly moved: (id: string, transition: TaskTransition, error?: TaskError) => void = () => {}) {}
+
   /** An accepted plan: pending work of earlier plans is superseded; failed or cancelled tasks give way. */
   adoptPlan(number: number, order: Task[]): void {
     for (const previous of this.entries) {
@@ -182,6 +185,7 @@ export class TaskBoard {
     }
     entry.status = targetOf[transition];
     if (error) entry.error = error;
+    this.moved(entry.task.id, transition, error);
   }
 }
 

@@ -19,6 +19,10 @@ export interface FakeReply {
   reset?: boolean;
   /** Sends this text as the body, as a broken proxy would. */
   rawBody?: string;
+  /** A streamed reply (`stream: true`): this long between chunks (default 20 ms). */
+  chunkDelayMs?: number;
+  /** A streamed reply: drop the connection after this many chunks, mid-answer. */
+  cutAfterChunks?: number;
 }
 
 export interface FakeOpenAI {
@@ -77,6 +81,10 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
               usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 },
             }
           : { error: { message: reply.error?.message ?? 'error', type: reply.error?.type ?? 'invalid_request_error', code: reply.error?.code ?? null } };
+      if (body.stream === true && status === 200 && !reply.rawBody) {
+        streamReply(response, request.socket, reply, String(body.model), served, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true);
+        return;
+      }
       const send = () => {
         if (response.destroyed) return;
         response.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
@@ -113,4 +121,37 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
     baseURL: `http://127.0.0.1:${port}/v1`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   } as FakeOpenAI;
+}
+
+/** A completion as OpenAI streams it: Server-Sent Events of chunks, the usage last, then [DONE]. */
+function streamReply(response: import('node:http').ServerResponse, socket: import('node:net').Socket, reply: FakeReply, model: string, served: number, includeUsage: boolean): void {
+  const id = `chatcmpl-${served}`;
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ id, object: 'chat.completion.chunk', created: 1_795_000_000, model: reply.model ?? model, choices: [{ index: 0, delta, finish_reason: finish }] });
+  const chunks: unknown[] = [chunk({ role: 'assistant', content: '' })];
+  if (reply.refusal) chunks.push(chunk({ refusal: reply.refusal }));
+  for (const word of (reply.content ?? '').match(/\s*\S+\s*/g) ?? []) chunks.push(chunk({ content: word }));
+  for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+    const half = Math.ceil(call.arguments.length / 2);
+    chunks.push(chunk({ tool_calls: [{ index, id: call.id ?? `call_fake_${served}_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }));
+    chunks.push(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(0, half) } }] }));
+    chunks.push(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] }));
+  }
+  chunks.push(chunk({}, reply.toolCalls ? 'tool_calls' : 'stop'));
+  if (includeUsage) chunks.push({ id, object: 'chat.completion.chunk', created: 1_795_000_000, model: reply.model ?? model, choices: [], usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 } });
+  response.writeHead(200, { 'content-type': 'text/event-stream', ...reply.headers });
+  let sent = 0;
+  const next = () => {
+    if (response.destroyed) return;
+    if (reply.cutAfterChunks !== undefined && sent >= reply.cutAfterChunks) {
+      socket.destroy();
+      return;
+    }
+    if (sent >= chunks.length) {
+      response.end('data: [DONE]\n\n');
+      return;
+    }
+    response.write(`data: ${JSON.stringify(chunks[sent++])}\n\n`);
+    setTimeout(next, reply.chunkDelayMs ?? 20);
+  };
+  setTimeout(next, reply.delayMs ?? 0);
 }
