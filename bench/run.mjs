@@ -19,6 +19,7 @@ import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/w
 import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
+import { streamBench } from './stream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -330,6 +331,9 @@ try {
   // 2. Concurrency: N runs queued at once, then one `keel worker` process; model calls take 1-3 s.
   if (wanted(2)) results.inFlight = await concurrencyBench(address, values.quick ? 200 : 2_000);
 
+  // 8. Streams: a token's way from the provider to an SSE client, and the history streaming adds.
+  if (wanted(8)) results.stream = await streamBench({ connection, address, bundle: keelBundle, quick: values.quick });
+
   await keel.close();
   await connection.close();
 } finally {
@@ -420,6 +424,11 @@ const md = [
   '| knob | before | after | runs/s before → after | p50 ms before → after | after / before p50 |',
   '|---|---|---|---|---|---|',
   ...results.tuning.rows.map((row) => `| ${row.knob} | ${row.before.label} | ${row.after.label} | ${fmt(row.before.runsPerSecond)} → ${fmt(row.after.runsPerSecond)} | ${fmt(row.before.p50Ms)} → ${fmt(row.after.p50Ms)} | **${fmt(row.after.p50Ms / row.before.p50Ms, 2)}×** |`),
+  '',
+  `## 8. Streams (${results.stream.runs} run(s) of ${results.stream.tokensPerRun} tokens, one every ${results.stream.tokenIntervalMs} ms, from a loopback OpenAI-format provider through the real client)`,
+  '',
+  `From a token leaving the provider to an SSE client of keel serve reading it: p50 **${fmt(results.stream.latencyP50Ms)} ms**, p95 **${fmt(results.stream.latencyP95Ms)} ms** (${results.stream.tokensMeasured} tokens; deltas are batched for up to 100 ms, and readers poll every 100 ms).`,
+  `History, as Temporal stores it (protobuf): ${Math.round(results.stream.historyProtoBytesStreamed)} bytes streamed vs ${Math.round(results.stream.historyProtoBytesWhole)} bytes for the same answer sent whole: **${Math.round(results.stream.historyProtoBytesPer1000Tokens)} bytes per 1,000 streamed tokens** (${Math.round(results.stream.deltaBatches)} delta batches, ${Math.round(results.stream.historyProtoBytesPerBatch)} bytes each: a signal and the workflow task it wakes). As \`keel export\` writes it (JSON): ${Math.round(results.stream.historyBytesPer1000Tokens)} bytes per 1,000 tokens.`,
 
 ].join('\n');
 const outDirectory = path.join(here, 'results');

@@ -182,6 +182,8 @@ const EnvironmentSchema = z.object({
   /** Larger webhook bodies get 413. */
   KEEL_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(100 * 1_048_576).default(1_048_576),
   /** A repeated event id attaches to the run it started for this long. */
+  /** Model text deltas reach a run's stream in batches at most this often (ms); 0: no deltas, only the run's own events. */
+  KEEL_STREAM_BATCH_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   /** How often GET /runs/:id/events sends a keep-alive comment while the run is quiet. */
   KEEL_SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   KEEL_DEDUPE_WINDOW_MS: z.coerce.number().int().min(1_000).max(365 * 86_400_000).default(86_400_000),
@@ -221,6 +223,8 @@ export interface KeelConfig {
   codecAddress: string;
   /** Outputs over this many bytes of JSON go to the blob store. */
   blobThresholdBytes: number;
+  /** Model deltas are batched this long for the run's stream; 0 sends none. */
+  streamBatchMs: number;
   /** Modules with the user's tools (config file `tools`, then KEEL_TOOLS), resolved to absolute paths. */
   toolModules: string[];
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
@@ -266,6 +270,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(signingKey ? { signingKey } : {}),
     codecAddress: values.KEEL_CODEC_ADDRESS,
     blobThresholdBytes: values.KEEL_BLOB_THRESHOLD_BYTES,
+    streamBatchMs: values.KEEL_STREAM_BATCH_MS,
     mcpServers: fileSettings.mcpServers ?? {},
     toolModules: [
       ...(fileSettings.tools ?? []).map((module) => path.resolve(path.dirname(file!), module)),

@@ -38,7 +38,7 @@ export interface KeelWorkerOptions {
   workflowThreadPoolSize?: number;
 }
 
-type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules' | 'approvals'>>;
+type DependencyConfig = Pick<KeelConfig, 'home'> & Partial<Pick<KeelConfig, 'openai' | 'anthropic' | 'models' | 'captureMessageContent' | 'blobThresholdBytes' | 'toolModules' | 'approvals' | 'streamBatchMs'>>;
 
 /**
  * The built-in tools, the user's (KEEL_TOOLS and the config file's `tools`, then own tools given in code) and the MCP servers'; a module that cannot be used,
@@ -78,7 +78,7 @@ export function defaultDependencies(
   const providers = configuredProviders(config);
   const tools = toolRegistry(config, overrides.mcp, (overrides.tools ?? []) as ReadonlyArray<ToolDefinition<never>>);
   const captureContent = config.captureMessageContent === true;
-  const blobs = { blobs: overrides.blobs ?? blobStoreForConfig(config), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes, ...(config.approvals ? { approvals: config.approvals } : {}) };
+  const blobs = { blobs: overrides.blobs ?? blobStoreForConfig(config), blobThresholdBytes: config.blobThresholdBytes ?? defaultBlobThresholdBytes, ...(config.approvals ? { approvals: config.approvals } : {}), ...(config.streamBatchMs !== undefined ? { streamBatchMs: config.streamBatchMs } : {}) };
   if (providers.length === 0) return { tools, prices: settings.prices, captureContent, ...blobs };
   const cache = 'cache' in overrides ? overrides.cache : responseCache(settings.cache);
   let model: ModelRouter;

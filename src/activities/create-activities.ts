@@ -29,6 +29,8 @@ export interface ActivityDependencies {
   blobThresholdBytes?: number;
   /** Public keys for signed decisions (KEEL_DECISION_KEYS) and the worker's approver policy (keel.config.json approvals). */
   approvals?: ApprovalTrust;
+  /** Model text deltas go to the run's stream in batches at most this often (default 100 ms); 0: none. */
+  streamBatchMs?: number;
 }
 
 export function createActivities(deps: ActivityDependencies): KeelActivities {

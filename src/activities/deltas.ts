@@ -5,6 +5,9 @@ import { Context, log } from '@temporalio/activity';
 import { deltaBatchMs, streamDeltasSignal, type DeltaBatch, type ToolCallDelta } from '../shared';
 import type { ModelDelta } from '../llm/model-client';
 
+/** Tries of one batch before it is given up (about 30 s through an outage). */
+const sendAttempts = 18;
+
 export class DeltaPublisher {
   private text = '';
   private toolCalls: ToolCallDelta[] = [];
@@ -16,17 +19,18 @@ export class DeltaPublisher {
   constructor(
     private readonly send: (batch: DeltaBatch) => Promise<void>,
     private readonly call: Omit<DeltaBatch, 'text' | 'toolCalls'>,
+    private readonly batchMs: number = deltaBatchMs,
   ) {}
 
   /** The publisher for the current activity's call `key`, signalling the run that called it. */
-  static forActivity(key: string, taskId: string | undefined): DeltaPublisher {
+  static forActivity(key: string, taskId: string | undefined, batchMs = deltaBatchMs): DeltaPublisher {
     const context = Context.current();
     const workflowId = context.info.workflowExecution?.workflowId;
     const call = { key, ...(taskId ? { taskId } : {}), attempt: context.info.attempt };
-    // An activity run outside a workflow has no stream to feed.
-    if (!workflowId) return new DeltaPublisher(async () => {}, call);
+    // An activity run outside a workflow has no stream to feed; a worker set to send no deltas feeds none.
+    if (!workflowId || batchMs === 0) return new DeltaPublisher(async () => {}, call);
     const handle = context.client.workflow.getHandle(workflowId);
-    return new DeltaPublisher((batch) => handle.signal(streamDeltasSignal, batch), call);
+    return new DeltaPublisher((batch) => handle.signal(streamDeltasSignal, batch), call, batchMs);
   }
 
   readonly push = (delta: ModelDelta): void => {
@@ -37,24 +41,47 @@ export class DeltaPublisher {
       if (last && last.index === delta.toolCall.index && !delta.toolCall.name) last.arguments += delta.toolCall.arguments;
       else this.toolCalls.push({ ...delta.toolCall });
     }
-    this.timer ??= setTimeout(() => this.flush(), deltaBatchMs);
+    this.timer ??= setTimeout(() => this.flush(), this.batchMs);
   };
 
-  private flush(): void {
+  private flush(failure?: string): void {
     this.timer = undefined;
-    if (this.text === '' && this.toolCalls.length === 0) return;
-    const batch: DeltaBatch = { ...this.call, text: this.text, ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls } : {}) };
+    if (this.text === '' && this.toolCalls.length === 0 && failure === undefined) return;
+    const batch: DeltaBatch = { ...this.call, text: this.text, ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls } : {}), ...(failure !== undefined ? { failure } : {}) };
     this.text = '';
     this.toolCalls = [];
-    // A stream that misses a batch is worse than a slow one, but never worth failing the call for.
-    this.sending = this.sending.then(() => this.send(batch)).catch((error: unknown) => log.debug('a delta batch was not delivered', { error: (error as Error).message }));
+    this.enqueue(batch);
   }
 
-  /** Sends what is left (or, when nothing streamed, the whole answer) and waits until every batch is delivered. */
-  async close(answer?: string): Promise<void> {
+  /** A later attempt says so at once, so the stream marks the earlier attempt's text void before this one's comes. */
+  begin(): void {
+    if (this.call.attempt > 1) this.enqueue({ ...this.call, text: '' });
+  }
+
+  /** Sends what is left (or, when nothing streamed, the whole answer; or how the attempt failed) and waits until every batch is delivered. */
+  async close(outcome: { answer?: string; failure?: string }): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    if (!this.heard && answer) this.text = answer;
-    this.flush();
+    if (!this.heard && outcome.answer) this.text = outcome.answer;
+    this.flush(outcome.failure);
     await this.sending;
+  }
+
+  private enqueue(batch: DeltaBatch): void {
+    // In order, one at a time; through a short outage of the server (it restarts) each batch is
+    // tried again. A stream that misses a batch is worse than a slow one, but never worth failing the call for.
+    this.sending = this.sending.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.send(batch);
+          return;
+        } catch (error) {
+          if (attempt >= sendAttempts) {
+            log.warn('a batch of model text did not reach the run stream', { key: batch.key, error: (error as Error).message });
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+        }
+      }
+    });
   }
 }

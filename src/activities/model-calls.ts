@@ -27,14 +27,16 @@ export function createModelCalls(deps: ActivityDependencies) {
     reservedUsd: number,
     spent: Spent,
   ): Promise<ModelAnswer> {
-    const deltas = DeltaPublisher.forActivity(request.key, /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1]);
-    let answer: ModelAnswer | undefined;
+    const deltas = DeltaPublisher.forActivity(request.key, /^(?:task|evaluate|step):(.+)$/.exec(request.key)?.[1], deps.streamBatchMs);
+    deltas.begin();
     try {
-      answer = await callEither(request, script, reservedUsd, spent, deltas.push);
+      const answer = await callEither(request, script, reservedUsd, spent, deltas.push);
+      await deltas.close({ answer: answer.text });
       return answer;
-    } finally {
-      // Failed or not, what streamed reaches the run before the activity ends.
-      await deltas.close(answer?.text);
+    } catch (error) {
+      // What streamed, and how the attempt failed, reach the run before the activity ends.
+      await deltas.close({ failure: error instanceof KeelError ? `${error.kind}: ${error.message}` : (error as Error).message });
+      throw error;
     }
   }
 

@@ -24,10 +24,15 @@ export class AnthropicModel implements ModelClient {
     }
   }
 
+  /** The same call streamed (`stream: true`): each piece goes to onDelta as it comes. */
+  private async streamed(params: Anthropic.MessageCreateParamsNonStreaming, options: { signal?: AbortSignal }, onDelta: NonNullable<ModelRequest['onDelta']>): Promise<Answer> {
+    const stream = await this.client.messages.create({ ...params, stream: true }, options);
+    return assemble(stream, onDelta);
+  }
+
   async generate(request: ModelRequest): Promise<ModelResponse> {
     try {
-      const message = await this.client.messages.create(
-        {
+      const params: Anthropic.MessageCreateParamsNonStreaming = {
           model: request.model,
           max_tokens: request.maxOutputTokens ?? 4_096,
           system: request.system,
@@ -40,9 +45,9 @@ export class AnthropicModel implements ModelClient {
                 tool_choice: { type: 'tool' as const, name: outputTool },
               }
             : {}),
-        },
-        request.signal ? { signal: request.signal } : {},
-      );
+      };
+      const options = request.signal ? { signal: request.signal } : {};
+      const message = request.onDelta ? await this.streamed(params, options, request.onDelta) : await this.client.messages.create(params, options);
       if ((message.stop_reason as string | null) === 'refusal') throw new KeelError('semantic', `${this.name}: the model refused to answer`);
       const usage = { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
       const written = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
@@ -63,6 +68,65 @@ export class AnthropicModel implements ModelClient {
       throw new KeelError('transient', `${this.name}: unreadable response: ${(error as Error).message}`);
     }
   }
+}
+
+/** The parts of a message the answer is read from. */
+type Answer = Pick<Anthropic.Message, 'content' | 'stop_reason' | 'model' | 'usage'>;
+
+/** A streamed message's events put back together, each text or tool-input piece passed on as it comes. */
+async function assemble(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>, onDelta: NonNullable<ModelRequest['onDelta']>): Promise<Answer> {
+  let model = '';
+  let stopReason: Anthropic.Message['stop_reason'] = null;
+  const usage = { input_tokens: 0, output_tokens: 0 };
+  const blocks: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }> = [];
+  const toolIndex = new Map<number, number>();
+  for await (const event of stream) {
+    switch (event.type) {
+      case 'message_start':
+        model = event.message.model;
+        usage.input_tokens = event.message.usage.input_tokens;
+        usage.output_tokens = event.message.usage.output_tokens;
+        break;
+      case 'content_block_start':
+        if (event.content_block.type === 'tool_use') {
+          toolIndex.set(event.index, toolIndex.size);
+          blocks[event.index] = { type: 'tool_use', id: event.content_block.id, name: event.content_block.name, json: '' };
+          if (event.content_block.name !== outputTool) onDelta({ toolCall: { index: toolIndex.get(event.index)!, name: event.content_block.name, arguments: '' } });
+        } else if (event.content_block.type === 'text') blocks[event.index] = { type: 'text', text: '' };
+        break;
+      case 'content_block_delta': {
+        const block = blocks[event.index];
+        if (event.delta.type === 'text_delta' && block?.type === 'text') {
+          block.text += event.delta.text;
+          onDelta({ text: event.delta.text });
+        } else if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') {
+          block.json += event.delta.partial_json;
+          // The forced output tool's input is the answer itself.
+          if (block.name === outputTool) onDelta({ text: event.delta.partial_json });
+          else onDelta({ toolCall: { index: toolIndex.get(event.index)!, arguments: event.delta.partial_json } });
+        }
+        break;
+      }
+      case 'message_delta':
+        stopReason = event.delta.stop_reason ?? stopReason;
+        if (event.usage.output_tokens !== undefined) usage.output_tokens = event.usage.output_tokens;
+        break;
+      default:
+        break;
+    }
+  }
+  if (stopReason === null) throw new KeelError('transient', 'anthropic: the stream ended before the answer did');
+  const content = blocks.filter(Boolean).map((block) => {
+    if (block.type === 'text') return { type: 'text' as const, text: block.text, citations: null };
+    let input: unknown;
+    try {
+      input = block.json.trim() === '' ? {} : JSON.parse(block.json);
+    } catch (error) {
+      throw new KeelError('malformed', `anthropic: the input of the call to ${block.name} is not valid JSON (${(error as Error).message})`);
+    }
+    return { type: 'tool_use' as const, id: block.id, name: block.name, input };
+  });
+  return { content: content as Anthropic.Message['content'], stop_reason: stopReason, model, usage: usage as Anthropic.Message['usage'] };
 }
 
 function toolInput(tool: string, input: unknown): Record<string, unknown> {

@@ -12,8 +12,8 @@ export type StreamEventBody =
   | { type: 'plan.accepted'; plan: number }
   | { type: 'plan.rejected'; plan: number; problems: string[] }
   | { type: 'task.started'; taskId: string }
-  /** A new attempt of a model call began: the deltas of earlier attempts are void. */
-  | { type: 'task.retrying'; taskId: string; attempt: number; failure: string }
+  /** A new attempt of a model call began: the deltas of its earlier attempts are void. */
+  | { type: 'task.retrying'; key: string; taskId?: string; attempt: number; failure: string }
   | { type: 'task.completed'; taskId: string }
   | { type: 'task.failed'; taskId: string; failure: string }
   | { type: 'task.skipped'; taskId: string; reason: string }
@@ -40,6 +40,8 @@ export interface DeltaBatch {
   attempt: number;
   text: string;
   toolCalls?: ToolCallDelta[];
+  /** This attempt failed so: said before the activity ends, for the task.retrying of the next attempt. */
+  failure?: string;
 }
 
 export interface StreamPage {

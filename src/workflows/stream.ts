@@ -11,8 +11,9 @@ export const streamKeeps = 20_000;
 export class RunStream {
   private readonly events: StreamEvent[] = [];
   private nextOffset: number;
-  /** The attempt each model call's deltas came from last, to mark a new attempt. */
+  /** The attempt each model call's deltas came from last, to mark a new attempt, and how it failed. */
   private readonly attempts = new Map<string, number>();
+  private readonly failures = new Map<string, string>();
   private ended = false;
 
   /** `from`: the offset the stream goes on from (after continue-as-new, where the earlier run stopped). */
@@ -44,11 +45,14 @@ export class RunStream {
 
   private deltas(batch: DeltaBatch): void {
     if (!batch || typeof batch.text !== 'string' || typeof batch.key !== 'string' || typeof batch.attempt !== 'number') return;
-    const last = this.attempts.get(batch.key);
-    if (last !== undefined && batch.attempt > last && batch.taskId) {
-      this.emit({ type: 'task.retrying', taskId: batch.taskId, attempt: batch.attempt, failure: `attempt ${last} of ${batch.key} did not finish; its text is void` });
+    const last = this.attempts.get(batch.key) ?? (batch.attempt > 1 ? batch.attempt - 1 : undefined);
+    if (last !== undefined && batch.attempt > last) {
+      const failure = this.failures.get(batch.key) ?? `attempt ${last} did not finish (its worker stopped, or it timed out)`;
+      this.failures.delete(batch.key);
+      this.emit({ type: 'task.retrying', key: batch.key, ...(batch.taskId ? { taskId: batch.taskId } : {}), attempt: batch.attempt, failure });
     }
     this.attempts.set(batch.key, Math.max(last ?? 0, batch.attempt));
+    if (typeof batch.failure === 'string') this.failures.set(batch.key, batch.failure.slice(0, 1_000));
     const toolCalls = Array.isArray(batch.toolCalls) && batch.toolCalls.length > 0 ? batch.toolCalls : undefined;
     if (batch.text === '' && !toolCalls) return;
     this.emit({ type: 'model.delta', key: batch.key, ...(batch.taskId ? { taskId: batch.taskId } : {}), attempt: batch.attempt, text: batch.text, ...(toolCalls ? { toolCalls } : {}) });

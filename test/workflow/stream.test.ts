@@ -4,6 +4,7 @@
 import { KeelClient } from '../../src/client';
 import type { StreamEvent } from '../../src/shared';
 import { defaultDependencies } from '../../src/worker';
+import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai';
 import { llmTask, scriptedRequest } from '../helpers/scenarios';
 import { createTestKit, type TestKit } from '../helpers/temporal';
@@ -74,6 +75,19 @@ test('resume: a reader that stops and comes back after its last offset gets ever
   expect(whole.at(-1)!.type).toBe('run.ended');
 });
 
+test('a failed attempt is followed by task.retrying with its failure, before the next attempt streams', async () => {
+  const request = scriptedRequest({
+    tasks: [llmTask('draft')],
+    model: { 'task:draft': [{ fail: 'transient', message: 'the provider hiccuped' }, { text: draftText, delayMs: 500 }] },
+  });
+  const events = await kit.withWorker(async () => collect(kit.keel, (await kit.keel.startRun(request)).workflowId));
+  const retrying = events.findIndex((event) => event.type === 'task.retrying');
+  expect(events[retrying]).toMatchObject({ key: 'task:draft', taskId: 'draft', attempt: 2, failure: 'transient: the provider hiccuped' });
+  const deltas = events.filter((event) => event.type === 'model.delta' && event.key === 'task:draft');
+  expect(deltas.every((delta) => delta.offset > events[retrying]!.offset && (delta as { attempt: number }).attempt === 2)).toBe(true);
+  expect(deltas.map((delta) => (delta as { text: string }).text).join('')).toBe(draftText);
+});
+
 test('an unknown run is refused, not waited on', async () => {
   await expect(collect(kit.keel, 'no-such-run-for-events')).rejects.toThrow(/no run with id "no-such-run-for-events"/);
 });
@@ -119,10 +133,57 @@ describe('OpenAI streaming through the real SDK client', () => {
     // The cut attempt's words, then task.retrying, then the whole answer from attempt 2.
     const retrying = events.findIndex((event) => event.type === 'task.retrying');
     expect(retrying).toBeGreaterThan(-1);
-    expect(events[retrying]).toMatchObject({ taskId: 'agent', attempt: 2 });
+    expect(events[retrying]).toMatchObject({ key: 'step:agent', taskId: 'agent', attempt: 2, failure: expect.stringMatching(/^transient: /) });
     const before = deltas.filter((delta) => delta.offset < events[retrying]!.offset && delta.key === 'step:agent' && delta.text);
     const after = deltas.filter((delta) => delta.offset > events[retrying]!.offset && delta.key === 'step:agent');
     expect(before.at(-1)!.attempt).toBe(1);
+    expect(after.every((delta) => delta.attempt === 2)).toBe(true);
+    expect(after.map((delta) => delta.text).join('')).toBe(answer);
+  });
+});
+
+describe('Anthropic streaming through the real SDK client', () => {
+  let anthropic: FakeAnthropic;
+  let streamKit: TestKit;
+  beforeAll(async () => {
+    anthropic = await startFakeAnthropic();
+    streamKit = await createTestKit({
+      dependencies: defaultDependencies({ home: '.keel/test/stream-anthropic', anthropic: { apiKey: 'sk-ant-stream-0123456789', baseURL: anthropic.baseURL } }, { cache: undefined }),
+    });
+  });
+  afterAll(async () => {
+    await streamKit?.close();
+    await anthropic?.close();
+  });
+
+  test('text and tool_use input deltas arrive as the API streams them; an error event mid-stream is a transient failure, retried and marked', async () => {
+    const input = { customer: 'ACME', document: { type: 'passport', number: 'P123456', address: '1 Harbour Way' } };
+    const answer = 'ACME is verified: passport P123456 matches.';
+    let calls = 0;
+    const streamedBodies: boolean[] = [];
+    anthropic.respond = (body) => {
+      streamedBodies.push(body.stream === true);
+      calls += 1;
+      if (calls === 1) return { content: [{ type: 'text', text: 'Checking the passport.' }, { type: 'tool_use', id: 'toolu_01', name: 'verify_document', input }], chunkDelayMs: 30 };
+      if (calls === 2) return { content: [{ type: 'text', text: answer }], chunkDelayMs: 30, errorAfterEvents: 4 };
+      return { content: [{ type: 'text', text: answer }], chunkDelayMs: 30 };
+    };
+    const { events, result } = await streamKit.withWorker(async () => {
+      const { workflowId } = await streamKit.keel.startRun({ goal: "verify ACME's passport", tools: ['verify_document'], agent: { maxSteps: 3 }, budgetUsd: 1 });
+      const events = await collect(streamKit.keel, workflowId);
+      return { events, result: await streamKit.keel.getResult(workflowId) };
+    });
+    expect(result).toMatchObject({ status: 'completed', output: answer });
+    expect(streamedBodies.every(Boolean)).toBe(true);
+    const deltas = events.filter((event): event is Extract<StreamEvent, { type: 'model.delta' }> => event.type === 'model.delta' && event.key === 'step:agent');
+    const firstStep = deltas.filter((delta) => delta.offset < events.find((event) => event.type === 'step' && event.step === 2)!.offset);
+    expect(firstStep.map((delta) => delta.text).join('')).toBe('Checking the passport.');
+    const toolCall = firstStep.flatMap((delta) => delta.toolCalls ?? []);
+    expect(toolCall[0]).toMatchObject({ index: 0, name: 'verify_document' });
+    expect(JSON.parse(toolCall.map((part) => part.arguments).join(''))).toEqual(input);
+    const retrying = events.find((event) => event.type === 'task.retrying');
+    expect(retrying).toMatchObject({ key: 'step:agent', attempt: 2, failure: expect.stringMatching(/^(transient|rate_limit): .*Overloaded/i) });
+    const after = deltas.filter((delta) => delta.offset > retrying!.offset);
     expect(after.every((delta) => delta.attempt === 2)).toBe(true);
     expect(after.map((delta) => delta.text).join('')).toBe(answer);
   });
