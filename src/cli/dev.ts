@@ -61,7 +61,7 @@ export async function devCommand(options: { run?: string }, io: CliIo): Promise<
       try {
         const started = await client.startRun(request);
         io.out(`\nRunning ${options.run} as ${started.workflowId}${started.attached ? ' (attached to the existing run)' : ''}\n`);
-        const result = await Promise.race([followRun(client, started.workflowId, io.out), stopped.then(() => undefined)]);
+        const result = await Promise.race([followRun(client, started.workflowId, io.out, 300, io.partial), stopped.then(() => undefined)]);
         if (result) {
           io.out(`\nSee it in the Web UI: ${runUrl(config, started.workflowId)}`);
           exitCode = result.status === 'completed' || result.status === 'partial' ? ExitCode.ok : ExitCode.runUnsuccessful;

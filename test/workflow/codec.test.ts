@@ -47,10 +47,18 @@ test('a run with the codec on: no plaintext in the raw history; results, trace a
       goal: `Summarize the chart of ${marker}`,
       tasks: [toolTask('fetch', 'records', [], { input: { patient: marker } }), llmTask('summary', ['fetch'])],
       tools: { records: [{ result: { patient: marker, notes: 'stable' } }] },
-      model: { 'task:summary': [{ text: `${marker} is stable` }] },
+      // Streamed over 600 ms: the deltas' signals are sealed too, and the stream reads them with the key.
+      model: { 'task:summary': [{ text: `${marker} is stable and resting well today`, delayMs: 600 }] },
     });
-    const result = await worker.runUntil(async () => keel.getResult((await keel.startRun(request)).workflowId));
+    const { result, streamed } = await worker.runUntil(async () => {
+      const { workflowId } = await keel.startRun(request);
+      const streamed: string[] = [];
+      for await (const event of keel.events(workflowId)) if (event.type === 'model.delta' && event.key === 'task:summary') streamed.push(event.text);
+      return { result: await keel.getResult(workflowId), streamed };
+    });
     expect(result.status).toBe('completed');
+    expect(streamed.length).toBeGreaterThan(1);
+    expect(streamed.join('')).toBe(`${marker} is stable and resting well today`);
     expect(result.goal).toContain(marker); // the key holder reads everything
 
     const history = await raw.client.workflow.getHandle(result.workflowId).fetchHistory();
@@ -58,6 +66,11 @@ test('a run with the codec on: no plaintext in the raw history; results, trace a
     expect(stored).not.toContain(marker);
     expect(stored).not.toContain(Buffer.from(marker).toString('base64'));
     expect(stored).toContain(Buffer.from('binary/encrypted').toString('base64'));
+    const deltaSignals = history.events!.filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'keelStreamDeltas');
+    expect(deltaSignals.length).toBeGreaterThan(1);
+    for (const signal of deltaSignals) {
+      expect(Buffer.from(signal.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    }
 
     // keel trace decrypts with the configured keys.
     const timeline = buildTimeline(await decryptHistory(history, codec));
