@@ -80,9 +80,9 @@ const modelServer = createServer((request, response) => {
   let raw = '';
   request.on('data', (chunk) => (raw += chunk));
   request.on('end', () => {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    if (request.method === 'GET') return response.end(JSON.stringify({ object: 'list', data: [] }));
+    if (request.method === 'GET') return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [] }));
     const body = JSON.parse(raw);
+    response.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
     const i = Number(/chaos ledger (\d+)/.exec(body.messages?.[1]?.content ?? '')?.[1]);
     const steps = agentLedgerSteps(i);
     const done = body.messages.filter((message) => message.role === 'assistant').length;
@@ -90,7 +90,15 @@ const modelServer = createServer((request, response) => {
     const message = calls
       ? { role: 'assistant', content: null, tool_calls: calls.map((input, index) => ({ id: `c${index}`, type: 'function', function: { name: 'ledger_write', arguments: JSON.stringify(input) } })) }
       : { role: 'assistant', content: body.tools ? `settled ${i}` : 'this chaos model only drives agent loops' };
-    response.end(JSON.stringify({ id: 'chaos', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, finish_reason: calls ? 'tool_calls' : 'stop', message }], usage: { prompt_tokens: 200, completion_tokens: 20, total_tokens: 220 } }));
+    const usage = { prompt_tokens: 200, completion_tokens: 20, total_tokens: 220 };
+    if (body.stream) {
+      // As OpenAI streams: the message as chunks, then the usage, then [DONE].
+      const chunk = (delta, finish = null, extra = {}) => `data: ${JSON.stringify({ id: 'chaos', object: 'chat.completion.chunk', created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+      const delta = message.tool_calls ? { role: 'assistant', tool_calls: message.tool_calls.map((call, index) => ({ index, ...call })) } : { role: 'assistant', content: message.content };
+      response.end(`${chunk(delta)}${chunk({}, calls ? 'tool_calls' : 'stop')}data: ${JSON.stringify({ id: 'chaos', object: 'chat.completion.chunk', created: 0, model: body.model, choices: [], usage })}\n\ndata: [DONE]\n\n`);
+      return;
+    }
+    response.end(JSON.stringify({ id: 'chaos', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, finish_reason: calls ? 'tool_calls' : 'stop', message }], usage }));
   });
 });
 await new Promise((resolve) => modelServer.listen(0, '127.0.0.1', resolve));

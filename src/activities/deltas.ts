@@ -4,17 +4,18 @@
 import { Context, log } from '@temporalio/activity';
 import { deltaBatchMs, streamDeltasSignal, type DeltaBatch, type ToolCallDelta } from '../shared';
 import type { ModelDelta } from '../llm/model-client';
+import { GrpcCode, grpcCode } from '../client/grpc-errors';
 
 /** Tries of one batch before it is given up (about 30 s through an outage). */
 const sendAttempts = 18;
+/** A batch is sent at once when it holds this much text, whatever the time: a signal stays far below Temporal's payload limit. */
+const batchChars = 32_768;
 
 export class DeltaPublisher {
   private text = '';
   private toolCalls: ToolCallDelta[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
-  /** True once any delta came: a call that streamed nothing (a cache hit) is sent whole at the end. */
-  heard = false;
 
   constructor(
     private readonly send: (batch: DeltaBatch) => Promise<void>,
@@ -34,12 +35,16 @@ export class DeltaPublisher {
   }
 
   readonly push = (delta: ModelDelta): void => {
-    this.heard = true;
     if (delta.text) this.text += delta.text;
     if (delta.toolCall) {
       const last = this.toolCalls.at(-1);
       if (last && last.index === delta.toolCall.index && !delta.toolCall.name) last.arguments += delta.toolCall.arguments;
       else this.toolCalls.push({ ...delta.toolCall });
+    }
+    if (this.text.length >= batchChars) {
+      if (this.timer) clearTimeout(this.timer);
+      this.flush();
+      return;
     }
     this.timer ??= setTimeout(() => this.flush(), this.batchMs);
   };
@@ -58,10 +63,13 @@ export class DeltaPublisher {
     if (this.call.attempt > 1) this.enqueue({ ...this.call, text: '' });
   }
 
-  /** Sends what is left (or, when nothing streamed, the whole answer; or how the attempt failed) and waits until every batch is delivered. */
-  async close(outcome: { answer?: string; failure?: string }): Promise<void> {
+  /**
+   * Sends what is left (and how the attempt failed) and waits until every batch is delivered. A call
+   * that did not stream (a cache hit, a scripted entry without delayMs) sent nothing: a signal for
+   * each such call would cost every run history and a workflow task; its answer is in its result.
+   */
+  async close(outcome: { failure?: string } = {}): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    if (!this.heard && outcome.answer) this.text = outcome.answer;
     this.flush(outcome.failure);
     await this.sending;
   }
@@ -75,7 +83,10 @@ export class DeltaPublisher {
           await this.send(batch);
           return;
         } catch (error) {
-          if (attempt >= sendAttempts) {
+          // Only an unreachable server is worth waiting for; a refusal (the run ended, a payload too large) is final.
+          const code = grpcCode(error);
+          const passing = code === GrpcCode.unavailable || code === GrpcCode.deadlineExceeded || code === undefined;
+          if (attempt >= sendAttempts || !passing) {
             log.warn('a batch of model text did not reach the run stream', { key: batch.key, error: (error as Error).message });
             return;
           }

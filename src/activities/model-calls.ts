@@ -31,7 +31,7 @@ export function createModelCalls(deps: ActivityDependencies) {
     deltas.begin();
     try {
       const answer = await callEither(request, script, reservedUsd, spent, deltas.push);
-      await deltas.close({ answer: answer.text });
+      await deltas.close();
       return answer;
     } catch (error) {
       // What streamed, and how the attempt failed, reach the run before the activity ends.
