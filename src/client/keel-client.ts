@@ -405,11 +405,6 @@ export class KeelClient {
     return { ...unsigned, signature };
   }
 
-  /** Whether this client signs what it sends (KEEL_SIGNING_KEY or the signingKey option). */
-  get signs(): boolean {
-    return this.signing.key !== undefined;
-  }
-
   get identity(): string {
     return this.temporal.options.identity ?? 'keel-client';
   }
