@@ -8,16 +8,21 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { parseScenario } from '../../src/shared';
+import { parseScenario, type TrustedKey } from '../../src/shared';
 import { tokenHash } from '../../src/security/api-tokens';
+import { newKeyPair, parseDecisionKeys } from '../../src/security/decision-keys';
+import { defaultDependencies } from '../../src/worker';
 import { freePort } from '../helpers/cli';
 import { createTestKit, testAddress, type TestKit } from '../helpers/temporal';
+
+const doorKey = newKeyPair('mcp-door');
 
 const exec = promisify(execFile);
 let kit: TestKit;
 let client: Client;
 beforeAll(async () => {
-  kit = await createTestKit();
+  // The worker trusts keel mcp's door key, so a decision sent with a token is recorded as verified.
+  kit = await createTestKit({ dependencies: { ...defaultDependencies({ home: '.keel/test/mcp-server' }), approvals: { keys: parseDecisionKeys(doorKey.decisionKey) as TrustedKey[] } } });
   client = new Client({ name: 'keel-test', version: '1.0.0' });
   await client.connect(
     new StdioClientTransport({
@@ -156,6 +161,7 @@ test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another ca
     KEEL_TASK_QUEUE: kit.taskQueue,
     KEEL_CONFIG: '',
     KEEL_API_TOKENS: `vera:${tokenHash(secrets.vera)}:viewer,alice:${tokenHash(secrets.alice)}:approver+viewer+starter`,
+    KEEL_SIGNING_KEY: doorKey.signingKey,
   };
   const served = spawn(process.execPath, [path.resolve('bin/keel.js'), 'mcp', '--http', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const said = () => stderrOf(served);
@@ -190,7 +196,8 @@ test('keel mcp --http with KEEL_API_TOKENS: no token, a wrong one, or another ca
       expect(decided.structuredContent).toMatchObject({ decision: 'approve', by: 'alice' });
       return kit.keel.getResult(workflowId);
     });
-    expect(ended).toMatchObject({ status: 'completed', escalations: [expect.objectContaining({ decision: 'approve', decidedBy: 'alice' })] });
+    // Signed by keel mcp for the token's holder: verified, through its door.
+    expect(ended).toMatchObject({ status: 'completed', escalations: [expect.objectContaining({ decision: 'approve', decidedBy: 'alice', door: 'keel mcp', verified: true })] });
 
     // A session opened by one token does not answer another's.
     const hijack = await fetch(url, {
