@@ -7,6 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidDecisionError, InvalidRequestError, NoWorkerError, RunEndedError, RunNotFoundError, type KeelClient } from '../client';
 import { roleRefusal, type ApiRole, type Authenticator } from '../security/api-tokens';
+import { signerFor } from '../security/decision-keys';
 import { DecisionSchema, describeIssues } from '../shared';
 
 export interface IngestOptions {
@@ -149,7 +150,7 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
       // The decision is recorded under the token's name, whatever the body says.
       // With KEEL_SIGNING_KEY the door signs it, so the run knows who sent it (approver policies).
       const { signature: _given, ...decision } = parsed.data;
-      const receipt = await options.client.decide((request.params as { id: string }).id, { ...decision, by: caller.name }, { as: doorIdentity(caller) });
+      const receipt = await options.client.decide((request.params as { id: string }).id, { ...decision, by: caller.name }, { as: signerFor(caller, 'keel serve') });
       return reply.code(200).send({ ...receipt, by: caller.name });
     } catch (error) {
       return runError(error, reply);
@@ -190,7 +191,7 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     try {
       const started = await options.client.startRun(
         { ...fields, ...(idempotencyKey ? { idempotencyKey } : {}) } as never,
-        { priority, ...(idempotencyKey ? { dedupeWindowMs: options.dedupeWindowMs } : {}), ...(starter ? { as: doorIdentity(starter) } : {}) },
+        { priority, ...(idempotencyKey ? { dedupeWindowMs: options.dedupeWindowMs } : {}), ...(starter ? { as: signerFor(starter, 'keel serve') } : {}) },
       );
       const answer: IngestReply = { workflowId: started.workflowId, runId: started.runId, duplicate: started.attached, priority };
       return reply.code(started.attached ? 200 : 202).send(answer);
@@ -200,11 +201,6 @@ export function createIngestServer(options: IngestOptions): FastifyInstance {
     }
   });
   return app;
-}
-
-/** Who this door vouches for: the token's name and, for an OIDC token, its groups. */
-function doorIdentity(caller: { name: string; groups?: string[] }): { by: string; groups?: string[]; door: string } {
-  return { by: caller.name, ...(caller.groups ? { groups: caller.groups } : {}), door: 'keel serve' };
 }
 
 /** An event id of any shape becomes a key Temporal accepts as a workflow id, the same every time. */

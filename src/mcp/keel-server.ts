@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { KeelClient } from '../client';
 import { roleRefusal, type ApiRole } from '../security/api-tokens';
+import { signerFor } from '../security/decision-keys';
 import { AgentRequestSchema, DecisionSchema } from '../shared';
 import { parseHistory } from '../trace/replay';
 import { renderTimelineText } from '../trace/render-text';
@@ -47,7 +48,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     (request) =>
       guarded(async () => {
         may('starter');
-        return { ...(await keel.startRun(request, caller ? { as: asCaller(caller) } : {})) };
+        return { ...(await keel.startRun(request, caller ? { as: signerFor(caller, 'keel mcp') } : {})) };
       }),
   );
   server.registerTool(
@@ -71,7 +72,7 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
         may('approver');
         // A checked caller decides under its own name, whatever `by` (or a signature it brought) says.
         const { signature: _given, ...unsigned } = decision;
-        return { ...(await keel.decide(workflowId, caller ? { ...unsigned, by: caller.name } : decision, caller ? { as: asCaller(caller) } : {})), ...(caller ? { by: caller.name } : {}) };
+        return { ...(await keel.decide(workflowId, caller ? { ...unsigned, by: caller.name } : decision, caller ? { as: signerFor(caller, 'keel mcp') } : {})), ...(caller ? { by: caller.name } : {}) };
       }),
   );
   server.registerResource(
@@ -85,9 +86,4 @@ export function keelMcpServer(keel: KeelClient, version: string, caller?: McpCal
     },
   );
   return server;
-}
-
-/** Who this door vouches for when it signs (KEEL_SIGNING_KEY): the token's name and groups. */
-function asCaller(caller: McpCaller): { by: string; groups?: string[]; door: string } {
-  return { by: caller.name, ...(caller.groups ? { groups: [...caller.groups] } : {}), door: 'keel mcp' };
 }

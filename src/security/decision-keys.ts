@@ -64,6 +64,11 @@ export interface Signer {
   door: string;
 }
 
+/** Who a door vouches for: the checked caller's name and, from an OIDC token, its groups. */
+export function signerFor(caller: { name: string; groups?: readonly string[] }, door: string): Signer {
+  return { by: caller.name, ...(caller.groups && caller.groups.length > 0 ? { groups: [...caller.groups] } : {}), door };
+}
+
 function sign(key: SigningKey, message: string, who: Signer, at: string): DoorSignature {
   const sig = bytesToHex(ed25519.sign(new TextEncoder().encode(message), key.seed));
   return { keyId: key.id, by: who.by, ...(who.groups && who.groups.length > 0 ? { groups: who.groups } : {}), door: who.door, at, sig };

@@ -59,6 +59,8 @@ export class EscalationDesk {
   private trust?: ApprovalTrust;
   private policies: ApproverPolicy[] = [];
   private starter?: VerifiedIdentity | string;
+  /** What the update's validator found, for its handler. */
+  private readonly validated = new WeakMap<object, Received>();
 
   constructor(
     private readonly record: RunRecord,
@@ -84,8 +86,9 @@ export class EscalationDesk {
     setHandler(
       decideUpdate,
       (payload) => {
-        // The validator passed it moments ago, in this same workflow task.
-        const checked = this.check(payload, 'update');
+        // The validator checked this payload moments ago, in the same workflow task (its signature
+        // included); on replay no validator runs, so it is checked here.
+        const checked = this.validated.get(payload as object) ?? this.check(payload, 'update');
         if (typeof checked === 'string') throw ApplicationFailure.create({ type: 'invalid_decision', message: checked, nonRetryable: true });
         return this.take(checked);
       },
@@ -93,6 +96,7 @@ export class EscalationDesk {
         validator: (payload: unknown) => {
           const checked = this.check(payload, 'update');
           if (typeof checked === 'string') throw ApplicationFailure.create({ type: 'invalid_decision', message: checked, nonRetryable: true });
+          if (typeof payload === 'object' && payload !== null) this.validated.set(payload, checked);
         },
         description: 'Decide a pending escalation, validated: the caller gets an error for a decision this run cannot take.',
       },
