@@ -1,5 +1,6 @@
 // OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp) through the official client.
 import OpenAI from 'openai';
+import { Stream } from 'openai/streaming';
 import type { ChatTurn, KeyCheck, ModelClient, ModelRequest, ModelResponse, ModelToolCall } from './model-client';
 import { KeelError } from '../shared';
 import { classifyProviderError, failedKeyCheck } from './provider-error';
@@ -35,14 +36,37 @@ export class OpenAIModel implements ModelClient {
     }
   }
 
-  /** The same call streamed (`stream: true`): each piece goes to onDelta as it comes, the whole answer is returned. */
+  /**
+   * The same call streamed (`stream: true`): each piece goes to onDelta as it comes, the whole
+   * answer is returned. A compatible server that ignores `stream` and answers with one JSON body is
+   * read whole, as a call that did not stream (no deltas), instead of as a stream that never began.
+   */
   private async streamed(
     params: OpenAI.ChatCompletionCreateParamsNonStreaming,
     options: { signal?: AbortSignal },
     onDelta: NonNullable<ModelRequest['onDelta']>,
   ): Promise<ModelResponse> {
-    const stream = await this.client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
+    const response = await this.client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options).asResponse();
+    if (!/^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) return this.answer((await response.json()) as OpenAI.ChatCompletion);
+    const controller = new AbortController();
+    options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const stream = Stream.fromSSEResponse<OpenAI.ChatCompletionChunk>(response, controller, this.client);
     return assemble(this.name, stream, onDelta, (id, tool, args) => this.toolCall(id, tool, args));
+  }
+
+  /** A whole completion as Keel's answer: refusals and filtered answers are the model's judgement (semantic). */
+  private answer(completion: OpenAI.ChatCompletion): ModelResponse {
+    const choice = completion.choices?.[0];
+    // A refusal is the model's judgement of the request: retrying it unchanged would only repeat it.
+    if (choice?.message.refusal) throw new KeelError('semantic', `${this.name}: the model refused: ${choice.message.refusal}`);
+    if (choice?.finish_reason === 'content_filter') throw new KeelError('semantic', `${this.name}: the answer was withheld by the content filter`);
+    const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) => (call.type === 'function' ? [this.toolCall(call.id, call.function.name, call.function.arguments)] : []));
+    return {
+      text: choice?.message.content ?? '',
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      model: completion.model,
+      usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
+    };
   }
 
   /** A call as the model wrote it; arguments that are not a JSON object are the model's mistake (malformed), which a new ask can fix. */
@@ -75,18 +99,7 @@ export class OpenAIModel implements ModelClient {
       };
       const options = request.signal ? { signal: request.signal } : {};
       if (request.onDelta) return await this.streamed(params, options, request.onDelta);
-      const completion = await this.client.chat.completions.create(params, options);
-      const choice = completion.choices[0];
-      // A refusal is the model's judgement of the request: retrying it unchanged would only repeat it.
-      if (choice?.message.refusal) throw new KeelError('semantic', `${this.name}: the model refused: ${choice.message.refusal}`);
-      if (choice?.finish_reason === 'content_filter') throw new KeelError('semantic', `${this.name}: the answer was withheld by the content filter`);
-      const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) => (call.type === 'function' ? [this.toolCall(call.id, call.function.name, call.function.arguments)] : []));
-      return {
-        text: choice?.message.content ?? '',
-        ...(toolCalls.length > 0 ? { toolCalls } : {}),
-        model: completion.model,
-        usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
-      };
+      return this.answer(await this.client.chat.completions.create(params, options));
     } catch (error) {
       if (error instanceof OpenAI.APIConnectionTimeoutError) throw classifyProviderError({ provider: this.name, message: error.message, connection: 'timeout' });
       // The client reports its own timeout as a connection error; the clock tells them apart.

@@ -23,6 +23,8 @@ export interface FakeReply {
   chunkDelayMs?: number;
   /** A streamed reply: drop the connection after this many chunks, mid-answer. */
   cutAfterChunks?: number;
+  /** Answers `stream: true` with one JSON body, as some OpenAI-compatible servers do. */
+  ignoresStream?: boolean;
 }
 
 export interface FakeOpenAI {
@@ -81,7 +83,7 @@ export async function startFakeOpenAI(replies: FakeReply[] = []): Promise<FakeOp
               usage: { ...(reply.usage ?? { prompt_tokens: 10, completion_tokens: 5 }), total_tokens: 0 },
             }
           : { error: { message: reply.error?.message ?? 'error', type: reply.error?.type ?? 'invalid_request_error', code: reply.error?.code ?? null } };
-      if (body.stream === true && status === 200 && !reply.rawBody) {
+      if (body.stream === true && status === 200 && !reply.rawBody && !reply.ignoresStream) {
         streamReply(response, request.socket, reply, String(body.model), served, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true);
         return;
       }

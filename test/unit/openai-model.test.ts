@@ -104,3 +104,35 @@ test('the key check at start: accepted, refused (401, key redacted), or the prov
   await closed.close();
   expect(await new OpenAIModel({ apiKey, baseURL: closed.baseURL }).checkKey()).toMatchObject({ ok: false, refused: false });
 });
+
+describe('streamed calls', () => {
+  const streamedRequest = (deltas: unknown[]): ModelRequest => ({ ...request, jsonSchema: undefined, onDelta: (delta) => deltas.push(delta) });
+
+  test('an event stream: each piece as it comes, the whole answer returned', async () => {
+    fake.replies = [{ content: 'one two three', usage: { prompt_tokens: 7, completion_tokens: 3 }, chunkDelayMs: 1 }];
+    const deltas: unknown[] = [];
+    const response = await model.generate(streamedRequest(deltas));
+    expect(response).toMatchObject({ text: 'one two three', usage: { inputTokens: 7, outputTokens: 3 } });
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(fake.requests.at(-1)!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  test('a compatible server that ignores stream and answers whole is read whole: the answer, its tool calls and usage, no deltas', async () => {
+    fake.replies = [{ ignoresStream: true, content: 'all at once', usage: { prompt_tokens: 11, completion_tokens: 4 }, model: 'local-model' }];
+    const deltas: unknown[] = [];
+    expect(await model.generate(streamedRequest(deltas))).toEqual({ text: 'all at once', model: 'local-model', usage: { inputTokens: 11, outputTokens: 4 } });
+    fake.replies = [{ ignoresStream: true, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' }] }];
+    expect((await model.generate(streamedRequest(deltas))).toolCalls).toEqual([{ id: 'call_1', tool: 'lookup', input: { q: 'x' } }]);
+    fake.replies = [{ ignoresStream: true, refusal: 'no' }];
+    await expect(model.generate(streamedRequest(deltas))).rejects.toMatchObject({ kind: 'semantic' });
+    expect(deltas).toEqual([]);
+    expect(fake.requests.at(-1)!.body).toMatchObject({ stream: true });
+  });
+
+  test('a body that is neither an event stream nor a completion is still transient, and an error status keeps its class', async () => {
+    fake.replies = [{ headers: { 'content-type': 'text/html' }, rawBody: '<html>502 Bad Gateway</html>' }];
+    await expect(model.generate(streamedRequest([]))).rejects.toMatchObject({ kind: 'transient', message: expect.stringMatching(/^openai: unreadable response: /) });
+    fake.replies = [{ status: 429, headers: { 'retry-after': '2' }, error: { message: 'Rate limit reached' } }];
+    await expect(model.generate(streamedRequest([]))).rejects.toMatchObject({ kind: 'rate_limit', options: { retryAfterMs: 2_000 } });
+  });
+});
