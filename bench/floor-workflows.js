@@ -45,4 +45,24 @@ async function floorLoop(steps) {
   return steps;
 }
 
-module.exports = { floorDag, floorAgent, floorPlanned, floorLoop };
+/**
+ * The floor's DAG with `awaits` more awaits a task before its call: what a promise costs a run's
+ * workflow code (the SDK records a stack for each one), measured against floorDag by replay.
+ * @param {Array<{id: string, dependsOn: string[]}>} tasks @param {number} awaits
+ */
+async function floorDagAwaiting(tasks, awaits) {
+  const pause = async () => {
+    for (let i = 0; i < awaits; i++) await null;
+  };
+  const done = new Map();
+  const start = (task) => {
+    if (!done.has(task.id)) {
+      done.set(task.id, Promise.all(task.dependsOn.map((id) => start(tasks.find((other) => other.id === id)))).then(pause).then(() => noop(task.id)));
+    }
+    return done.get(task.id);
+  };
+  await Promise.all(tasks.map(start));
+  return tasks.length;
+}
+
+module.exports = { floorDag, floorAgent, floorPlanned, floorLoop, floorDagAwaiting };

@@ -81,6 +81,29 @@ const cpuMs = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
+// This process's JavaScript threads ("node"), by id: a worker's workflow threads are the ones its creation added.
+const jsThreads = () => new Set(readdirSync('/proc/self/task').filter((tid) => {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'node' && tid !== String(process.pid);
+  } catch {
+    return false;
+  }
+}));
+const threadCpuMs = (tids) => [...tids].reduce((sum, tid) => {
+  try {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return sum;
+  }
+}, 0);
+/** Threads `create` adds to this process, and what it made. */
+async function withNewThreads(create) {
+  const before = jsThreads();
+  const made = await create();
+  return [made, new Set([...jsThreads()].filter((tid) => !before.has(tid)))];
+}
+
 // The dev server the test environment started: the process whose command line names its port.
 const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).find((pid) => {
   try {
@@ -119,35 +142,73 @@ async function workflowCounts(client, workflowId, workflowBundle) {
   return { promises, upserts: history.events.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes).length, events: history.events.length };
 }
 
+// floorDagAwaiting's extra awaits a task: each creates a promise in the workflow's context.
+const promiseProbeAwaits = 10;
+
+/**
+ * What one promise of workflow code costs the workflow thread, in ms: the floor's history and the
+ * same DAG with `promiseProbeAwaits` more awaits a task, each replayed in this thread (debug mode)
+ * in alternating batches, CPU a replay apart divided by the promises apart.
+ */
+async function promiseCostMs(client, floorId, awaitingId, workflowBundle) {
+  const histories = [await client.workflow.getHandle(floorId).fetchHistory(), await client.workflow.getHandle(awaitingId).fetchHistory()];
+  const counts = [await workflowCounts(client, floorId, workflowBundle), await workflowCounts(client, awaitingId, workflowBundle)];
+  const batch = values.quick ? 20 : 100;
+  const cpu = [0, 0];
+  let serial = 0;
+  // A batch of each first, not counted: the code warms up.
+  for (const history of histories) {
+    for await (const outcome of Worker.runReplayHistories({ workflowBundle, debugMode: true, replayName: 'probe-warm-up' }, Array.from({ length: batch }, () => ({ workflowId: `promise-probe-${serial++}`, history })))) {
+      if (outcome.error) throw outcome.error;
+    }
+  }
+  for (let round = 0; round < (values.quick ? 2 : 5); round++) {
+    for (const which of [0, 1]) {
+      const many = Array.from({ length: batch }, () => ({ workflowId: `promise-probe-${serial++}`, history: histories[which] }));
+      const before = process.cpuUsage();
+      for await (const outcome of Worker.runReplayHistories({ workflowBundle, debugMode: true, replayName: `probe-${serial}` }, many)) {
+        if (outcome.error) throw outcome.error;
+      }
+      const used = process.cpuUsage(before);
+      cpu[which] += (used.user + used.system) / 1000;
+    }
+  }
+  const replays = batch * (values.quick ? 2 : 5);
+  const perReplay = cpu.map((ms) => ms / replays);
+  return { floorReplayMs: perReplay[0], awaitingReplayMs: perReplay[1], promisesApart: counts[1].promises - counts[0].promises, msPerPromise: (perReplay[1] - perReplay[0]) / (counts[1].promises - counts[0].promises) };
+}
+
 /**
  * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
  * that none always runs first or after the same one, and merges each executor's rounds into one row.
  */
 async function interleaved(executors, { rounds, perRound, server }) {
-  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0 }));
+  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0, workflowCpuMs: 0 }));
   for (let round = 0; round < rounds; round++) {
     for (let turn = 0; turn < executors.length; turn++) {
       const index = (turn + round) % executors.length;
       const total = totals[index];
-      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies);
+      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies, executors[index].threads);
       total.runs += perRound;
       total.seconds += perRound / row.runsPerSecond;
       if (server) {
         total.workerCpuMs += row.workerCpuMsPerRun * perRound;
         total.serverCpuMs += row.serverCpuMsPerRun * perRound;
       }
+      if (row.workflowThreadCpuMsPerRun !== undefined) total.workflowCpuMs += row.workflowThreadCpuMsPerRun * perRound;
     }
   }
   return totals.map((total) => {
     const sorted = [...total.latencies].sort((a, b) => a - b);
     const cpu = server ? { workerCpuMsPerRun: total.workerCpuMs / total.runs, serverCpuMsPerRun: total.serverCpuMs / total.runs } : {};
+    if (executors.find((executor) => executor.label === total.label)?.threads) cpu.workflowThreadCpuMsPerRun = total.workflowCpuMs / total.runs;
     return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), ...cpu };
   });
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function measure(label, count, once, server, lanes = concurrency, latencies = []) {
-  const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0 };
+async function measure(label, count, once, server, lanes = concurrency, latencies = [], workflowThreads = undefined) {
+  const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0, workflow: workflowThreads ? threadCpuMs(workflowThreads) : 0 };
   const started = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: lanes }, async () => {
@@ -162,6 +223,7 @@ async function measure(label, count, once, server, lanes = concurrency, latencie
   latencies.sort((a, b) => a - b);
   // CPU per run: this process (client, worker, workflow thread) and the server's.
   const cpu = server ? { workerCpuMsPerRun: (cpuMs('self') - cpuBefore.worker) / count, serverCpuMsPerRun: (cpuMs(server) - cpuBefore.server) / count } : {};
+  if (workflowThreads) cpu.workflowThreadCpuMsPerRun = (threadCpuMs(workflowThreads) - cpuBefore.workflow) / count;
   return { label, runs: count, runsPerSecond: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), ...cpu };
 }
 
@@ -178,12 +240,12 @@ try {
   const keelBundle = await bundleKeelWorkflows({ logger: quiet() });
   const keel = await KeelClient.connect({ address, taskQueue: 'bench-keel' });
   if (wanted(1)) {
-    const keelWorker = await createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle });
+    const [keelWorker, keelThreads] = await withNewThreads(() => createKeelWorker({ connection, namespace: 'default', taskQueue: 'bench-keel', dependencies: defaultDependencies({ home: '.keel/bench' }), workflowBundle: keelBundle }));
     const keelRun = () => runToCompletion(keel, 'bench run');
     const pipelineRun = () => runToCompletion(keel, 'bench pipeline run', pipelineRequest());
     const answerTaskRun = () => runToCompletion(keel, 'bench answer-task run', answerTaskRequest());
     const floorBundle = await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() });
-    const floorWorker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: floorBundle, activities: { noop: async () => undefined } });
+    const [floorWorker, floorThreads] = await withNewThreads(() => Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: floorBundle, activities: { noop: async () => undefined } }));
     let id = 0;
     const floorRun = () => client.workflow.execute('floorDag', { taskQueue: 'bench-floor', workflowId: `floor-${id++}`, args: [dag] });
     const floorAgentRun = () => client.workflow.execute('floorAgent', { taskQueue: 'bench-floor', workflowId: `floor-agent-${id++}`, args: [dag] });
@@ -203,12 +265,12 @@ try {
         // In alternating rounds, so that the machine's drift over the minutes falls on all three.
         const measured = await interleaved(
           [
-            { label: 'keel agentRun', run: keelRun },
-            { label: 'bare Temporal workflow (floor)', run: floorRun },
-            { label: 'bare workflow + a plan and a synthesis call (floor + 2)', run: floorAgentRun },
-            { label: 'keel agentRun, plan in the request, answer from task f (no plan or synthesis call)', run: pipelineRun },
-            { label: 'keel agentRun, planned, the plan names task f as the answer (no synthesis call)', run: answerTaskRun },
-            { label: 'bare workflow + a plan call (floor + 1)', run: floorPlannedRun },
+            { label: 'keel agentRun', run: keelRun, threads: keelThreads },
+            { label: 'bare Temporal workflow (floor)', run: floorRun, threads: floorThreads },
+            { label: 'bare workflow + a plan and a synthesis call (floor + 2)', run: floorAgentRun, threads: floorThreads },
+            { label: 'keel agentRun, plan in the request, answer from task f (no plan or synthesis call)', run: pipelineRun, threads: keelThreads },
+            { label: 'keel agentRun, planned, the plan names task f as the answer (no synthesis call)', run: answerTaskRun, threads: keelThreads },
+            { label: 'bare workflow + a plan call (floor + 1)', run: floorPlannedRun, threads: floorThreads },
           ],
           { rounds: overheadRounds, perRound: runs / overheadRounds, server },
         );
@@ -218,6 +280,8 @@ try {
         const last = { keel: await keelRun(), pipeline: await pipelineRun(), floor: `floor-${id}`, floorPlus2: `floor-agent-${id + 1}` };
         await floorRun();
         await floorAgentRun();
+        last.floorAwaiting = `floor-awaiting-${id}`;
+        await client.workflow.execute('floorDagAwaiting', { taskQueue: 'bench-floor', workflowId: last.floorAwaiting, args: [dag, promiseProbeAwaits] });
         return [measured, unloaded, last];
       }),
     );
@@ -229,6 +293,7 @@ try {
       floorPlus2: await workflowCounts(client, last.floorPlus2, floorBundle),
     };
     const events = { keel: counts.keel.events, floor: counts.floor.events };
+    const promiseCost = await promiseCostMs(client, last.floor, last.floorAwaiting, floorBundle);
     const memoryStats = await measure('in-process, no durability', runs, inProcess);
     const cpuPerRun = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
     results.overhead = {
@@ -247,6 +312,7 @@ try {
       floorPlus1OverFloorP50: floorPlannedStats.p50Ms / floorStats.p50Ms,
       eventsPerRun: events,
       countsPerRun: counts,
+      promiseCost,
     };
   }
 
@@ -356,11 +422,11 @@ const md = [
   '',
   '## 1. Overhead vs the floor (8-task DAG, zero-latency tools)',
   '',
-  `| executor | runs/s | p50 ms | p95 ms | CPU ms a run: this process | server |`,
-  '|---|---|---|---|---|---|',
-  ...o.rows.map((row) => `| ${row.label} | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | ${row.workerCpuMsPerRun === undefined ? '' : fmt(row.workerCpuMsPerRun)} | ${row.serverCpuMsPerRun === undefined ? '' : fmt(row.serverCpuMsPerRun)} |`),
+  `| executor | runs/s | p50 ms | p95 ms | CPU ms a run: this process | of which its worker's workflow thread | server |`,
+  '|---|---|---|---|---|---|---|',
+  ...o.rows.map((row) => `| ${row.label} | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | ${row.workerCpuMsPerRun === undefined ? '' : fmt(row.workerCpuMsPerRun)} | ${row.workflowThreadCpuMsPerRun === undefined ? '' : fmt(row.workflowThreadCpuMsPerRun)} | ${row.serverCpuMsPerRun === undefined ? '' : fmt(row.serverCpuMsPerRun)} |`),
   // CPU a run means little one at a time: the idle processes' own CPU is spread over few runs.
-  ...o.unloaded.map((row) => `| ${row.label} (${row.runs} runs) | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | | |`),
+  ...o.unloaded.map((row) => `| ${row.label} (${row.runs} runs) | ${fmt(row.runsPerSecond)} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | | | |`),
   '',
   `Keel / floor p50 latency, ${concurrency} at a time: **${fmt(o.keelOverFloorP50, 2)}×**; floor / Keel throughput: **${fmt(o.floorOverKeelThroughput, 2)}×**. ` +
     `With ${concurrency} at a time the machine is saturated, so latency follows CPU: Keel / floor CPU a run (this process + server) is **${fmt(o.keelOverFloorCpu, 2)}×**.`,
@@ -380,6 +446,11 @@ const md = [
   '| run | events | promises | upserts |',
   '|---|---|---|---|',
   ...[['keel agentRun', o.countsPerRun.keel], ['keel pipeline (plan in the request, answer from task f)', o.countsPerRun.pipeline], ['floor', o.countsPerRun.floor], ['floor + 2', o.countsPerRun.floorPlus2]].map(([label, c]) => `| ${label} | ${c.events} | ${c.promises} | ${c.upserts} |`),
+  '',
+  `What a promise costs: the floor's history replayed in this thread takes ${fmt(o.promiseCost.floorReplayMs, 2)} ms of CPU, the same DAG with ${promiseProbeAwaits} more awaits a task ` +
+    `(${o.promiseCost.promisesApart} more promises) ${fmt(o.promiseCost.awaitingReplayMs, 2)} ms: **${fmt(o.promiseCost.msPerPromise * 1000, 1)} µs a promise**. ` +
+    `At that price the pipeline's ${o.countsPerRun.pipeline.promises - o.countsPerRun.floor.promises} promises more than the floor's cost its workflow thread ${fmt((o.countsPerRun.pipeline.promises - o.countsPerRun.floor.promises) * o.promiseCost.msPerPromise, 2)} ms a run ` +
+    `(a lower bound: Keel's promises are made deeper in the stack, and the SDK's cost grows with the frames it records).`,
   '',
   ...(results.agentLoop
     ? [
