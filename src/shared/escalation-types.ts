@@ -28,7 +28,7 @@ export interface PendingEscalation {
   since: string;
   timeoutAt: string;
   defaultAction: DecisionKind;
-  /** Why the default is not the request's escalation.defaultAction (it is not a choice here). */
+  /** Why the default is not the request's escalation.defaultAction (it is not a choice here, or a policy keeps a timeout from approving). */
   defaultNote?: string;
   /** Under an approver policy: who may decide (identities and group:<name>s; each list must allow). */
   approvers?: string[][];

@@ -36,6 +36,8 @@ export interface DecisionTaken extends Decision {
 
 /** Runs started before verified approvals read no keys and apply no policy. */
 export const verifiedDecisionsPatch = 'keel-verified-decisions';
+/** Runs from before a timeout under an approver policy rejected instead of approving. */
+export const policyHoldsAtTimeoutPatch = 'keel-policy-holds-at-timeout';
 
 /** A decision the desk took in, with who sent it and through which door. */
 interface Received {
@@ -209,11 +211,17 @@ export class EscalationDesk {
     const taskId = 'task' in escalation ? escalation.task.id : undefined;
     const choices = choicesFor(escalation);
     const now = Date.now();
-    const defaultAction = choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
-    const defaultNote =
+    let defaultAction = choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
+    let defaultNote =
       defaultAction === this.options.defaultAction
         ? undefined
         : `the request's escalation.defaultAction "${this.options.defaultAction}" is not a choice here${this.options.defaultAction === 'skip' && 'task' in escalation && escalation.task.critical ? ' (a critical task cannot be skipped)' : ''}, so it is "reject"`;
+    // An approval the policies give only to verified approvers cannot come from a timeout.
+    const subject: PolicySubject = { kind, ...(escalation.kind === 'tool_approval' ? { tool: escalation.tool } : {}) };
+    if (isApproval(defaultAction) && requiresVerified(this.policies, subject) && patched(policyHoldsAtTimeoutPatch)) {
+      defaultAction = 'reject';
+      defaultNote = `the approvals policy lets only verified approvers approve this, so a timeout rejects it instead of taking the request's escalation.defaultAction "approve"`;
+    }
     this.pending = {
       id: this.nextId++,
       kind,

@@ -171,6 +171,35 @@ test('without a policy nothing changes: an unsigned decision is taken and record
   expect(result.escalations[0]!.verified).toBeUndefined();
 });
 
+test('a timeout cannot approve what a policy gives to verified approvers: defaultAction "approve" becomes "reject" and says why; without a policy it still approves', async () => {
+  const timingOut = (approvals?: Record<string, unknown>): AgentRequestInput => ({
+    ...scriptedRequest({
+      tasks: [llmTask('draft'), { id: 'review', kind: 'human_review', description: 'check the draft', dependsOn: ['draft'] }, llmTask('publish', ['review'])],
+      model: { 'task:draft': [{ text: 'the draft' }], 'task:publish': [{ text: 'published' }] },
+      escalation: { timeoutMs: 3_000, defaultAction: 'approve' },
+    }),
+    ...(approvals ? { approvals } : {}),
+  });
+  const { guarded, open, history } = await kit.withWorker(async () => {
+    const [guardedRun, openRun] = await Promise.all([kit.keel.startRun(timingOut({ approvers: { human_review: ['group:finance'] } })), kit.keel.startRun(timingOut())]);
+    const pending = await waitForPending(kit.keel, guardedRun.workflowId);
+    expect(pending).toMatchObject({ defaultAction: 'reject', defaultNote: expect.stringMatching(/only verified approvers approve this, so a timeout rejects it/) });
+    expect(await details(guardedRun.workflowId)).toContain('the run takes `reject`');
+    expect((await waitForPending(kit.keel, openRun.workflowId)).defaultAction).toBe('approve');
+    return {
+      guarded: await kit.keel.getResult(guardedRun.workflowId),
+      open: await kit.keel.getResult(openRun.workflowId),
+      history: await kit.keel.exportHistory(guardedRun.workflowId),
+    };
+  });
+  expect(guarded.status).not.toBe('completed');
+  expect(guarded.tasks.find((task) => task.id === 'publish')?.status).not.toBe('completed');
+  expect(guarded.escalations).toEqual([expect.objectContaining({ kind: 'human_review', decision: 'reject', decidedBy: 'timeout', timedOut: true, note: expect.stringMatching(/a timeout rejects it/) })]);
+  expect(open.status).toBe('completed');
+  expect(open.escalations).toEqual([expect.objectContaining({ decision: 'approve', decidedBy: 'timeout' })]);
+  if (process.env.KEEL_RECORD_HISTORIES === '1') writeFileSync(path.join(__dirname, '../histories/policy-timeout-rejects.json'), `${history}\n`);
+}, 60_000);
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
