@@ -36,6 +36,7 @@ export async function devCommand(options: { run?: string }, io: CliIo): Promise<
     uiPort: config.uiPort,
     namespace: config.namespace,
     ...(codecServer ? { codecEndpoint: `http://${config.codecAddress}` } : {}),
+    log: io.err,
   });
   const connection = await NativeConnection.connect({ address: server.address });
   const { worker, close: closeWorkerResources } = await createConfiguredWorker(connection, config, io.err).catch(async (error: unknown) => {

@@ -104,13 +104,19 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   /** SQLite pragmas for the database file, as `name=value` (default: devSqlitePragmas). */
   sqlitePragmas?: readonly string[];
+  /** Says when the server is restarted, and why. */
   log?: (line: string) => void;
+  /** The server's process does not keep this one alive (a library's server, stopped at exit). */
+  unref?: boolean;
 }
 
 export interface DevServer {
   address: string;
   uiUrl: string;
-  process: ChildProcess;
+  /** The server process now (a new one after a restart). */
+  readonly process: ChildProcess;
+  /** How many times the server was restarted because its database was stuck. */
+  readonly restarts: number;
   stop(): Promise<void>;
 }
 
@@ -155,6 +161,19 @@ export function devServerArguments(
   ];
 }
 
+/**
+ * What the dev server prints once its SQLite connection is stuck: after a query is interrupted at
+ * the wrong moment, every later one fails with "interrupted (9)" until the process restarts (a bug
+ * of modernc.org/sqlite before 1.44, which the CLI v1.5.1 is built with). A healthy server prints
+ * none; this many within the window means stuck.
+ */
+export const stuckDatabase = { pattern: /interrupted \(9\)/, lines: 20, withinMs: 5_000 } as const;
+
+/**
+ * Starts the dev server and keeps it answering: when its output shows the stuck database above, it
+ * is killed and started again on the same file and ports, so runs go on where they were (clients
+ * and workers retry through the gap). `stop()` ends that.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
@@ -167,15 +186,69 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...devServerArguments({ databaseFile: options.databaseFile, port, uiPort, namespace: options.namespace ?? 'default', sqlitePragmas: options.sqlitePragmas }),
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
-  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stopping = false;
+  let restarting = false;
+  let restarts = 0;
+  const stuckLines: number[] = [];
+  const watch = (line: string): void => {
+    if (stopping || restarting || !stuckDatabase.pattern.test(line)) return;
+    const now = Date.now();
+    stuckLines.push(now);
+    while (stuckLines[0]! < now - stuckDatabase.withinMs) stuckLines.shift();
+    if (stuckLines.length < stuckDatabase.lines) return;
+    stuckLines.length = 0;
+    restarting = true;
+    void restart().finally(() => (restarting = false));
+  };
+  let child: ChildProcess;
+  const restart = async (): Promise<void> => {
+    options.log?.(`the Temporal dev server's database stopped answering ("interrupted (9)" on every query); restarting the server on ${path.basename(options.databaseFile)}`);
+    child.kill('SIGKILL');
+    await exitOf(child);
+    try {
+      child = await launch(options.binary, args, port, watch, options.unref === true);
+      restarts += 1;
+      options.log?.(`the Temporal dev server is back on ${address}`);
+    } catch (error) {
+      options.log?.(`the Temporal dev server did not come back: ${(error as Error).message}`);
+    }
+  };
+  child = await launch(options.binary, args, port, watch, options.unref === true);
+  return {
+    address,
+    uiUrl: `http://localhost:${uiPort}`,
+    get process() {
+      return child;
+    },
+    get restarts() {
+      return restarts;
+    },
+    async stop() {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitOf(child);
+      clearTimeout(timeout);
+    },
+  };
+}
+
+/** Spawns the server and waits until it listens; its output goes to `watch` (the last 50 lines are kept for the error). */
+async function launch(binary: string, args: string[], port: number, watch: (line: string) => void, unref: boolean): Promise<ChildProcess> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       output.push(line);
       if (output.length > 50) output.shift();
+      watch(line);
     });
   }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (unref) {
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  }
   const deadline = Date.now() + 60_000;
   while (!(await isListening('127.0.0.1', port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -184,18 +257,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return {
-    address,
-    uiUrl: `http://localhost:${uiPort}`,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timeout);
-    },
-  };
+  return child;
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 export function isListening(host: string, port: number): Promise<boolean> {

@@ -64,11 +64,9 @@ let server: Promise<DevServer> | undefined;
 function localServer(env: NodeJS.ProcessEnv): Promise<DevServer> {
   server ??= (async () => {
     const binary = await findTemporalCli({ ...(env.TEMPORAL_CLI_PATH ? { explicitPath: env.TEMPORAL_CLI_PATH } : {}), log: (line) => process.stderr.write(`${line}\n`) });
-    const started = await startDevServer({ binary, databaseFile: path.join(scratch(), 'temporal.db'), port: await freeLoopbackPort(), uiPort: await freeLoopbackPort() });
+    // The server is not part of the work a test waits for: the process may exit while it runs (unref).
+    const started = await startDevServer({ binary, databaseFile: path.join(scratch(), 'temporal.db'), port: await freeLoopbackPort(), uiPort: await freeLoopbackPort(), unref: true, log: (line) => process.stderr.write(`${line}\n`) });
     process.once('exit', () => started.process.kill('SIGKILL'));
-    // The server is not part of the work a test waits for: the process may exit while it runs.
-    started.process.unref();
-    for (const stream of [started.process.stdout, started.process.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
     return started;
   })();
   return server;

@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cachedCliPath, devServerArguments, findTemporalCli, TemporalCliNotFoundError } from '../../src/servers/dev-server';
+import { cachedCliPath, devServerArguments, findTemporalCli, startDevServer, stuckDatabase, TemporalCliNotFoundError } from '../../src/servers/dev-server';
+import { freeLoopbackPort } from '../../src/cli/ports';
 
 function fakeExecutable(file: string): string {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -70,3 +71,60 @@ test('free ports for servers come from below the ephemeral range, so no outgoing
     expect(port).toBeLessThan(low);
   }
 });
+
+/**
+ * A stand-in for `temporal server start-dev`: it listens on --port and, the first time it runs on a
+ * database file, prints what the real server prints once its SQLite connection is stuck.
+ */
+function fakeStuckServer(directory: string, stuckLines: number): string {
+  const file = path.join(directory, 'temporal');
+  writeFileSync(
+    file,
+    `#!/usr/bin/env node
+const { existsSync, writeFileSync } = require('node:fs');
+const args = process.argv.slice(2);
+const port = Number(args[args.indexOf('--port') + 1]);
+const marker = args[args.indexOf('--db-filename') + 1] + '.launched';
+const first = !existsSync(marker);
+writeFileSync(marker, String(process.pid));
+require('node:net').createServer((socket) => socket.end()).listen(port, '127.0.0.1', () => {
+  if (!first) return;
+  let printed = 0;
+  const timer = setInterval(() => {
+    console.error('time=x level=ERROR msg="Operation failed with internal error." error="GetCurrentExecution operation failed. Error: interrupted (9)"');
+    if (++printed >= ${stuckLines}) clearInterval(timer);
+  }, 20);
+});
+process.on('SIGTERM', () => process.exit(0));
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+test('a dev server whose database is stuck ("interrupted (9)" on every query) is restarted on the same file and port; a few such lines are not enough', async () => {
+  const directory = scratch();
+  const logged: string[] = [];
+  const server = await startDevServer({ binary: fakeStuckServer(directory, stuckDatabase.lines + 5), databaseFile: path.join(directory, 'temporal.db'), port: await freeLoopbackPort(), uiPort: await freeLoopbackPort(), log: (line) => logged.push(line) });
+  const first = server.process;
+  try {
+    const deadline = Date.now() + 10_000;
+    while (server.restarts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.restarts).toBe(1);
+    expect(first.signalCode).toBe('SIGKILL');
+    expect(server.process.pid).not.toBe(first.pid);
+    expect(logged).toEqual([expect.stringMatching(/database stopped answering \("interrupted \(9\)" on every query\); restarting the server on temporal.db/), `the Temporal dev server is back on ${server.address}`]);
+  } finally {
+    await server.stop();
+  }
+  expect(server.process.exitCode ?? server.process.signalCode).not.toBeNull();
+
+  const calm = scratch();
+  const quiet = await startDevServer({ binary: fakeStuckServer(calm, 5), databaseFile: path.join(calm, 'temporal.db'), port: await freeLoopbackPort(), uiPort: await freeLoopbackPort() });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(quiet.restarts).toBe(0);
+  } finally {
+    await quiet.stop();
+  }
+}, 30_000);
