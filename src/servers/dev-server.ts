@@ -187,7 +187,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   let stopping = false;
-  let restarting = false;
+  let restarting: Promise<void> | undefined;
   let restarts = 0;
   const stuckLines: number[] = [];
   const watch = (line: string): void => {
@@ -197,8 +197,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     while (stuckLines[0]! < now - stuckDatabase.withinMs) stuckLines.shift();
     if (stuckLines.length < stuckDatabase.lines) return;
     stuckLines.length = 0;
-    restarting = true;
-    void restart().finally(() => (restarting = false));
+    restarting = restart().finally(() => (restarting = undefined));
   };
   let child: ChildProcess;
   const restart = async (): Promise<void> => {
@@ -225,6 +224,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     },
     async stop() {
       stopping = true;
+      await restarting;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);

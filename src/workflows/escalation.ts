@@ -217,8 +217,7 @@ export class EscalationDesk {
         ? undefined
         : `the request's escalation.defaultAction "${this.options.defaultAction}" is not a choice here${this.options.defaultAction === 'skip' && 'task' in escalation && escalation.task.critical ? ' (a critical task cannot be skipped)' : ''}, so it is "reject"`;
     // An approval the policies give only to verified approvers cannot come from a timeout.
-    const subject: PolicySubject = { kind, ...(escalation.kind === 'tool_approval' ? { tool: escalation.tool } : {}) };
-    if (isApproval(defaultAction) && requiresVerified(this.policies, subject) && patched(policyHoldsAtTimeoutPatch)) {
+    if (isApproval(defaultAction) && requiresVerified(this.policies, subjectOf({ kind, escalation })) && patched(policyHoldsAtTimeoutPatch)) {
       defaultAction = 'reject';
       defaultNote = `the approvals policy lets only verified approvers approve this, so a timeout rejects it instead of taking the request's escalation.defaultAction "approve"`;
     }
@@ -284,7 +283,7 @@ function withoutInternals(pending: Pending): PendingEscalation {
   return visible;
 }
 
-function subjectOf(pending: Pending): PolicySubject {
+function subjectOf(pending: Pick<Pending, 'kind' | 'escalation'>): PolicySubject {
   return { kind: pending.kind, ...(pending.escalation?.kind === 'tool_approval' ? { tool: pending.escalation.tool } : {}) };
 }
 
