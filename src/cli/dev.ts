@@ -21,7 +21,11 @@ export async function devCommand(options: { run?: string }, io: CliIo): Promise<
   const request = options.run ? loadRequest(undefined, { scenario: options.run }) : undefined; // fail on a bad file before starting anything
   const port = Number(config.temporalAddress.split(':').pop());
   if (!/^(localhost|127\.0\.0\.1):/.test(config.temporalAddress)) {
-    throw new CliError(`keel dev starts a local server, but TEMPORAL_ADDRESS is ${config.temporalAddress}: unset it, or run \`keel worker\` against that server`);
+    // The address came from TEMPORAL_ADDRESS, or else from a profile of the connection config file.
+    const where = process.env.TEMPORAL_ADDRESS
+      ? `TEMPORAL_ADDRESS is ${config.temporalAddress}: unset it`
+      : `the connection profile "${config.temporal.profile ?? 'default'}" (TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml) points at ${config.temporalAddress}: run it with TEMPORAL_ADDRESS=localhost:7233 or a local TEMPORAL_PROFILE`;
+    throw new CliError(`keel dev starts a local server, but ${where}, or run \`keel worker\` against that server`);
   }
   installRuntime(config);
   const binary = await findTemporalCli({ ...(config.temporalCliPath ? { explicitPath: config.temporalCliPath } : {}), log: io.err });

@@ -132,6 +132,19 @@ test('`keel run` without a reachable server says so in one sentence and how to s
   expect(outcome.stdout).toBe('');
 });
 
+test('`keel dev` against a remote address says where that address came from: TEMPORAL_ADDRESS, or a profile of the config file', async () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keel-dev-remote-'));
+  const fromVariable = await runKeel(['dev'], { TEMPORAL_ADDRESS: 'temporal.example.com:7233', KEEL_HOME: home, KEEL_CONFIG: '' });
+  expect(fromVariable.code).toBe(2);
+  expect(fromVariable.stderr.trim()).toBe('keel: keel dev starts a local server, but TEMPORAL_ADDRESS is temporal.example.com:7233: unset it, or run `keel worker` against that server');
+  const file = path.join(home, 'temporal.toml');
+  writeFileSync(file, '[profile.prod]\naddress = "temporal.example.com:7233"\nnamespace = "default"\n');
+  const fromProfile = await runKeel(['dev'], { TEMPORAL_ADDRESS: '', TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', KEEL_HOME: home, KEEL_CONFIG: '' });
+  expect(fromProfile.code).toBe(2);
+  expect(fromProfile.stderr).toContain('keel dev starts a local server, but the connection profile "prod" (TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml) points at temporal.example.com:7233: run it with TEMPORAL_ADDRESS=localhost:7233 or a local TEMPORAL_PROFILE');
+  expect(fromProfile.stdout).toBe('');
+});
+
 test('`keel dev --run` starts a server and a worker, runs the example with a plan tree and progress, and Ctrl-C stops it all', async () => {
   const [port, uiPort] = [await freePort(), await freePort()];
   const home = mkdtempSync(path.join(os.tmpdir(), 'keel-dev-'));
