@@ -229,6 +229,11 @@ export interface KeelConfig {
   toolModules: string[];
   /** MCP servers whose tools the worker offers, by name (config file `mcpServers`). */
   mcpServers: Record<string, McpServerConfig>;
+  /**
+   * The environment these settings were read from: `${VAR}` in mcpServers reads it when the worker
+   * connects. Not enumerable, so printing or copying the config leaves it out (a copy reads the process's).
+   */
+  readonly environment?: NodeJS.ProcessEnv;
   /** Signed decisions: the keys workers trust (KEEL_DECISION_KEYS) and the worker's approver policy (the config file's approvals). */
   approvals?: ApprovalTrust;
   /** The key this process signs decisions and starts with (KEEL_SIGNING_KEY); never printed. */
@@ -262,7 +267,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
   const fileSettings = file ? readConfigFile(file) : {};
   const approvals = decisionKeys || fileSettings.approvals ? { keys: decisionKeys ?? [], ...(fileSettings.approvals ? { policy: fileSettings.approvals } : {}) } : undefined;
   const models = modelSettings(fileSettings, values.KEEL_DATABASE_URL);
-  return {
+  const config: KeelConfig = {
     models,
     captureMessageContent: values.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true',
     ...(codecKeys ? { codecKeys } : {}),
@@ -301,6 +306,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): KeelCo
     ...(values.OPENAI_API_KEY ? { openai: { apiKey: values.OPENAI_API_KEY, ...(values.OPENAI_BASE_URL ? { baseURL: values.OPENAI_BASE_URL } : {}) } } : {}),
     ...(values.KEEL_METRICS_ADDRESS ? { metricsAddress: values.KEEL_METRICS_ADDRESS } : {}),
   };
+  return Object.defineProperty(config, 'environment', { value: environment, enumerable: false });
 }
 
 /** KEEL_OIDC_*: all of the JWKS URL, issuer, audience and role groups, or none. */

@@ -66,7 +66,7 @@ export class KeelPlugin extends SimplePlugin {
     const onToolsChanged = (server: string) => {
       for (const line of mcp?.describe(server) ?? []) log(`tools changed: ${line}`);
     };
-    mcp = await McpServers.connect(config.mcpServers, { warn: log, blobs, onToolsChanged }).catch(async (error: unknown) => {
+    mcp = await McpServers.connect(config.mcpServers, { warn: log, blobs, onToolsChanged, ...(config.environment ? { environment: config.environment } : {}) }).catch(async (error: unknown) => {
       await blobs.close();
       throw error instanceof McpServerError ? new ConfigurationError(error.message) : error;
     });

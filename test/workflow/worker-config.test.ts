@@ -49,9 +49,10 @@ test("keel.config.json's mcpServers: the worker lists each server's tools at sta
     configFile,
     JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [everything, 'stdio'], env: { SERVICE_TOKEN: '${MCP_SECRET_FOR_TEST}' } }, spare: { command: process.execPath, args: ['-e', 'process.exit(1)'], optional: true } } }),
   );
-  // MCP variables are read from the worker process's environment when it connects.
-  process.env.MCP_SECRET_FOR_TEST = secret;
-  const environment = { KEEL_CONFIG: configFile, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home, TEMPORAL_ADDRESS: testAddress() };
+  // MCP variables are read, when the worker connects, from the environment its settings came from: here not the process's.
+  delete process.env.MCP_SECRET_FOR_TEST;
+  const environment = { KEEL_CONFIG: configFile, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: home, TEMPORAL_ADDRESS: testAddress(), MCP_SECRET_FOR_TEST: secret };
+  expect(JSON.stringify(loadConfig(environment))).not.toContain(secret);
   const prebuilt = { workflowBundle: { codePath: process.env.KEEL_TEST_WORKFLOW_BUNDLE! } };
   const connection = await NativeConnection.connect({ address: testAddress() });
   const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
