@@ -3,7 +3,7 @@
 // floorAgent also makes Keel's two other calls on the critical path, a plan before and a synthesis
 // after, so Keel/floorAgent is the cost of Keel's machinery alone. floorPlanned makes only the plan
 // call: the floor of a Keel run whose plan names its answer task (no synthesis call).
-const { proxyActivities } = require('@temporalio/workflow');
+const { patched, proxyActivities } = require('@temporalio/workflow');
 
 const { noop } = proxyActivities({ startToCloseTimeout: '30s' });
 
@@ -65,4 +65,13 @@ async function floorDagAwaiting(tasks, awaits) {
   return tasks.length;
 }
 
-module.exports = { floorDag, floorAgent, floorPlanned, floorLoop, floorDagAwaiting };
+/**
+ * The floor's DAG behind one `patched()` call: what versioning a change costs a run (the SDK records
+ * a marker and upserts TemporalChangeVersion). @param {Array<{id: string, dependsOn: string[]}>} tasks
+ */
+async function floorDagPatched(tasks) {
+  patched('bench-probe');
+  return floorDag(tasks);
+}
+
+module.exports = { floorDag, floorAgent, floorPlanned, floorLoop, floorDagAwaiting, floorDagPatched };
