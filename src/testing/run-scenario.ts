@@ -4,10 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { IllegalStateError } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { KeelClient } from '../client';
-import { loadConfig } from '../config';
+import { loadConfig, type KeelConfig } from '../config';
 import { KeelPlugin } from '../keel-plugin';
+import { installRuntime } from '../worker';
 import { freeLoopbackPort } from '../cli/ports';
 import { findTemporalCli, startDevServer, type DevServer } from '../servers/dev-server';
 import { parseScenario, type Decision, type RunResult } from '../shared';
@@ -37,11 +39,12 @@ export async function runScenario(scenario: string | Record<string, unknown>, op
   const address = env.KEEL_TEST_TEMPORAL_ADDRESS ?? (await localServer(env)).address;
   const taskQueue = `keel-scenario-${randomUUID()}`;
   const config = loadConfig({ ...env, TEMPORAL_ADDRESS: address, KEEL_TASK_QUEUE: taskQueue, KEEL_HOME: env.KEEL_HOME ?? scratch() });
+  quietRuntime(config);
   const connection = await NativeConnection.connect({ address });
   const client = await KeelClient.connect({ address, namespace: config.namespace, taskQueue });
   try {
     const plugin = await KeelPlugin.create({ config, ...(options.tools ? { tools: options.tools } : {}), log: () => undefined });
-    const worker = await Worker.create({ connection, namespace: config.namespace, taskQueue, workflowBundle: await workflowBundle(), plugins: [plugin] }).catch(async (error: unknown) => {
+    const worker = await Worker.create({ connection, namespace: config.namespace, taskQueue, workflowBundle: await workflowBundle(config.logLevel), plugins: [plugin] }).catch(async (error: unknown) => {
       await plugin.close();
       throw error;
     });
@@ -52,10 +55,25 @@ export async function runScenario(scenario: string | Record<string, unknown>, op
   }
 }
 
+let runtimeChosen = false;
+/**
+ * The SDK's runtime at KEEL_LOG_LEVEL (default WARN), as `keel worker` has it, so a test suite does
+ * not print each worker's and each run's INFO lines; left alone when the process already has one.
+ */
+function quietRuntime(config: KeelConfig): void {
+  if (runtimeChosen) return;
+  runtimeChosen = true;
+  try {
+    installRuntime(config);
+  } catch (error) {
+    if (!(error instanceof IllegalStateError)) throw error;
+  }
+}
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Keel's workflows, bundled once for the process. */
-function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleKeelWorkflows();
+/** Keel's workflows, bundled once for the process; the bundler's build report only at KEEL_LOG_LEVEL=INFO or below (default WARN). */
+function workflowBundle(level: KeelConfig['logLevel']): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleKeelWorkflows({ logger: new DefaultLogger(level) });
   return bundle;
 }
 

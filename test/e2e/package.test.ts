@@ -84,6 +84,8 @@ test('keel init writes a project where npm install && npm test pass, and keel de
   const tested = spawnSync('npm', ['test'], { cwd: created, encoding: 'utf8', env, timeout: 240_000 });
   expect({ status: tested.status, output: tested.status === 0 ? '' : tested.stdout + tested.stderr }).toEqual({ status: 0, output: '' });
   expect(tested.stdout).toMatch(/# pass 1/);
+  // Quiet, as `keel worker` is by default: no bundler report, no worker or run INFO lines (KEEL_LOG_LEVEL=INFO brings them).
+  expect(tested.stdout + tested.stderr).not.toMatch(/\[INFO\]|Worker state changed|webpack .* compiled/);
 
   // npx keel dev --run scenarios/hello.json, on free ports: the project's own tool answers.
   const dev = spawn('npx', ['keel', 'dev', '--run', 'scenarios/hello.json'], {
