@@ -176,7 +176,7 @@ test('a timeout cannot approve what a policy gives to verified approvers: defaul
     ...scriptedRequest({
       tasks: [llmTask('draft'), { id: 'review', kind: 'human_review', description: 'check the draft', dependsOn: ['draft'] }, llmTask('publish', ['review'])],
       model: { 'task:draft': [{ text: 'the draft' }], 'task:publish': [{ text: 'published' }] },
-      escalation: { timeoutMs: 3_000, defaultAction: 'approve' },
+      escalation: { timeoutMs: 8_000, defaultAction: 'approve' },
     }),
     ...(approvals ? { approvals } : {}),
   });
@@ -185,6 +185,10 @@ test('a timeout cannot approve what a policy gives to verified approvers: defaul
     const pending = await waitForPending(kit.keel, guardedRun.workflowId);
     expect(pending).toMatchObject({ defaultAction: 'reject', defaultNote: expect.stringMatching(/only verified approvers approve this, so a timeout rejects it/) });
     expect(await details(guardedRun.workflowId)).toContain('the run takes `reject`');
+    // keel pending finds waiting runs through visibility, which may lag the run by a moment.
+    let listed = '';
+    for (let tries = 0; tries < 5 && !listed.includes(guardedRun.workflowId); tries++) listed = (await runKeel(['pending'], { TEMPORAL_ADDRESS: kit.address, KEEL_TASK_QUEUE: kit.taskQueue })).stdout;
+    expect(listed).toMatch(/default reject at \S+ \(the approvals policy lets only verified approvers approve this/);
     expect((await waitForPending(kit.keel, openRun.workflowId)).defaultAction).toBe('approve');
     return {
       guarded: await kit.keel.getResult(guardedRun.workflowId),
