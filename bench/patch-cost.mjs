@@ -5,7 +5,6 @@
 // and prints p50 and CPU a run (this process and the dev server) for each, measured in one run.
 // Writes nothing: the figures quoted in docs come from a copy in bench/results/.
 import path from 'node:path';
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,37 +12,21 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { Client } from '@temporalio/client';
 import { devDynamicConfig, findTemporalCli } from '../dist/servers/dev-server.js';
 import { installRuntime } from '../dist/worker.js';
+import { cpuMs, dag, quiet, serverPid } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '12' }, 'per-round': { type: 'string', default: '100' } } });
 const rounds = Number(values.rounds);
 const perRound = Number(values['per-round']);
-const dag = [
-  { id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['a'] }, { id: 'd', dependsOn: ['b', 'c'] },
-  { id: 'e', dependsOn: ['d'] }, { id: 'f', dependsOn: ['e'] }, { id: 'g', dependsOn: ['a'] }, { id: 'h', dependsOn: ['g'] },
-];
-const cpuMs = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
 
 installRuntime({ logLevel: 'WARN', logFormat: 'text' });
 const binary = await findTemporalCli({ ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}) });
 const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: binary }, extraArgs: ['--log-level', 'error', ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value])] } });
 try {
-  const port = env.connection.options.address.split(':').at(-1);
-  const server = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).find((pid) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return argv.includes('start-dev') && argv[argv.indexOf('--port') + 1] === port;
-    } catch {
-      return false;
-    }
-  });
+  const server = serverPid(env.connection.options.address.split(':').at(-1));
   const connection = await NativeConnection.connect({ address: env.connection.options.address });
   const client = new Client({ connection: env.connection });
-  const worker = await Worker.create({ connection, taskQueue: 'bench-patch', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet }), activities: { noop: async () => undefined } });
+  const worker = await Worker.create({ connection, taskQueue: 'bench-patch', workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(here, 'floor-workflows.js'), logger: quiet() }), activities: { noop: async () => undefined } });
   const sides = { floorDag: { cpu: 0, server: 0, runs: 0, latencies: [] }, floorDagPatched: { cpu: 0, server: 0, runs: 0, latencies: [] } };
   let id = 0;
   const lanes = async (type, count, latencies = []) => {

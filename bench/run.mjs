@@ -20,6 +20,7 @@ import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
+import { cpuMs, dag, quiet, serverPid } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -30,11 +31,6 @@ const runs = Number(values.runs ?? (values.quick ? 30 : 200));
 const concurrency = 20;
 const overheadRounds = values.quick ? 1 : 4;
 
-// 8 tasks: a diamond (a → b, c → d) then a chain (d → e → f) and a side chain (a → g → h).
-const dag = [
-  { id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['a'] }, { id: 'd', dependsOn: ['b', 'c'] },
-  { id: 'e', dependsOn: ['d'] }, { id: 'f', dependsOn: ['e'] }, { id: 'g', dependsOn: ['a'] }, { id: 'h', dependsOn: ['g'] },
-];
 // With latency, g is slow (3×): waves would take 200+600+200+200+200 = 1,400 ms, the critical path 1,000.
 const keelRequest = (delayMs = 0) => ({
   goal: 'bench',
@@ -76,11 +72,6 @@ const agentLoopRequest = () => ({
   },
 });
 
-// CPU a process has used, in ms: utime + stime from /proc/<pid>/stat (clock ticks of 10 ms).
-const cpuMs = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 // This process's JavaScript threads ("node"), by id: a worker's workflow threads are the ones its creation added.
 const jsThreads = () => new Set(readdirSync('/proc/self/task').filter((tid) => {
   try {
@@ -104,15 +95,6 @@ async function withNewThreads(create) {
   return [made, new Set([...jsThreads()].filter((tid) => !before.has(tid)))];
 }
 
-// The dev server the test environment started: the process whose command line names its port.
-const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).find((pid) => {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes('start-dev') && argv[argv.indexOf('--port') + 1] === port;
-  } catch {
-    return false;
-  }
-});
 
 /** One run of benchmark 1's request, start to result; anything but `completed` stops the bench. */
 async function runToCompletion(keel, what, request = keelRequest()) {
@@ -660,8 +642,4 @@ async function tuningBench({ binary, connection, address, bundle, quick }) {
   rows.push(await compare('workflow threads', await side('1 (SDK default)', memory), await side('2', memory, { workflowThreadPoolSize: 2 })));
   rows.push(await compare('workflow cache', await side('SDK default (all runs cached)', memory), await side(`${concurrency / 2} runs (half of those in flight)`, memory, { maxCachedWorkflows: concurrency / 2 })));
   return { rounds, runsPerRound: perRound, rows };
-}
-
-function quiet() {
-  return { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
 }

@@ -202,6 +202,20 @@ export class EscalationDesk {
     return identity ? `${identity} (signal)` : 'unknown (no "by" in the signal)';
   }
 
+  /** What a timeout decides, and why when it is not the request's escalation.defaultAction. */
+  private timeoutDefault(escalation: Escalation, choices: ReturnType<typeof choicesFor>): { defaultAction: DecisionKind; defaultNote?: string } {
+    const asked = this.options.defaultAction;
+    if (!choices.some((choice) => choice.decision === asked)) {
+      const critical = asked === 'skip' && 'task' in escalation && escalation.task.critical;
+      return { defaultAction: 'reject', defaultNote: `the request's escalation.defaultAction "${asked}" is not a choice here${critical ? ' (a critical task cannot be skipped)' : ''}, so it is "reject"` };
+    }
+    // An approval the policies give only to verified approvers cannot come from a timeout.
+    if (isApproval(asked) && requiresVerified(this.policies, subjectOf({ kind: escalation.kind, escalation })) && patched(policyHoldsAtTimeoutPatch)) {
+      return { defaultAction: 'reject', defaultNote: `the approvals policy lets only verified approvers approve this, so a timeout rejects it instead of taking the request's escalation.defaultAction "approve"` };
+    }
+    return { defaultAction: asked };
+  }
+
   /** Waits for a human decision (one escalation at a time); on timeout takes the default action. */
   async escalate(request: EscalationRequest): Promise<Decided> {
     await condition(() => this.pending === undefined);
@@ -211,16 +225,7 @@ export class EscalationDesk {
     const taskId = 'task' in escalation ? escalation.task.id : undefined;
     const choices = choicesFor(escalation);
     const now = Date.now();
-    let defaultAction = choices.some((choice) => choice.decision === this.options.defaultAction) ? this.options.defaultAction : 'reject';
-    let defaultNote =
-      defaultAction === this.options.defaultAction
-        ? undefined
-        : `the request's escalation.defaultAction "${this.options.defaultAction}" is not a choice here${this.options.defaultAction === 'skip' && 'task' in escalation && escalation.task.critical ? ' (a critical task cannot be skipped)' : ''}, so it is "reject"`;
-    // An approval the policies give only to verified approvers cannot come from a timeout.
-    if (isApproval(defaultAction) && requiresVerified(this.policies, subjectOf({ kind, escalation })) && patched(policyHoldsAtTimeoutPatch)) {
-      defaultAction = 'reject';
-      defaultNote = `the approvals policy lets only verified approvers approve this, so a timeout rejects it instead of taking the request's escalation.defaultAction "approve"`;
-    }
+    const { defaultAction, defaultNote } = this.timeoutDefault(escalation, choices);
     this.pending = {
       id: this.nextId++,
       kind,
