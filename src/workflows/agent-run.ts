@@ -9,7 +9,7 @@ import { historyTooLong, type LoopCarry, type ReplanTrigger, type RunContext } f
 import { RunRecord, type Halt, type RunRecordSnapshot } from './run-record';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
-import { executePlan } from './scheduler';
+import { executePlan, flatTasksPatch } from './scheduler';
 
 /** @param resume set when this run continues an earlier one of the same id (continue-as-new). */
 export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContinuation): Promise<RunResult> {
@@ -26,7 +26,10 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   const request = parsed.data;
   const desk = new EscalationDesk(record, request.escalation, { ...(request.approvals ? { policy: request.approvals } : {}), ...(request.startedBy ? { startedBy: request.startedBy } : {}) });
   desk.install();
-  const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId };
+  // Decided at the run's start, before anything waits: a patch first asked right after a local
+  // activity can read false on replay (the activity resolves from its marker a workflow task early).
+  const flatTasks = patched(flatTasksPatch);
+  const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId, flatTasks };
   if (request.agent && !request.plan) {
     // A run that is one agent loop may continue as new between its steps.
     context.continueLoop = async (loop) => {

@@ -6,12 +6,9 @@ import { promptSize, reserveModelCall } from './reservation';
 import type { RunRecord } from './run-record';
 
 export async function evaluateTask(task: Task, output: unknown, request: AgentRequest, record: RunRecord): Promise<Verdict> {
-  const deterministic = checkOutput(task, output);
-  if (deterministic) return deterministic;
+  const atOnce = verdictWithoutModel(task, output, record);
+  if (atOnce) return atOnce;
   const key = ModelKey.evaluate(task.id);
-  // Scripted runs are judged only where the scenario scripts a verdict; real runs where criteria exist.
-  const wanted = record.isScripted ? record.hasModelKey(key) : task.successCriteria !== undefined;
-  if (!wanted) return { verdict: 'pass' };
   const { evaluate, attempts } = plannerActivities();
   const script = record.modelScript(key);
   const reservation = reserveModelCall(record, 'medium', promptSize(request.goal, task.description, task.successCriteria ?? '', output));
@@ -21,6 +18,15 @@ export async function evaluateTask(task: Task, output: unknown, request: AgentRe
   if (call.ok) return call.output.verdict;
   // A broken judge does not fail good work: accept with a warning.
   return { verdict: 'soft', reason: `the evaluator failed (${call.failure.kind}: ${call.failure.message}); accepted unchecked` };
+}
+
+/** The verdict when no evaluator is asked: the deterministic checks fail, or nothing calls for a judge. Undefined when a model judges. */
+export function verdictWithoutModel(task: Task, output: unknown, record: RunRecord): Verdict | undefined {
+  const deterministic = checkOutput(task, output);
+  if (deterministic) return deterministic;
+  // Scripted runs are judged only where the scenario scripts a verdict; real runs where criteria exist.
+  const wanted = record.isScripted ? record.hasModelKey(ModelKey.evaluate(task.id)) : task.successCriteria !== undefined;
+  return wanted ? undefined : { verdict: 'pass' };
 }
 
 /** Output present, and an object with the task's required fields when it names any. */

@@ -34,15 +34,42 @@ export async function callModel<Output extends CallReport>(record: RunRecord, sp
   const reservation = spec.reservation instanceof Promise ? await spec.reservation : spec.reservation;
   try {
     const output = await invoke(reservation?.amountUsd ?? 0);
-    record.consume(spec.scriptKey, output.attempt);
-    settle(record, reservation, output.call);
-    return { ok: true, output };
+    return succeeded(record, spec, reservation, output);
   } catch (error) {
-    const failure = summarizeFailure(error, spec.attempts);
-    record.consume(spec.scriptKey, failure.attempts);
-    settle(record, reservation, failure.details?.call, failure.details?.breakers);
-    return { ok: false, failure, error };
+    return failed(record, spec, reservation, error);
   }
+}
+
+/**
+ * The same call, chained rather than awaited, for a reservation already made: `next` takes the
+ * outcome in the same step, and the call makes one promise beyond the activity's own instead of
+ * callModel's three. The SDK records a stack for every promise a workflow makes, so this is the
+ * form of the task path, which runs once for every task.
+ */
+export function chainModelCall<Output extends CallReport, Next>(
+  record: RunRecord,
+  spec: ModelCallSpec & { reservation: Reservation | undefined },
+  invoke: (reservedUsd: number) => Promise<Output>,
+  next: (outcome: ModelCallOutcome<Output>) => Next | Promise<Next>,
+): Promise<Next> {
+  const { reservation } = spec;
+  return invoke(reservation?.amountUsd ?? 0).then(
+    (output) => next(succeeded(record, spec, reservation, output)),
+    (error: unknown) => next(failed(record, spec, reservation, error)),
+  );
+}
+
+function succeeded<Output extends CallReport>(record: RunRecord, spec: ModelCallSpec, reservation: Reservation | undefined, output: Output): ModelCallOutcome<Output> {
+  record.consume(spec.scriptKey, output.attempt);
+  settle(record, reservation, output.call);
+  return { ok: true, output };
+}
+
+function failed<Output>(record: RunRecord, spec: ModelCallSpec, reservation: Reservation | undefined, error: unknown): ModelCallOutcome<Output> {
+  const failure = summarizeFailure(error, spec.attempts);
+  record.consume(spec.scriptKey, failure.attempts);
+  settle(record, reservation, failure.details?.call, failure.details?.breakers);
+  return { ok: false, failure, error };
 }
 
 function settle(record: RunRecord, reservation: Reservation | undefined, call: ModelCallReport | undefined, breakers?: ActivityFailureDetails['breakers']): void {

@@ -9,14 +9,27 @@ import type { RunRecord } from './run-record';
 /** `calls`: how many models answer at once (a consensus task). */
 export async function reserveModelCall(record: RunRecord, tier: ModelTier, promptChars: number, calls = 1): Promise<Reservation> {
   const { ledger } = record;
-  const ceiling = record.ceilings?.[tier];
-  // Before the worker has said what calls cost (histories from before ceilings): half of what is left.
-  if (!ceiling) return ledger.reserve(ledger.availableUsd / 2);
-  const wanted = worstCaseUsd(ceiling, promptChars) * calls;
+  const wanted = wantedUsd(record, tier, promptChars, calls);
+  if (wanted === undefined) return ledger.reserve(ledger.availableUsd / 2);
   if (ledger.availableUsd < wanted && ledger.reservedUsd > 0) {
     await condition(() => ledger.availableUsd >= wanted || ledger.reservedUsd === 0);
   }
   return ledger.reserve(wanted);
+}
+
+/** The same reservation when it need not wait for calls in flight; undefined (nothing reserved) when it must. */
+export function reserveModelCallNow(record: RunRecord, tier: ModelTier, promptChars: number, calls = 1): Reservation | undefined {
+  const { ledger } = record;
+  const wanted = wantedUsd(record, tier, promptChars, calls);
+  if (wanted === undefined) return ledger.reserve(ledger.availableUsd / 2);
+  if (ledger.availableUsd < wanted && ledger.reservedUsd > 0) return undefined;
+  return ledger.reserve(wanted);
+}
+
+/** The most a call can cost; undefined before the worker has said what calls cost (histories from before ceilings): then half of what is left. */
+function wantedUsd(record: RunRecord, tier: ModelTier, promptChars: number, calls: number): number | undefined {
+  const ceiling = record.ceilings?.[tier];
+  return ceiling ? worstCaseUsd(ceiling, promptChars) * calls : undefined;
 }
 
 /** Planning may spend at most half of what is left, so a plan always leaves money to run it. */

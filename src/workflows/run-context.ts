@@ -16,6 +16,8 @@ export interface RunContext {
   record: RunRecord;
   desk: EscalationDesk;
   idempotencyKey: string;
+  /** Whether this run's tasks take the flat path (scheduler.ts) or the awaiting one it was recorded with. */
+  flatTasks: boolean;
   /** Set once when the current plan must be replaced; tasks not yet started then do not start. */
   replan?: ReplanTrigger;
   /** An operator's `replan` signal, taken by the scheduler. */

@@ -1,52 +1,27 @@
 // Runs a validated plan: each task starts as soon as its own dependencies are done.
-import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { Task } from '../shared/workflow';
 import type { ReplanTrigger, RunContext } from './run-context';
-import { minimumReservationUsd } from './budget';
-import { runTask } from './task-runner';
+import { runAllAwaiting } from './awaiting-scheduler';
+import { budgetAllows, budgetAllowsNow, budgetRefused, mayStart, spendsBudget } from './task-readiness';
+import { startTask } from './task-runner';
 
 export type ExecutionEnd = { kind: 'done' } | { kind: 'replan'; trigger: ReplanTrigger };
 
+/**
+ * Runs before this patch awaited each task's dependencies and then its run (awaiting-scheduler.ts):
+ * about four times the promises, and the SDK records a stack for every one. Tasks ready at one
+ * moment now schedule their activities in another order, so those runs keep their path. agentRun
+ * asks it once, at the run's start (RunContext.flatTasks).
+ */
+export const flatTasksPatch = 'keel-flat-tasks';
+
 export async function executePlan(order: Task[], context: RunContext): Promise<ExecutionEnd> {
-  const { record } = context;
+  const { record, flatTasks } = context;
   const scope = new CancellationScope();
-  const finished = new Map<string, Promise<boolean>>();
-  const { tasks } = record;
-  const dependencyDone = (id: string): Promise<boolean> => finished.get(id) ?? Promise.resolve(tasks.isSatisfied(id));
-
-  const runWhenReady = async (task: Task): Promise<boolean> => {
-    const ready = await Promise.all(task.dependsOn.map(dependencyDone));
-    context.replan ??= context.operatorReplan;
-    if (record.halt || context.replan) {
-      tasks.cancel(task.id, { kind: 'cancelled', message: `not started: ${record.halt?.reason ?? `replanning (${context.replan!.reason})`}` });
-      return false;
-    }
-    const blocking = task.dependsOn.filter((_id, index) => !ready[index]);
-    if (blocking.length > 0) {
-      const skipped = blocking.filter((id) => tasks.find(id)?.status === 'skipped');
-      if (skipped.length === blocking.length && !task.critical) {
-        tasks.skip(task.id, { kind: 'dependency', message: `skipped: it depends on skipped ${skipped.join(', ')}` });
-        return false;
-      }
-      if (skipped.length === blocking.length) {
-        context.replan ??= { reason: `critical task ${task.id} depends on skipped ${skipped.join(', ')}` };
-      }
-      tasks.cancel(task.id, { kind: 'dependency', message: `not started: ${blocking.join(', ')} did not complete` });
-      return false;
-    }
-    if ((task.kind === 'llm' || task.kind === 'agent') && !(await budgetAllows(task, context))) {
-      if (tasks.get(task.id).status !== 'skipped') tasks.cancel(task.id, { kind: 'budget', message: 'not started: the budget is spent' });
-      return false;
-    }
-    return runTask(task, context);
-  };
-
   const deadlineTimer = watchDeadline(context, scope);
   try {
-    await scope.run(async () => {
-      for (const task of order) finished.set(task.id, runWhenReady(task));
-      await Promise.all(finished.values());
-    });
+    await scope.run(() => (flatTasks ? runAll(order, context) : runAllAwaiting(order, context)));
   } catch (error) {
     if (!isCancellation(error)) throw error;
   } finally {
@@ -59,37 +34,49 @@ export async function executePlan(order: Task[], context: RunContext): Promise<E
 }
 
 /**
- * Whether a model task may start. While calls in flight hold the rest of the budget, it waits for
- * them to settle. With nothing left: a non-critical task is skipped, a critical one asks a human.
+ * Runs every task of the plan, each as soon as the last of its dependencies ends, with callbacks
+ * rather than awaits: a task that ends starts its dependents in the same step. Resolves when all
+ * have ended; rejects with the first error a task throws (a cancellation, or a continue-as-new).
  */
-async function budgetAllows(task: Task, context: RunContext): Promise<boolean> {
-  const { ledger } = context.record;
-  if (ledger.availableUsd < minimumReservationUsd && ledger.reservedUsd > 0) {
-    await condition(() => ledger.availableUsd >= minimumReservationUsd || ledger.reservedUsd === 0);
+function runAll(order: Task[], context: RunContext): Promise<void> {
+  const { tasks } = context.record;
+  const inPlan = new Set(order.map((task) => task.id));
+  const dependents = new Map<string, Task[]>();
+  for (const task of order) {
+    for (const id of new Set(task.dependsOn)) if (inPlan.has(id)) dependents.set(id, [...(dependents.get(id) ?? []), task]);
   }
-  if (ledger.availableUsd >= minimumReservationUsd) return true;
-  if (!task.critical) {
-    context.record.tasks.skip(task.id, { kind: 'budget', message: `skipped (non-critical): the budget of $${ledger.budgetUsd} is spent` });
-    return false;
-  }
-  return budgetApproved(task, context);
+  // Satisfied or not, by task id, once a task of this plan has ended; a dependency from an earlier plan asks the board.
+  const ended = new Map<string, boolean>();
+  const started = new Set<string>();
+  return new Promise<void>((resolve, reject) => {
+    const end = (task: Task, satisfied: boolean): void => {
+      ended.set(task.id, satisfied);
+      for (const dependent of dependents.get(task.id) ?? []) startIfReady(dependent);
+      if (ended.size === order.length) resolve();
+    };
+    const startIfReady = (task: Task): void => {
+      if (started.has(task.id) || task.dependsOn.some((id) => inPlan.has(id) && !ended.has(id))) return;
+      started.add(task.id);
+      let run: Promise<boolean> | boolean;
+      try {
+        run = startWhenReady(task, task.dependsOn.map((id) => ended.get(id) ?? tasks.isSatisfied(id)), context);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      if (typeof run === 'boolean') end(task, run);
+      else run.then((satisfied) => end(task, satisfied), reject);
+    };
+    for (const task of order) startIfReady(task);
+    if (order.length === 0) resolve();
+  });
 }
 
-/** Asks a human before spending past the budget; true when they raised it. */
-async function budgetApproved(task: Task, context: RunContext): Promise<boolean> {
-  const { record, request } = context;
-  const { outcome } = await context.desk.escalate({
-    escalation: { kind: 'budget_exhausted', task, beforeStart: true, budgetUsd: record.ledger.budgetUsd, raiseUsd: request.budgetUsd },
-    reason: `the budget of $${record.ledger.budgetUsd} is spent before task ${task.id}`,
-    attempted: record.tasks.currentEntries.filter((entry) => entry.status === 'completed').map((entry) => `${entry.task.id} completed ($${entry.costUsd.toFixed(4)})`),
-  });
-  // Offered here: approve (raise_budget) and reject (halt).
-  if (outcome.type === 'raise_budget') {
-    record.ledger.extend(outcome.amountUsd);
-    return true;
-  }
-  if (outcome.type === 'halt') record.stop({ status: outcome.status, reason: outcome.reason });
-  return false;
+/** A task whose dependencies have ended: ended here (false) or started; waits only when the budget makes it. */
+function startWhenReady(task: Task, satisfied: boolean[], context: RunContext): Promise<boolean> | boolean {
+  if (!mayStart(task, satisfied, context)) return false;
+  if (!spendsBudget(task) || budgetAllowsNow(context)) return startTask(task, context);
+  return budgetAllows(task, context).then((allowed) => (allowed ? startTask(task, context) : budgetRefused(task, context)));
 }
 
 /** Stops scheduling and cancels work in flight when the request's deadline passes. */

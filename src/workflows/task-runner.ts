@@ -1,8 +1,8 @@
 // One task, start to end: run it, evaluate it, and on failure take its recovery path.
 import { isCancellation, log } from '@temporalio/workflow';
-import { type ConsensusReport, type FailureKind, type Task, ModelKey, effectiveTier } from '../shared/workflow';
+import { type ConsensusReport, type FailureKind, type RunTaskOutput, type Task, type Verdict, ModelKey, effectiveTier } from '../shared/workflow';
 import { taskActivity } from './activities';
-import { evaluateTask } from './evaluation';
+import { evaluateTask, verdictWithoutModel } from './evaluation';
 import { callKey } from './plan';
 import { recordRetries, recordTaskFailure } from './metrics';
 import { recoveryPath } from './recovery';
@@ -10,25 +10,42 @@ import type { Outcome } from './decisions';
 import type { DecisionTaken } from './escalation';
 import { runAgentLoop } from './agent-loop';
 import { approveCall, needsApproval } from './tool-approval';
-import { callModel } from './model-call';
-import { promptSize, reserveModelCall } from './reservation';
+import { callModel, chainModelCall, type ModelCallOutcome } from './model-call';
+import { promptSize, reserveModelCall, reserveModelCallNow } from './reservation';
 import type { RunContext } from './run-context';
 
 type Attempt = { ok: true; output: unknown; consensus?: ConsensusReport } | { ok: false; kind: FailureKind; message: string; cancelled: boolean };
 
-/** Resolves true when dependents may run (completed, or waived by a human). */
-export async function runTask(task: Task, context: RunContext): Promise<boolean> {
+/**
+ * Runs a task to its end. Where its first attempt need not wait for anything (an approval, the
+ * budget), that attempt is chained rather than awaited, and a result no model judges completes the
+ * task there: 4 promises a tool task instead of about 16, and the SDK records a stack for
+ * every promise a workflow makes. Everything else goes on in runTask. Runs recorded before patch
+ * `keel-flat-tasks` took runTask from the start (awaiting-scheduler.ts).
+ */
+export function startTask(task: Task, context: RunContext): Promise<boolean> {
+  return chainFirstAttempt(task, context, (attempt) => completedAtOnce(task, attempt, context) || runTask(task, context, attempt)) ?? runTask(task, context);
+}
+
+/**
+ * Resolves true when dependents may run (completed, or waived by a human). `first`: the outcome
+ * of an attempt startTask already made, which the task goes on from.
+ */
+export async function runTask(task: Task, context: RunContext, first?: Attempt): Promise<boolean> {
   const { record, desk } = context;
   const { tasks } = record;
   if (task.kind === 'human_review') return reviewByHuman(task, context);
-  log.info('task started', { taskId: task.id, kind: task.kind, ...(task.tool ? { tool: task.tool } : {}) });
+  if (!first) announce(task);
   const tried = { reasks: 0, usedFallback: false };
   let tool = task.tool;
   let feedback: string | undefined;
   const history: string[] = [];
+  let made = first;
 
   for (;;) {
-    const attempt = await runOnce(task, tool, feedback, context);
+    // With nothing made, the same await as before startTask existed (recorded histories replay on it).
+    const attempt = made ?? (await runOnce(task, tool, feedback, context));
+    made = undefined;
     let kind: FailureKind;
     let message: string;
     if (attempt.ok && attempt.consensus && !attempt.consensus.agreed) {
@@ -39,9 +56,7 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
     if (attempt.ok) {
       const verdict = await evaluateTask(task, attempt.output, context.request, record);
       if (verdict.verdict === 'pass' || verdict.verdict === 'soft') {
-        const warning = verdict.verdict === 'soft' ? (verdict.reason ?? 'the evaluator had reservations') : attempt.consensus?.agreed ? null : undefined;
-        tasks.complete(task.id, attempt.output, warning);
-        log.info('task completed', { taskId: task.id, attempts: tasks.get(task.id).attempts, costUsd: tasks.get(task.id).costUsd });
+        complete(task, attempt, verdict, context);
         return true;
       }
       if (verdict.verdict === 'critical') {
@@ -109,6 +124,27 @@ export async function runTask(task: Task, context: RunContext): Promise<boolean>
       }
     }
   }
+}
+
+function announce(task: Task): void {
+  log.info('task started', { taskId: task.id, kind: task.kind, ...(task.tool ? { tool: task.tool } : {}) });
+}
+
+/** A result that passed (or passed with reservations): the task is complete. */
+function complete(task: Task, attempt: Extract<Attempt, { ok: true }>, verdict: Verdict, context: RunContext): void {
+  const { tasks } = context.record;
+  const warning = verdict.verdict === 'soft' ? (verdict.reason ?? 'the evaluator had reservations') : attempt.consensus?.agreed ? null : undefined;
+  tasks.complete(task.id, attempt.output, warning);
+  log.info('task completed', { taskId: task.id, attempts: tasks.get(task.id).attempts, costUsd: tasks.get(task.id).costUsd });
+}
+
+/** True when a first attempt completed its task with no more to do: it succeeded, the models agreed, and no model judges it. */
+function completedAtOnce(task: Task, attempt: Attempt, context: RunContext): boolean {
+  if (!attempt.ok || (attempt.consensus && !attempt.consensus.agreed)) return false;
+  const verdict = verdictWithoutModel(task, attempt.output, context.record);
+  if (verdict?.verdict !== 'pass') return false;
+  complete(task, attempt, verdict, context);
+  return true;
 }
 
 /** Where a task goes after a human's decision: accept what it has, run it again, or end it. */
@@ -216,47 +252,107 @@ function preview(output: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-async function runOnce(task: Task, tool: string | undefined, feedback: string | undefined, context: RunContext): Promise<Attempt> {
+/** What an attempt of a tool or model task sends, before the dependencies' outputs and the reservation. */
+interface PreparedAttempt {
+  runnable: Task;
+  activity: ReturnType<typeof taskActivity>;
+  modelScript: ReturnType<RunContext['record']['modelScript']>;
+  toolScript: ReturnType<RunContext['record']['toolScript']>;
+}
+
+function prepareAttempt(task: Task, tool: string | undefined, context: RunContext): PreparedAttempt {
   const { record, request } = context;
-  const { tasks } = record;
-  if (task.kind === 'agent') return runAgentOnce(task, context);
   const runnable = { ...task, tool, ...(task.kind === 'llm' ? { tier: effectiveTier(task, request.tiers) } : {}) };
   if (runnable.tool === undefined) delete runnable.tool;
-  const activity = taskActivity(runnable);
-  const modelScript = task.kind === 'llm' ? record.modelScript(ModelKey.task(task.id)) : undefined;
-  const toolScript = task.kind === 'tool' && tool ? record.toolScript(tool) : undefined;
-  tasks.start(task.id);
+  return {
+    runnable,
+    activity: taskActivity(runnable),
+    modelScript: task.kind === 'llm' ? record.modelScript(ModelKey.task(task.id)) : undefined,
+    toolScript: task.kind === 'tool' && tool ? record.toolScript(tool) : undefined,
+  };
+}
+
+async function runOnce(task: Task, tool: string | undefined, feedback: string | undefined, context: RunContext): Promise<Attempt> {
+  const { record } = context;
+  if (task.kind === 'agent') return runAgentOnce(task, context);
+  const prepared = prepareAttempt(task, tool, context);
+  const { runnable } = prepared;
+  record.tasks.start(task.id);
   if (runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool)) {
     const approval = await approveCall(context, task, runnable.tool, runnable.input ?? {}, false);
     if (!approval.approved) return { ok: false, kind: 'semantic', message: approval.reason, cancelled: false };
     runnable.input = approval.input;
   }
-  const dependencies = Object.fromEntries(task.dependsOn.map((id) => [id, tasks.outputOf(id)]));
+  const dependencies = dependencyOutputs(task, context);
   const call = await callModel(
     record,
     {
-      scriptKey: modelScript?.key ?? toolScript?.key,
+      ...callSpec(prepared),
       // A tool task reserves nothing: it is charged what it reports.
-      reservation:
-        runnable.kind === 'llm'
-          ? reserveModelCall(record, runnable.tier ?? 'medium', promptSize(request.goal, request.input, task.description, dependencies, feedback ?? ''), task.consensus ?? 1)
-          : undefined,
-      attempts: activity.attempts,
+      reservation: runnable.kind === 'llm' ? reserveModelCall(record, runnable.tier ?? 'medium', attemptPromptSize(task, dependencies, feedback, context), task.consensus ?? 1) : undefined,
     },
-    (reservedUsd) =>
-      activity.runTask({
-        goal: request.goal,
-        runInput: request.input,
-        task: runnable,
-        dependencies,
-        reservedUsd: reservedUsd,
-        useCache: request.cache,
-        idempotencyKey: `${context.idempotencyKey}:${task.id}`,
-        ...(feedback ? { feedback } : {}),
-        ...(modelScript ? { modelScript } : {}),
-        ...(toolScript ? { toolScript } : {}),
-      }),
+    (reservedUsd) => prepared.activity.runTask(activityInput(prepared, dependencies, feedback, reservedUsd, context)),
   );
+  return attemptFrom(task, call, context);
+}
+
+/**
+ * A tool or model task's first attempt, chained, when nothing makes it wait: not an agent or a
+ * review, no approval, and a reservation made now; `next` takes its outcome. Undefined (nothing
+ * done) otherwise.
+ */
+function chainFirstAttempt(task: Task, context: RunContext, next: (attempt: Attempt) => boolean | Promise<boolean>): Promise<boolean> | undefined {
+  if (task.kind !== 'tool' && task.kind !== 'llm') return undefined;
+  const { record } = context;
+  const prepared = prepareAttempt(task, task.tool, context);
+  const { runnable } = prepared;
+  if (runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool)) return undefined;
+  const dependencies = dependencyOutputs(task, context);
+  const reservation = runnable.kind === 'llm' ? reserveModelCallNow(record, runnable.tier ?? 'medium', attemptPromptSize(task, dependencies, undefined, context), task.consensus ?? 1) : undefined;
+  if (runnable.kind === 'llm' && !reservation) return undefined;
+  announce(task);
+  record.tasks.start(task.id);
+  return chainModelCall(
+    record,
+    { ...callSpec(prepared), reservation },
+    (reservedUsd) => prepared.activity.runTask(activityInput(prepared, dependencies, undefined, reservedUsd, context)),
+    (call) => next(attemptFrom(task, call, context)),
+  );
+}
+
+function dependencyOutputs(task: Task, context: RunContext): Record<string, unknown> {
+  return Object.fromEntries(task.dependsOn.map((id) => [id, context.record.tasks.outputOf(id)]));
+}
+
+function attemptPromptSize(task: Task, dependencies: Record<string, unknown>, feedback: string | undefined, context: RunContext): number {
+  const { request } = context;
+  return promptSize(request.goal, request.input, task.description, dependencies, feedback ?? '');
+}
+
+function callSpec(prepared: PreparedAttempt): { scriptKey: string | undefined; attempts: number } {
+  return { scriptKey: prepared.modelScript?.key ?? prepared.toolScript?.key, attempts: prepared.activity.attempts };
+}
+
+function activityInput(prepared: PreparedAttempt, dependencies: Record<string, unknown>, feedback: string | undefined, reservedUsd: number, context: RunContext) {
+  const { request } = context;
+  const { runnable, modelScript, toolScript } = prepared;
+  return {
+    goal: request.goal,
+    runInput: request.input,
+    task: runnable,
+    dependencies,
+    reservedUsd,
+    useCache: request.cache,
+    idempotencyKey: `${context.idempotencyKey}:${runnable.id}`,
+    ...(feedback ? { feedback } : {}),
+    ...(modelScript ? { modelScript } : {}),
+    ...(toolScript ? { toolScript } : {}),
+  };
+}
+
+/** An attempt's outcome from its call's: its attempts and cost on the board, and its metrics. */
+function attemptFrom(task: Task, call: ModelCallOutcome<RunTaskOutput>, context: RunContext): Attempt {
+  const { tasks } = context.record;
   if (call.ok) {
     const { output } = call;
     tasks.recordAttempts(task.id, { attempts: output.attempt, costUsd: output.call?.costUsd ?? 0, ...(output.call ? { model: output.call.model } : {}) });
