@@ -390,7 +390,12 @@ try {
 
 // 5. Cost: bench/cost.mjs.
 if (only) {
+  // Part of the bench: its figures as JSON, kept with their date and machine like a whole run's.
+  const file = path.join(here, 'results', `bench-${results.date.slice(0, 10)}-only-${[...only].join('-')}${values.quick ? '-quick' : ''}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify(results, null, 2));
+  console.log(`written to ${path.relative(process.cwd(), file)}`);
   process.exit(0);
 }
 results.cost = execFileSync(process.execPath, [path.join(here, 'cost.mjs'), '--runs', String(values.quick ? 40 : 200)], { encoding: 'utf8' }).trim();
