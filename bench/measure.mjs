@@ -1,11 +1,19 @@
-// What the benchmarks share: the floor's DAG, CPU read from /proc, the dev server's process, a quiet bundler logger.
+// What the benchmarks share: the floor's DAG, CPU read from /proc (a process's, a worker's workflow
+// threads'), the dev server's process, a quiet bundler logger, and measuring executors in alternating rounds.
 import { readFileSync, readdirSync } from 'node:fs';
+
+/** Runs in flight at once while a benchmark measures: enough to saturate 2 cores. */
+export const concurrency = 20;
 
 // 8 tasks: a diamond (a → b, c → d) then a chain (d → e → f) and a side chain (a → g → h).
 export const dag = [
   { id: 'a', dependsOn: [] }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['a'] }, { id: 'd', dependsOn: ['b', 'c'] },
   { id: 'e', dependsOn: ['d'] }, { id: 'f', dependsOn: ['e'] }, { id: 'g', dependsOn: ['a'] }, { id: 'h', dependsOn: ['g'] },
 ];
+
+/** `copies` side-by-side copies of the DAG (the first keeps its ids, copy k adds k to each): a larger plan of the same shape. */
+export const dagCopies = (copies) =>
+  Array.from({ length: copies }, (_unused, copy) => dag.map((task) => ({ id: copy ? `${task.id}${copy}` : task.id, dependsOn: task.dependsOn.map((id) => (copy ? `${id}${copy}` : id)) }))).flat();
 
 // CPU a process has used, in ms: utime + stime from /proc/<pid>/stat (clock ticks of 10 ms).
 export const cpuMs = (pid) => {
@@ -25,4 +33,106 @@ export const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$
 
 export function quiet() {
   return { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
+}
+
+// This process's JavaScript threads ("node"), by id: a worker's workflow threads are the ones its creation added.
+const jsThreads = () => new Set(readdirSync('/proc/self/task').filter((tid) => {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'node' && tid !== String(process.pid);
+  } catch {
+    return false;
+  }
+}));
+export const threadCpuMs = (tids) => [...tids].reduce((sum, tid) => {
+  try {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return sum;
+  }
+}, 0);
+/** Threads `create` adds to this process, and what it made. */
+export async function withNewThreads(create) {
+  const before = jsThreads();
+  const made = await create();
+  return [made, new Set([...jsThreads()].filter((tid) => !before.has(tid)))];
+}
+
+/**
+ * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
+ * that none always runs first or after the same one, and merges each executor's rounds into one row.
+ */
+export async function interleaved(executors, { rounds, perRound, server }) {
+  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0, workflowCpuMs: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (let turn = 0; turn < executors.length; turn++) {
+      const index = (turn + round) % executors.length;
+      const total = totals[index];
+      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies, executors[index].threads);
+      total.runs += perRound;
+      total.seconds += perRound / row.runsPerSecond;
+      if (server) {
+        total.workerCpuMs += row.workerCpuMsPerRun * perRound;
+        total.serverCpuMs += row.serverCpuMsPerRun * perRound;
+      }
+      if (row.workflowThreadCpuMsPerRun !== undefined) total.workflowCpuMs += row.workflowThreadCpuMsPerRun * perRound;
+    }
+  }
+  return totals.map((total) => {
+    const sorted = [...total.latencies].sort((a, b) => a - b);
+    const cpu = server ? { workerCpuMsPerRun: total.workerCpuMs / total.runs, serverCpuMsPerRun: total.serverCpuMs / total.runs } : {};
+    if (executors.find((executor) => executor.label === total.label)?.threads) cpu.workflowThreadCpuMsPerRun = total.workflowCpuMs / total.runs;
+    return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), ...cpu };
+  });
+}
+
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export async function measure(label, count, once, server, lanes = concurrency, latencies = [], workflowThreads = undefined) {
+  const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0, workflow: workflowThreads ? threadCpuMs(workflowThreads) : 0 };
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: lanes }, async () => {
+    while (next < count) {
+      next += 1;
+      const t = performance.now();
+      await once();
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  // CPU per run: this process (client, worker, workflow thread) and the server's.
+  const cpu = server ? { workerCpuMsPerRun: (cpuMs('self') - cpuBefore.worker) / count, serverCpuMsPerRun: (cpuMs(server) - cpuBefore.server) / count } : {};
+  if (workflowThreads) cpu.workflowThreadCpuMsPerRun = (threadCpuMs(workflowThreads) - cpuBefore.workflow) / count;
+  return { label, runs: count, runsPerSecond: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), ...cpu };
+}
+
+// With latency, g is slow (3×): waves would take 200+600+200+200+200 = 1,400 ms, the critical path 1,000.
+export const keelRequest = (delayMs = 0, tasks = dag) => ({
+  goal: 'bench',
+  tools: ['step', 'slow_step'],
+  budgetUsd: 1,
+  ...(tasks.length > 20 ? { maxTasks: tasks.length } : {}),
+  scenario: {
+    model: {
+      plan: [{ tasks: tasks.map((task) => ({ id: task.id, kind: 'tool', tool: task.id.startsWith('g') ? 'slow_step' : 'step', description: `step ${task.id}`, dependsOn: task.dependsOn })) }],
+      synthesize: [{ text: 'done' }],
+    },
+    tools: { step: [{ result: { ok: true }, ...(delayMs ? { delayMs } : {}) }], slow_step: [{ result: { ok: true }, ...(delayMs ? { delayMs: 3 * delayMs } : {}) }] },
+  },
+});
+
+// The same DAG as a pipeline: the request brings the plan and takes its answer from the last task,
+// so the run makes exactly the floor's eight activity calls (Keel's machinery against the floor alone).
+export const pipelineRequest = (tasks = dag) => {
+  const { scenario, ...request } = keelRequest(0, tasks);
+  return { ...request, plan: scenario.model.plan[0], outputFrom: 'f', scenario: { model: {}, tools: scenario.tools } };
+};
+
+/** One run of benchmark 1's request, start to result; anything but `completed` stops the bench. */
+export async function runToCompletion(keel, what, request = keelRequest()) {
+  const { workflowId } = await keel.startRun(request);
+  const result = await keel.getResult(workflowId);
+  if (result.status !== 'completed') throw new Error(`${what} ended ${result.status}: ${result.reason}`);
+  return workflowId;
 }

@@ -20,7 +20,7 @@ import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
-import { cpuMs, dag, quiet, serverPid } from './measure.mjs';
+import { concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -28,35 +28,13 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const wanted = (section) => !only || only.has(String(section));
 const runs = Number(values.runs ?? (values.quick ? 30 : 200));
-const concurrency = 20;
 const overheadRounds = values.quick ? 1 : 4;
-
-// With latency, g is slow (3×): waves would take 200+600+200+200+200 = 1,400 ms, the critical path 1,000.
-const keelRequest = (delayMs = 0) => ({
-  goal: 'bench',
-  tools: ['step', 'slow_step'],
-  budgetUsd: 1,
-  scenario: {
-    model: {
-      plan: [{ tasks: dag.map((task) => ({ id: task.id, kind: 'tool', tool: task.id === 'g' ? 'slow_step' : 'step', description: `step ${task.id}`, dependsOn: task.dependsOn })) }],
-      synthesize: [{ text: 'done' }],
-    },
-    tools: { step: [{ result: { ok: true }, ...(delayMs ? { delayMs } : {}) }], slow_step: [{ result: { ok: true }, ...(delayMs ? { delayMs: 3 * delayMs } : {}) }] },
-  },
-});
 
 // The same DAG, planned by the model, whose plan names task f as the answer: no synthesis call.
 const answerTaskRequest = () => {
   const request = keelRequest();
   request.scenario.model = { plan: [{ ...request.scenario.model.plan[0], outputFrom: 'f' }] };
   return request;
-};
-
-// The same DAG as a pipeline: the request brings the plan and takes its answer from the last task,
-// so the run makes exactly the floor's eight activity calls (Keel's machinery against the floor alone).
-const pipelineRequest = () => {
-  const { scenario, ...request } = keelRequest();
-  return { ...request, plan: scenario.model.plan[0], outputFrom: 'f', scenario: { model: {}, tools: scenario.tools } };
 };
 
 // Benchmark 7: a whole run as one agent loop, 10 steps of one instant tool call each, then the answer.
@@ -71,38 +49,6 @@ const agentLoopRequest = () => ({
     tools: { step: [{ result: { ok: true } }] },
   },
 });
-
-// This process's JavaScript threads ("node"), by id: a worker's workflow threads are the ones its creation added.
-const jsThreads = () => new Set(readdirSync('/proc/self/task').filter((tid) => {
-  try {
-    return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'node' && tid !== String(process.pid);
-  } catch {
-    return false;
-  }
-}));
-const threadCpuMs = (tids) => [...tids].reduce((sum, tid) => {
-  try {
-    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return sum;
-  }
-}, 0);
-/** Threads `create` adds to this process, and what it made. */
-async function withNewThreads(create) {
-  const before = jsThreads();
-  const made = await create();
-  return [made, new Set([...jsThreads()].filter((tid) => !before.has(tid)))];
-}
-
-
-/** One run of benchmark 1's request, start to result; anything but `completed` stops the bench. */
-async function runToCompletion(keel, what, request = keelRequest()) {
-  const { workflowId } = await keel.startRun(request);
-  const result = await keel.getResult(workflowId);
-  if (result.status !== 'completed') throw new Error(`${what} ended ${result.status}: ${result.reason}`);
-  return workflowId;
-}
 
 /**
  * What one run's workflow code does, counted by replaying its history in this thread (debug mode):
@@ -158,55 +104,6 @@ async function promiseCostMs(client, floorId, awaitingId, workflowBundle) {
   const replays = batch * (values.quick ? 2 : 5);
   const perReplay = cpu.map((ms) => ms / replays);
   return { floorReplayMs: perReplay[0], awaitingReplayMs: perReplay[1], promisesApart: counts[1].promises - counts[0].promises, msPerPromise: (perReplay[1] - perReplay[0]) / (counts[1].promises - counts[0].promises) };
-}
-
-/**
- * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
- * that none always runs first or after the same one, and merges each executor's rounds into one row.
- */
-async function interleaved(executors, { rounds, perRound, server }) {
-  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0, workflowCpuMs: 0 }));
-  for (let round = 0; round < rounds; round++) {
-    for (let turn = 0; turn < executors.length; turn++) {
-      const index = (turn + round) % executors.length;
-      const total = totals[index];
-      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies, executors[index].threads);
-      total.runs += perRound;
-      total.seconds += perRound / row.runsPerSecond;
-      if (server) {
-        total.workerCpuMs += row.workerCpuMsPerRun * perRound;
-        total.serverCpuMs += row.serverCpuMsPerRun * perRound;
-      }
-      if (row.workflowThreadCpuMsPerRun !== undefined) total.workflowCpuMs += row.workflowThreadCpuMsPerRun * perRound;
-    }
-  }
-  return totals.map((total) => {
-    const sorted = [...total.latencies].sort((a, b) => a - b);
-    const cpu = server ? { workerCpuMsPerRun: total.workerCpuMs / total.runs, serverCpuMsPerRun: total.serverCpuMs / total.runs } : {};
-    if (executors.find((executor) => executor.label === total.label)?.threads) cpu.workflowThreadCpuMsPerRun = total.workflowCpuMs / total.runs;
-    return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), ...cpu };
-  });
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function measure(label, count, once, server, lanes = concurrency, latencies = [], workflowThreads = undefined) {
-  const cpuBefore = { worker: cpuMs('self'), server: server ? cpuMs(server) : 0, workflow: workflowThreads ? threadCpuMs(workflowThreads) : 0 };
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: lanes }, async () => {
-    while (next < count) {
-      next += 1;
-      const t = performance.now();
-      await once();
-      latencies.push(performance.now() - t);
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  // CPU per run: this process (client, worker, workflow thread) and the server's.
-  const cpu = server ? { workerCpuMsPerRun: (cpuMs('self') - cpuBefore.worker) / count, serverCpuMsPerRun: (cpuMs(server) - cpuBefore.server) / count } : {};
-  if (workflowThreads) cpu.workflowThreadCpuMsPerRun = (threadCpuMs(workflowThreads) - cpuBefore.workflow) / count;
-  return { label, runs: count, runsPerSecond: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), ...cpu };
 }
 
 installRuntime({ logLevel: 'WARN', logFormat: 'text' });
