@@ -5,11 +5,11 @@ import { plannerActivities } from './activities';
 import { checkAgentRequest, checkReplanRequest } from './contracts';
 import { EscalationDesk } from './escalation';
 import { adoptSuppliedPlan, makePlan, replanRemaining } from './planner';
-import { historyTooLong, type LoopCarry, type ReplanTrigger, type RunContext } from './run-context';
+import { historyTooLong, leanRunPatch, type LoopCarry, type ReplanTrigger, type RunContext } from './run-context';
 import { RunRecord, type Halt, type RunRecordSnapshot } from './run-record';
 import { callModel } from './model-call';
 import { promptSize, reserveModelCall } from './reservation';
-import { executePlan, flatTasksPatch } from './scheduler';
+import { executePlan } from './scheduler';
 
 /** @param resume set when this run continues an earlier one of the same id (continue-as-new). */
 export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContinuation): Promise<RunResult> {
@@ -26,10 +26,8 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
   const request = parsed.data;
   const desk = new EscalationDesk(record, request.escalation, { ...(request.approvals ? { policy: request.approvals } : {}), ...(request.startedBy ? { startedBy: request.startedBy } : {}) });
   desk.install();
-  // Decided at the run's start, before anything waits: a patch first asked right after a local
-  // activity can read false on replay (the activity resolves from its marker a workflow task early).
-  const flatTasks = patched(flatTasksPatch);
-  const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId, flatTasks };
+  const leanRun = patched(leanRunPatch); // at the start, before anything waits (run-context.ts)
+  const context: RunContext = { request, record, desk, idempotencyKey: request.idempotencyKey ?? workflowId, leanRun };
   if (request.agent && !request.plan) {
     // A run that is one agent loop may continue as new between its steps.
     context.continueLoop = async (loop) => {
@@ -77,6 +75,8 @@ export async function agentRun(rawRequest: AgentRequestInput, resume?: RunContin
       record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
       planning = await adoptSuppliedPlan(context, supplied);
     } else {
+      // The client started the run as `planning`, which stands; runs before leanRunPatch published it again.
+      if (leanRun) record.trustStartStatus(workflowInfo().typedSearchAttributes.get(keelStatusKey));
       record.setPhase('planning');
       planning = await makePlan(context, 'initial plan');
     }

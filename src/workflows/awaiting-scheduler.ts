@@ -1,4 +1,4 @@
-// How runs recorded before patch `keel-flat-tasks` ran their plans, kept as it was so that their
+// How runs recorded before patch `keel-lean-run` ran their plans, kept as it was so that their
 // histories replay: each task awaits its dependencies and then runTask, and the number of awaits
 // on that path sets the order in which tasks ready at one moment schedule their activities.
 // New runs take scheduler.ts's runAll.

@@ -10,14 +10,26 @@ export interface ReplanTrigger {
   guidance?: string;
 }
 
+/**
+ * Runs started before this patch: (1) awaited each task's dependencies and then its run, where
+ * runs now take the flat task path (scheduler.ts, about a quarter of the promises, and the SDK
+ * records a stack for every promise); tasks ready at one moment then scheduled their activities in
+ * another order, so those runs keep the awaiting path (awaiting-scheduler.ts); (2) published
+ * KeelStatus `planning` again at the start of a model-planned run, which the client had set.
+ * agentRun asks it once, at the run's start, before anything waits: a patch first asked right
+ * after a local activity can read false on replay (the activity resolves from its marker a
+ * workflow task early).
+ */
+export const leanRunPatch = 'keel-lean-run';
+
 /** What every step of a run shares. */
 export interface RunContext {
   request: AgentRequest;
   record: RunRecord;
   desk: EscalationDesk;
   idempotencyKey: string;
-  /** Whether this run's tasks take the flat path (scheduler.ts) or the awaiting one it was recorded with. */
-  flatTasks: boolean;
+  /** True for runs started under `leanRunPatch`; false for runs recorded before it, which keep their paths. */
+  leanRun: boolean;
   /** Set once when the current plan must be replaced; tasks not yet started then do not start. */
   replan?: ReplanTrigger;
   /** An operator's `replan` signal, taken by the scheduler. */

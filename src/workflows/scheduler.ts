@@ -8,20 +8,13 @@ import { startTask } from './task-runner';
 
 export type ExecutionEnd = { kind: 'done' } | { kind: 'replan'; trigger: ReplanTrigger };
 
-/**
- * Runs before this patch awaited each task's dependencies and then its run (awaiting-scheduler.ts):
- * about four times the promises, and the SDK records a stack for every one. Tasks ready at one
- * moment now schedule their activities in another order, so those runs keep their path. agentRun
- * asks it once, at the run's start (RunContext.flatTasks).
- */
-export const flatTasksPatch = 'keel-flat-tasks';
-
 export async function executePlan(order: Task[], context: RunContext): Promise<ExecutionEnd> {
-  const { record, flatTasks } = context;
+  const { record, leanRun } = context;
   const scope = new CancellationScope();
   const deadlineTimer = watchDeadline(context, scope);
   try {
-    await scope.run(() => (flatTasks ? runAll(order, context) : runAllAwaiting(order, context)));
+    // Runs recorded before leanRunPatch keep the awaiting path (run-context.ts).
+    await scope.run(() => (leanRun ? runAll(order, context) : runAllAwaiting(order, context)));
   } catch (error) {
     if (!isCancellation(error)) throw error;
   } finally {

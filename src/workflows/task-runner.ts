@@ -21,7 +21,7 @@ type Attempt = { ok: true; output: unknown; consensus?: ConsensusReport } | { ok
  * budget), that attempt is chained rather than awaited, and a result no model judges completes the
  * task there: 4 promises a tool task instead of about 16, and the SDK records a stack for
  * every promise a workflow makes. Everything else goes on in runTask. Runs recorded before patch
- * `keel-flat-tasks` took runTask from the start (awaiting-scheduler.ts).
+ * `keel-lean-run` took runTask from the start (awaiting-scheduler.ts).
  */
 export function startTask(task: Task, context: RunContext): Promise<boolean> {
   return chainFirstAttempt(task, context, (attempt) => completedAtOnce(task, attempt, context) || runTask(task, context, attempt)) ?? runTask(task, context);

@@ -69,3 +69,18 @@ export async function activityInputs(client: Client, workflowId: string, activit
     .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
     .map((event) => JSON.parse(decoder.decode(event.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!)) as unknown);
 }
+
+/** KeelStatus as a run published it: the value its start set, then each upsert's, in order (a patch's TemporalChangeVersion upsert is not one). */
+export async function keelStatusHistory(client: Client, workflowId: string): Promise<{ atStart: string | undefined; upserts: string[] }> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const decoder = new TextDecoder();
+  const value = (fields: temporal.api.common.v1.ISearchAttributes | null | undefined): string | undefined => {
+    const data = fields?.indexedFields?.KeelStatus?.data;
+    return data ? (JSON.parse(decoder.decode(data)) as string) : undefined;
+  };
+  const upserts = (history.events ?? [])
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    .map((event) => value(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes))
+    .filter((status): status is string => status !== undefined);
+  return { atStart: value(history.events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes), upserts };
+}

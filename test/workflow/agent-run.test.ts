@@ -1,7 +1,7 @@
 // agentRun end to end on a real dev server: retries, re-asking the planner, rejection, failure.
 import { InvalidRequestError, RunNotFoundError } from '../../src/client';
 import { keelStatusKey } from '../../src/shared';
-import { activityInputs, activityTimeline } from '../helpers/history';
+import { activityInputs, activityTimeline, keelStatusHistory } from '../helpers/history';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
 import { createTestKit, unbrokenAndContinued, uniqueName, type TestKit } from '../helpers/temporal';
 
@@ -23,6 +23,12 @@ test('a transient tool failure is retried by Temporal and the run completes with
   expect(result.status).toBe('completed');
   expect(result.tasks[0]).toMatchObject({ id: 't1', status: 'completed', attempts: 2 });
   expect(result.output).toBe('final answer');
+});
+
+test('a model-planned run keeps the client\'s KeelStatus=planning and publishes only what changes: running, synthesizing, completed', async () => {
+  const result = await run(scriptedRequest({ tasks: [toolTask('t1', 'lookup')], tools: { lookup: [{ result: { ok: true } }] } }));
+  expect(result.status).toBe('completed');
+  expect(await keelStatusHistory(kit.client, result.workflowId)).toEqual({ atStart: 'planning', upserts: ['running', 'synthesizing', 'completed'] });
 });
 
 test('a malformed plan is re-asked with the error fed back, and the second plan runs', async () => {

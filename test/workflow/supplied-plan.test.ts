@@ -3,7 +3,7 @@
 import { temporal } from '@temporalio/proto';
 import { InvalidRequestError, RunNotFoundError } from '../../src/client';
 import type { AgentRequestInput, TaskDraft } from '../../src/shared';
-import { activityTimeline } from '../helpers/history';
+import { activityTimeline, keelStatusHistory } from '../helpers/history';
 import { toolTask } from '../helpers/scenarios';
 import { createTestKit, uniqueName, type TestKit } from '../helpers/temporal';
 
@@ -14,12 +14,6 @@ beforeAll(async () => {
 afterAll(async () => kit.close());
 
 const EventType = temporal.api.enums.v1.EventType;
-const keelStatus = (fields: temporal.api.common.v1.ISearchAttributes | null | undefined) => JSON.parse(new TextDecoder().decode(fields!.indexedFields!.KeelStatus!.data!)) as string;
-/** The KeelStatus values a history's upserts set, in order (a patch's TemporalChangeVersion upsert is not one). */
-const keelStatusUpserts = (history: temporal.api.history.v1.IHistory) =>
-  history.events!
-    .filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES && event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!.KeelStatus)
-    .map((event) => keelStatus(event.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes));
 
 /** A pipeline: fetch → score → report, with scripted tools and no scripted plan or synthesis. */
 function pipeline(extra: Partial<AgentRequestInput> = {}, tasks?: TaskDraft[], model: Record<string, unknown[]> = {}): AgentRequestInput {
@@ -45,11 +39,10 @@ test('a supplied plan runs with no planner call, and outputFrom makes the answer
   const timeline = await activityTimeline(kit.client, result.workflowId);
   expect(timeline.types).toEqual(['runTask', 'runTask', 'runTask']);
   const history = await kit.client.workflow.getHandle(result.workflowId).fetchHistory();
-  // Two markers: the patch under which tasks run (keel-flat-tasks, asked at the start), and the local activity.
+  // Two markers: the patch under which tasks run (keel-lean-run, asked at the start), and the local activity.
   expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).map((event) => event.markerRecordedEventAttributes!.markerName)).toEqual(['core_patch', 'core_local_activity']);
   // KeelStatus: `running` from the start (there is no planning phase), then one upsert, at the end.
-  expect(keelStatus(history.events![0]!.workflowExecutionStartedEventAttributes!.searchAttributes)).toBe('running');
-  expect(keelStatusUpserts(history)).toEqual(['completed']);
+  expect(await keelStatusHistory(kit.client, result.workflowId)).toEqual({ atStart: 'running', upserts: ['completed'] });
   expect(result.planHistory).toEqual([expect.objectContaining({ number: 1, reason: 'supplied by the request', accepted: true })]);
 });
 
@@ -57,8 +50,7 @@ test('a supplied plan started without the client, so without KeelStatus, still p
   const workflowId = uniqueName('supplied-raw');
   const result = await kit.withWorker(() => kit.client.workflow.execute('agentRun', { workflowId, taskQueue: kit.taskQueue, args: [pipeline()] }));
   expect(result).toMatchObject({ status: 'completed' });
-  const history = await kit.client.workflow.getHandle(workflowId).fetchHistory();
-  expect(keelStatusUpserts(history)).toEqual(['running', 'completed']);
+  expect(await keelStatusHistory(kit.client, workflowId)).toEqual({ atStart: undefined, upserts: ['running', 'completed'] });
 });
 
 test('without outputFrom, a supplied plan still ends with the synthesis call', async () => {

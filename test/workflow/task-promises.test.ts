@@ -1,6 +1,6 @@
 // What a task costs the workflow in promises. The SDK records a stack for every promise a workflow
 // creates (for the __stack_trace query), which made promises the largest part of Keel's workflow
-// CPU (bench/results/). Runs under patch keel-flat-tasks chain a task's first attempt instead of
+// CPU (bench/results/). Runs under patch keel-lean-run chain a task's first attempt instead of
 // awaiting it through five async layers: 4 promises a tool task instead of about 16.
 import v8 from 'node:v8';
 import { Worker } from '@temporalio/worker';
