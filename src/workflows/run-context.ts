@@ -11,13 +11,13 @@ export interface ReplanTrigger {
 }
 
 /**
- * Runs started before this patch: (1) awaited each task's dependencies and then its run, where
- * runs now take the flat task path (scheduler.ts, about a quarter of the promises, and the SDK
- * records a stack for every promise); tasks ready at one moment then scheduled their activities in
- * another order, so those runs keep the awaiting path (awaiting-scheduler.ts); (2) published
- * KeelStatus `planning` again at the start of a model-planned run, which the client had set.
- * agentRun asks it once, at the run's start, before anything waits: a patch first asked right
- * after a local activity can read false on replay (the activity resolves from its marker a
+ * What runs started before this patch did differently, and keep doing when they replay: (1) each
+ * task awaited its dependencies and then its run (awaiting-scheduler.ts), where runs now take the
+ * flat task path (scheduler.ts): about a quarter of the promises, and the SDK records a stack for
+ * every one; tasks ready at one moment schedule their activities in another order on the two
+ * paths. (2) A model-planned run published KeelStatus `planning` again after the client had set it.
+ * agentRun asks the patch once, at the run's start, before anything waits: a patch first asked
+ * right after a local activity can read false on replay (the activity resolves from its marker a
  * workflow task early).
  */
 export const leanRunPatch = 'keel-lean-run';
