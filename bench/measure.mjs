@@ -1,6 +1,10 @@
 // What the benchmarks share: the floor's DAG, CPU read from /proc (a process's, a worker's workflow
 // threads'), the dev server's process, a quiet bundler logger, and measuring executors in alternating rounds.
 import { readFileSync, readdirSync } from 'node:fs';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { devDynamicConfig, findTemporalCli } from '../dist/servers/dev-server.js';
+import { keelStatusKey } from '../dist/shared/index.js';
+import { installRuntime } from '../dist/worker.js';
 
 /** Runs in flight at once while a benchmark measures: enough to saturate 2 cores. */
 export const concurrency = 20;
@@ -30,6 +34,19 @@ export const serverPid = (port) => readdirSync('/proc').filter((entry) => /^\d+$
     return false;
   }
 });
+
+/**
+ * The SDK's runtime at WARN and a dev server of its own for a benchmark: Keel's search attribute,
+ * the dev dynamic config plus `dynamicConfig`. Returns the test environment and the CLI it ran.
+ */
+export async function benchServer({ dynamicConfig = [] } = {}) {
+  installRuntime({ logLevel: 'WARN', logFormat: 'text' });
+  const binary = await findTemporalCli({ ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}) });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error', ...[...devDynamicConfig, ...dynamicConfig].flatMap((value) => ['--dynamic-config-value', value])] },
+  });
+  return { env, binary };
+}
 
 export function quiet() {
   return { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };

@@ -8,19 +8,18 @@ import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { devDynamicConfig, devSqlitePragmas, findTemporalCli, startDevServer } from '../dist/servers/dev-server.js';
+import { devSqlitePragmas, startDevServer } from '../dist/servers/dev-server.js';
 import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client/index.js';
-import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
+import { createKeelWorker, defaultDependencies } from '../dist/worker.js';
 import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
-import { concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
+import { benchServer, concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -106,9 +105,7 @@ async function promiseCostMs(client, floorId, awaitingId, workflowBundle) {
   return { floorReplayMs: perReplay[0], awaitingReplayMs: perReplay[1], promisesApart: counts[1].promises - counts[0].promises, msPerPromise: (perReplay[1] - perReplay[0]) / (counts[1].promises - counts[0].promises) };
 }
 
-installRuntime({ logLevel: 'WARN', logFormat: 'text' });
-const binary = await findTemporalCli({ ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}) });
-const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error', ...[...devDynamicConfig, ...values['dynamic-config']].flatMap((value) => ['--dynamic-config-value', value])] } });
+const { env, binary } = await benchServer({ dynamicConfig: values['dynamic-config'] });
 const address = env.connection.options.address;
 const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}`, runs, concurrency };
 try {

@@ -11,14 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { devDynamicConfig, findTemporalCli } from '../dist/servers/dev-server.js';
 import { KeelClient } from '../dist/client/index.js';
-import { createKeelWorker, defaultDependencies, installRuntime } from '../dist/worker.js';
-import { keelStatusKey } from '../dist/shared/index.js';
-import { dagCopies, interleaved, keelRequest, measure, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
+import { createKeelWorker, defaultDependencies } from '../dist/worker.js';
+import { benchServer, dagCopies, interleaved, keelRequest, measure, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -51,9 +48,7 @@ async function bundleAt(commit) {
   }
 }
 
-installRuntime({ logLevel: 'WARN', logFormat: 'text' });
-const binary = await findTemporalCli({ ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}) });
-const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error', ...devDynamicConfig.flatMap((value) => ['--dynamic-config-value', value])] } });
+const { env } = await benchServer();
 const address = env.connection.options.address;
 try {
   const server = serverPid(address.split(':').at(-1));

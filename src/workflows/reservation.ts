@@ -8,12 +8,12 @@ import type { RunRecord } from './run-record';
 
 /** `calls`: how many models answer at once (a consensus task). */
 export async function reserveModelCall(record: RunRecord, tier: ModelTier, promptChars: number, calls = 1): Promise<Reservation> {
+  const now = reserveModelCallNow(record, tier, promptChars, calls);
+  if (now) return now;
+  // Only a call with a known worst case waits: for calls in flight to free enough, or to settle.
   const { ledger } = record;
-  const wanted = wantedUsd(record, tier, promptChars, calls);
-  if (wanted === undefined) return ledger.reserve(ledger.availableUsd / 2);
-  if (ledger.availableUsd < wanted && ledger.reservedUsd > 0) {
-    await condition(() => ledger.availableUsd >= wanted || ledger.reservedUsd === 0);
-  }
+  const wanted = wantedUsd(record, tier, promptChars, calls)!;
+  await condition(() => ledger.availableUsd >= wanted || ledger.reservedUsd === 0);
   return ledger.reserve(wanted);
 }
 

@@ -36,7 +36,12 @@ function runAll(order: Task[], context: RunContext): Promise<void> {
   const inPlan = new Set(order.map((task) => task.id));
   const dependents = new Map<string, Task[]>();
   for (const task of order) {
-    for (const id of new Set(task.dependsOn)) if (inPlan.has(id)) dependents.set(id, [...(dependents.get(id) ?? []), task]);
+    for (const id of new Set(task.dependsOn)) {
+      if (!inPlan.has(id)) continue;
+      const waiting = dependents.get(id);
+      if (waiting) waiting.push(task);
+      else dependents.set(id, [task]);
+    }
   }
   // Satisfied or not, by task id, once a task of this plan has ended; a dependency from an earlier plan asks the board.
   const ended = new Map<string, boolean>();

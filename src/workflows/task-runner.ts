@@ -278,8 +278,8 @@ async function runOnce(task: Task, tool: string | undefined, feedback: string | 
   const prepared = prepareAttempt(task, tool, context);
   const { runnable } = prepared;
   record.tasks.start(task.id);
-  if (runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool)) {
-    const approval = await approveCall(context, task, runnable.tool, runnable.input ?? {}, false);
+  if (needsApprovalToRun(runnable, context)) {
+    const approval = await approveCall(context, task, runnable.tool!, runnable.input ?? {}, false);
     if (!approval.approved) return { ok: false, kind: 'semantic', message: approval.reason, cancelled: false };
     runnable.input = approval.input;
   }
@@ -306,7 +306,7 @@ function chainFirstAttempt(task: Task, context: RunContext, next: (attempt: Atte
   const { record } = context;
   const prepared = prepareAttempt(task, task.tool, context);
   const { runnable } = prepared;
-  if (runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool)) return undefined;
+  if (needsApprovalToRun(runnable, context)) return undefined;
   const dependencies = dependencyOutputs(task, context);
   const reservation = runnable.kind === 'llm' ? reserveModelCallNow(record, runnable.tier ?? 'medium', attemptPromptSize(task, dependencies, undefined, context), task.consensus ?? 1) : undefined;
   if (runnable.kind === 'llm' && !reservation) return undefined;
@@ -318,6 +318,11 @@ function chainFirstAttempt(task: Task, context: RunContext, next: (attempt: Atte
     (reservedUsd) => prepared.activity.runTask(activityInput(prepared, dependencies, undefined, reservedUsd, context)),
     (call) => next(attemptFrom(task, call, context)),
   );
+}
+
+/** A tool task whose tool a human approves before each call (tool-approval.ts). */
+function needsApprovalToRun(runnable: Task, context: RunContext): boolean {
+  return runnable.kind === 'tool' && runnable.tool !== undefined && needsApproval(context, runnable.tool);
 }
 
 function dependencyOutputs(task: Task, context: RunContext): Record<string, unknown> {
