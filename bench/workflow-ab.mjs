@@ -6,7 +6,7 @@
 // (this process, each worker's workflow thread, the server) and the ratios; writes
 // bench/results/workflow-ab-<date>-<tasks>-tasks.json. --copies N runs N copies of the DAG side by side.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,11 @@ const perRound = values.quick ? 5 : Number(values['per-round']);
 // The plan: benchmark 1's 8-task DAG, or that many copies of it side by side (--copies 3: 24 tasks).
 const dag = dagCopies(Number(values.copies));
 
-/** Both sides bundled the same way, from TypeScript source: the base's src/ from git, with this tree's node_modules. */
+/**
+ * Both sides bundled from TypeScript source (the base's src/ from git, with this tree's
+ * node_modules), each with its own bundler options: a side whose src/workflow-bundle.ts preloads
+ * the workflow modules (keelBundlerOptions) is bundled with that preload.
+ */
 async function bundleAt(commit) {
   let source = root;
   let scratch;
@@ -42,7 +46,9 @@ async function bundleAt(commit) {
     source = scratch;
   }
   try {
-    return await bundleWorkflowCode({ workflowsPath: path.join(source, 'src/workflows/index.ts'), logger: quiet() });
+    const workflowsPath = path.join(source, 'src/workflows/index.ts');
+    const preloads = /preloadModules: \[keelWorkflowsPath\]/.test(readFileSync(path.join(source, 'src/workflow-bundle.ts'), 'utf8'));
+    return await bundleWorkflowCode({ workflowsPath, ...(preloads ? { preloadModules: [workflowsPath] } : {}), logger: quiet() });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { telemetryFromEnvironment } from './observability/telemetry';
 import { AesGcmCodec } from './security/codec';
 import type { ToolDefinition } from './tools';
 import { blobStoreForConfig, checkKeys, defaultDependencies, installRuntime } from './worker';
-import { keelWorkflowsPath } from './workflow-bundle';
+import { keelWorkflowsPath, withKeelPreload } from './workflow-bundle';
 
 export interface KeelPluginOptions {
   /** Keel's settings; default: the environment and keel.config.json, read as `keel worker` reads them. */
@@ -98,7 +98,7 @@ export class KeelPlugin extends SimplePlugin {
     const withKeel: WorkerOptions = {
       ...options,
       // Keel's workflows unless the worker brings its own (a path, or a bundle such as bundleKeelWorkflows makes).
-      ...(options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: keelWorkflowsPath }),
+      ...(options.workflowBundle || options.workflowsPath ? {} : { workflowsPath: keelWorkflowsPath, bundlerOptions: withKeelPreload(options.bundlerOptions) }),
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? this.config.maxConcurrentActivities,
       ...(options.maxCachedWorkflows === undefined && this.config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: this.config.maxCachedWorkflows } : {}),
     };

@@ -14,7 +14,7 @@ import { MemoryResponseCache, PostgresResponseCache, type ResponseCache } from '
 import { ModelRouter } from './llm/router';
 import { builtinTools, loadToolModules, ToolModuleError, ToolRegistry, type ToolDefinition } from './tools';
 import type { McpServers } from './mcp/servers';
-import { keelWorkflowsPath } from './workflow-bundle';
+import { keelBundlerOptions, keelWorkflowsPath } from './workflow-bundle';
 
 export interface KeelWorkerOptions {
   connection: NativeConnection;
@@ -114,7 +114,7 @@ export async function createKeelWorker(options: KeelWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.dependencies ?? defaultDependencies(loadConfig())),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: keelWorkflowsPath }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: keelWorkflowsPath, bundlerOptions: keelBundlerOptions }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
     ...(options.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks } : {}),
     // One workflow task at a time means one poll, and the SDK allows that only without a sticky cache.

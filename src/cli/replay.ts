@@ -5,7 +5,7 @@ import { AesGcmCodec } from '../security/codec';
 import { InvalidHistoryError, parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../trace/replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
-import { keelWorkflowsPath } from '../workflow-bundle';
+import { keelBundlerOptions, keelWorkflowsPath } from '../workflow-bundle';
 import { ExitCode } from './cli-error';
 import type { CliIo } from './io';
 
@@ -38,6 +38,7 @@ export async function replayCommand(targets: string[], io: CliIo): Promise<numbe
   const { codecKeys } = loadConfig();
   const outcomes = await replayHistories(sources, {
     workflowsPath: keelWorkflowsPath,
+    bundlerOptions: keelBundlerOptions,
     ...(codecKeys ? { dataConverter: { payloadCodecs: [new AesGcmCodec(codecKeys)] } } : {}),
   });
   for (const outcome of outcomes) {

@@ -1,6 +1,7 @@
 // The workflow-safe entry of the contracts: what code in src/workflows may import. Values come only
 // from zod-free modules; the types of the zod schemas come as types, which the bundle never sees.
-// The SDK evaluates a bundle's modules for every run, so nothing heavy may come in through here.
+// Keel's bundles preload these modules (src/workflow-bundle.ts), so they must keep no state at module
+// level; and a bundle that does not preload evaluates them for every run, so nothing heavy comes in here.
 export * from './failure-types';
 export * from './limits';
 export * from './task-kinds';

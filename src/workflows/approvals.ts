@@ -1,6 +1,10 @@
 // Who sent a decision, and whether they may: signatures checked against the public keys the worker
 // trusts (read once per run, by a local activity, so replay sees the same keys), then the approver
 // policies of the worker and of the request, both of which must allow it.
+// Pure JS, no I/O: workflow-safe. Preloaded with the rest of the workflow modules (src/workflow-bundle.ts),
+// so the curve is evaluated once per V8 context, not per run.
+import { ed25519 } from '@noble/curves/ed25519';
+import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
 import {
   type ApprovalTrust,
   type ApproverPolicy,
@@ -14,24 +18,6 @@ import {
 } from '../shared/workflow';
 import { isApproval, isRejection } from './decisions';
 
-type Curves = typeof import('@noble/curves/ed25519');
-type Utils = typeof import('@noble/hashes/utils');
-let loaded: { ed25519: Curves['ed25519']; hexToBytes: Utils['hexToBytes']; utf8ToBytes: Utils['utf8ToBytes'] } | undefined;
-/**
- * The curve, loaded on first use: the SDK evaluates a bundle's modules for every run, and only a run
- * that checks a signature needs the curve's.
- */
-function pureCrypto(): NonNullable<typeof loaded> {
-  if (!loaded) {
-    // eslint-disable-next-line no-restricted-globals, @typescript-eslint/no-require-imports -- pure JS, no I/O: workflow-safe, loaded late
-    const { ed25519 } = require('@noble/curves/ed25519') as Curves;
-    // eslint-disable-next-line no-restricted-globals, @typescript-eslint/no-require-imports -- pure JS, no I/O: workflow-safe, loaded late
-    const { hexToBytes, utf8ToBytes } = require('@noble/hashes/utils') as Utils;
-    loaded = { ed25519, hexToBytes, utf8ToBytes };
-  }
-  return loaded;
-}
-
 /** Who a decision says it is from: checked by a signature, or only claimed. */
 export type Sender = { verified: true; identity: VerifiedIdentity } | { verified: false; by?: string };
 
@@ -40,7 +26,6 @@ export function checkSignature(signature: DoorSignature, message: string, trust:
   const key = trust.keys.find((candidate) => candidate.id === signature.keyId);
   if (!key) return `it is signed with key "${signature.keyId}", which the workers do not trust (KEEL_DECISION_KEYS lists ${trust.keys.length > 0 ? trust.keys.map((known) => `"${known.id}"`).join(', ') : 'no key'})`;
   if (key.identity !== undefined && key.identity !== signature.by) return `key "${key.id}" signs only as ${key.identity}, not as ${signature.by}`;
-  const { ed25519, hexToBytes, utf8ToBytes } = pureCrypto();
   let valid = false;
   try {
     valid = ed25519.verify(hexToBytes(signature.sig), utf8ToBytes(message), hexToBytes(key.publicKey));

@@ -1,8 +1,9 @@
 // The workflow's checks of what reaches it from outside: the request, a plan, a decision, a replan.
 // Each contract is defined once, by the zod schemas in src/shared; `npm run build` writes their JSON
 // Schemas to contract-schemas.json (scripts/generate-contract-schemas.mjs), and this small checker
-// reads them. The workflow cannot carry zod itself: the SDK evaluates a bundle's modules for every
-// run, and bench/contract-check.mjs measures what each way of checking costs a run.
+// reads them. The workflow cannot carry zod itself: a bundle's modules are evaluated for every run
+// unless preloaded, zod cannot be preloaded (src/workflow-bundle.ts), and bench/contract-check.mjs
+// measures what each way of checking costs a run.
 // The checker knows the JSON Schema keywords those schemas use, says what zod says, and reads the
 // "x-keel" keyword for a schema's own messages, trims and rules (src/shared/json-schema.ts).
 import { type AgentRequest, type ContractRuleName, type Decision, type Plan, type ReplanRequest, contractRules, isContractRuleName } from '../shared/workflow';
