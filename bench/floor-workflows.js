@@ -3,16 +3,17 @@
 // floorAgent also makes Keel's two other calls on the critical path, a plan before and a synthesis
 // after, so Keel/floorAgent is the cost of Keel's machinery alone. floorPlanned makes only the plan
 // call: the floor of a Keel run whose plan names its answer task (no synthesis call).
-const { patched, proxyActivities } = require('@temporalio/workflow');
+const { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } = require('@temporalio/workflow');
+const { defineSearchAttributeKey } = require('@temporalio/common');
 
 const { noop } = proxyActivities({ startToCloseTimeout: '30s' });
 
 /** @param {Array<{id: string, dependsOn: string[]}>} tasks */
-async function floorDag(tasks) {
+async function floorDag(tasks, call = noop) {
   const done = new Map();
   const start = (task) => {
     if (!done.has(task.id)) {
-      done.set(task.id, Promise.all(task.dependsOn.map((id) => start(tasks.find((other) => other.id === id)))).then(() => noop(task.id)));
+      done.set(task.id, Promise.all(task.dependsOn.map((id) => start(tasks.find((other) => other.id === id)))).then(() => call(task.id)));
     }
     return done.get(task.id);
   };
@@ -74,4 +75,38 @@ async function floorDagPatched(tasks) {
   return floorDag(tasks);
 }
 
-module.exports = { floorDag, floorAgent, floorPlanned, floorLoop, floorDagAwaiting, floorDagPatched };
+// The floor's DAG with one more thing a Keel run does, each priced by bench/feature-cost.mjs.
+const keelStatus = defineSearchAttributeKey('KeelStatus', 'KEYWORD');
+/** Two visibility upserts, at the start and at the end (as a pipeline's `running` and `completed`). @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorDagUpserting(tasks) {
+  upsertSearchAttributes([{ key: keelStatus, value: 'running' }]);
+  await floorDag(tasks);
+  upsertSearchAttributes([{ key: keelStatus, value: 'completed' }]);
+  return tasks.length;
+}
+
+/** One local activity first (as a supplied plan's workerFacts). @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorDagLocalActivity(tasks) {
+  await proxyLocalActivities({ startToCloseTimeout: '10s' }).facts();
+  return floorDag(tasks);
+}
+
+/** Each activity with Keel's options: a heartbeat timeout, a retry policy and a summary. @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorDagKeelOptions(tasks) {
+  const { noop: call } = proxyActivities({
+    startToCloseTimeout: '60s',
+    heartbeatTimeout: '10s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 5, nonRetryableErrorTypes: ['permanent', 'semantic'] },
+    summary: 'a · step',
+  });
+  return floorDag(tasks, call);
+}
+
+/** Each activity's input and the result about as large as a pipeline's (700 bytes a call). @param {Array<{id: string, dependsOn: string[]}>} tasks */
+async function floorDagLargePayloads(tasks) {
+  const filler = 'x'.repeat(700);
+  await floorDag(tasks, (id) => noop({ id, filler }));
+  return filler + filler;
+}
+
+module.exports = { floorDag, floorAgent, floorPlanned, floorLoop, floorDagAwaiting, floorDagPatched, floorDagUpserting, floorDagLocalActivity, floorDagKeelOptions, floorDagLargePayloads };
