@@ -3,4 +3,4 @@
 export { KeelPlugin, type KeelPluginOptions } from '../keel-plugin';
 export { createKeelWorker, type CreateKeelWorkerOptions } from '../keel-plugin';
 export { loadConfig, ConfigurationError, type KeelConfig } from '../config';
-export { bundleKeelWorkflows, keelWorkflowsPath } from '../workflow-bundle';
+export { bundleKeelWorkflows, keelBundlerOptions, keelWorkflowsPath, withKeelPreload } from '../workflow-bundle';

@@ -1,16 +1,16 @@
 // Keel's workflow modules are preloaded: evaluated once per V8 context and shared by every run
-// (src/workflow-bundle.ts). The first test reads the bundle the tests run (global-setup builds it
-// with bundleKeelWorkflows) as the SDK's reusable context does: modules required while the bundle
-// loads go to a shared cache, modules required later to the run's own. The second holds what makes
-// sharing safe: no module of Keel's in the bundle keeps state at module level.
+// (src/workflow-bundle.ts). The tests load a bundle as the SDK's reusable context does (the one the
+// tests run, which global-setup builds with bundleKeelWorkflows, and one of a worker's own workflows
+// file) and see which modules a run evaluates; the plugin's options are read; and every module of
+// Keel's in the bundle is read for what would make sharing unsafe: state kept at module level.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import ts from 'typescript';
-import type { WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { KeelPlugin } from '../../src/keel-plugin';
-import { keelWorkflowsPath } from '../../src/workflow-bundle';
+import { keelWorkflowsPath, withKeelPreload } from '../../src/workflow-bundle';
 
 const root = path.resolve(__dirname, '../..');
 const bundleCode = readFileSync(process.env.KEEL_TEST_WORKFLOW_BUNDLE!, 'utf8');
@@ -41,33 +41,50 @@ function moduleLevelState(file: string): string[] {
   return found;
 }
 
+const quietLogger = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never;
+
+/**
+ * Loads a bundle as the SDK's reusable V8 context does: a module required while the bundle loads
+ * (its preloads) goes to the shared cache, one required after to the run's own. Returns both
+ * caches' module ids after one run's import of the workflows, and the workflows.
+ */
+function loadAsTheSdkDoes(code: string): { shared: string[]; perRun: string[]; workflows: Record<string, unknown> } {
+  const shared = new Map<string | symbol, unknown>();
+  const perRun = new Map<string | symbol, unknown>();
+  let running = false;
+  const context = vm.createContext({ TextEncoder, TextDecoder, URL, URLSearchParams, AbortController, queueMicrotask, setTimeout, clearTimeout, console });
+  const moduleCache = new Proxy(
+    {},
+    {
+      get: (_, id) => shared.get(id) ?? perRun.get(id),
+      set: (_, id, value) => {
+        (running ? perRun : shared).set(id, value);
+        return true;
+      },
+    },
+  );
+  Object.defineProperty(context, '__webpack_module_cache__', { value: moduleCache });
+  vm.runInContext(code, context);
+  vm.runInContext('__TEMPORAL__.preloadModules?.()', context);
+  running = true;
+  const workflows = vm.runInContext('__TEMPORAL__.importWorkflows()', context) as Record<string, unknown>;
+  return { shared: [...shared.keys()].map(String), perRun: [...perRun.keys()].map(String), workflows };
+}
+
 describe('preloaded workflow modules', () => {
   test('a run evaluates none of Keel’s modules, nor the SDK modules they import: the bundle preloads them', () => {
-    // Until the bundle has loaded, a required module goes to the shared cache; then to the run's.
-    const shared = new Map<string | symbol, unknown>();
-    const perRun = new Map<string | symbol, unknown>();
-    let running = false;
-    const context = vm.createContext({ TextEncoder, TextDecoder, URL, URLSearchParams, AbortController, queueMicrotask, setTimeout, clearTimeout, console });
-    const moduleCache = new Proxy(
-      {},
-      {
-        get: (_, id) => shared.get(id) ?? perRun.get(id),
-        set: (_, id, value) => {
-          (running ? perRun : shared).set(id, value);
-          return true;
-        },
-      },
-    );
-    Object.defineProperty(context, '__webpack_module_cache__', { value: moduleCache });
-    vm.runInContext(bundleCode, context);
-    vm.runInContext('__TEMPORAL__.preloadModules?.()', context);
-    running = true;
-    const workflows = vm.runInContext('__TEMPORAL__.importWorkflows()', context) as Record<string, unknown>;
-
+    const { shared, perRun, workflows } = loadAsTheSdkDoes(bundleCode);
     expect(typeof workflows.agentRun).toBe('function');
     expect(bundledKeelModules.length).toBeGreaterThan(20);
-    expect([...shared.keys()]).toEqual(expect.arrayContaining(bundledKeelModules.map((file) => `./${file}`)));
-    expect([...perRun.keys()]).toEqual([]);
+    expect([...shared]).toEqual(expect.arrayContaining(bundledKeelModules.map((file) => `./${file}`)));
+    expect(perRun).toEqual([]);
+  });
+
+  test('a worker that bundles its own workflows with withKeelPreload evaluates only its own modules a run', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'test/fixtures/own-workflows.ts'), ...withKeelPreload({}), logger: quietLogger });
+    const { perRun, workflows } = loadAsTheSdkDoes(bundle.code);
+    expect(Object.keys(workflows).sort()).toEqual(['agentRun', 'greet']);
+    expect(perRun).toEqual(['./test/fixtures/own-workflows.ts']);
   });
 
   test('no module of Keel’s in the bundle keeps state at module level, except caches listed with their reason', () => {
