@@ -11,15 +11,8 @@ import { startDevServer, type DevServer } from '../../src/servers/dev-server';
 import type { StreamEvent } from '../../src/shared';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { startKeel } from '../helpers/cli';
+import { streamedAnswer, streamedReply } from '../helpers/scenarios';
 import { testAddress, uniqueName } from '../helpers/temporal';
-
-const answer = 'Dear Ana, your refund of eighteen dollars for the broken mug is on its way and should reach your card within five days. Thank you for your patience with us.';
-const slowRequest = (delayMs: number, timeoutMs?: number) => ({
-  goal: 'write to Ana',
-  tools: [],
-  plan: { tasks: [{ id: 'reply', kind: 'llm' as const, description: 'write the reply', ...(timeoutMs ? { timeoutMs } : {}) }], outputFrom: 'reply' },
-  scenario: { model: { 'task:reply': [{ text: answer, delayMs }] }, tools: {} },
-});
 
 /** Reads the whole stream, calling `midway` once after the `at`-th delta. */
 async function readAll(keel: KeelClient, workflowId: string, at: number, midway: () => Promise<void>): Promise<StreamEvent[]> {
@@ -50,7 +43,7 @@ test('the worker is killed with SIGKILL mid-answer: the stream goes on after a n
   let second: ReturnType<typeof startKeel> | undefined;
   try {
     // 3 s of writing within a 4 s timeout: the lost attempt is found 4 s after it started.
-    const { workflowId } = await keel.startRun(slowRequest(3_000, 4_000));
+    const { workflowId } = await keel.startRun(streamedReply(3_000, 4_000));
     const events = await readAll(keel, workflowId, 4, async () => {
       first.child.kill('SIGKILL');
       await first.exited;
@@ -64,9 +57,9 @@ test('the worker is killed with SIGKILL mid-answer: the stream goes on after a n
     const after = deltas.filter((delta) => delta.offset > retrying);
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.every((delta) => delta.attempt === 1)).toBe(true);
-    expect(answer.startsWith(before.map((delta) => delta.text).join(''))).toBe(true);
+    expect(streamedAnswer.startsWith(before.map((delta) => delta.text).join(''))).toBe(true);
     expect(after.every((delta) => delta.attempt === 2)).toBe(true);
-    expect(after.map((delta) => delta.text).join('')).toBe(answer);
+    expect(after.map((delta) => delta.text).join('')).toBe(streamedAnswer);
     // A reader that starts now, after the kill and the replay, reads the same stream: the same events
     // at the same offsets. (Their times are the run's clock, which a replay may read a moment apart
     // across a local activity.)
@@ -94,7 +87,7 @@ test('the Temporal server restarts mid-answer: the stream resumes, with every de
   const keel = await KeelClient.connect({ address: server.address, taskQueue });
   try {
     const events = await worker.runUntil(async () => {
-      const { workflowId } = await keel.startRun(slowRequest(5_000));
+      const { workflowId } = await keel.startRun(streamedReply(5_000));
       return readAll(keel, workflowId, 4, async () => {
         await server.stop();
         for (let attempt = 1; ; attempt++) {
@@ -112,7 +105,7 @@ test('the Temporal server restarts mid-answer: the stream resumes, with every de
     const deltas = deltasOf(events);
     // One attempt, or a retried one marked as such: the last attempt's text is the answer, whole.
     const last = Math.max(...deltas.map((delta) => delta.attempt));
-    expect(deltas.filter((delta) => delta.attempt === last).map((delta) => delta.text).join('')).toBe(answer);
+    expect(deltas.filter((delta) => delta.attempt === last).map((delta) => delta.text).join('')).toBe(streamedAnswer);
     if (last > 1) expect(events.some((event) => event.type === 'task.retrying')).toBe(true);
   } finally {
     await keel.close();

@@ -11,6 +11,7 @@ import { tokenHash } from '../../src/security/api-tokens';
 import type { StreamEvent } from '../../src/shared';
 import { launchChromium } from '../helpers/browser';
 import { freePort, keelBin, runKeel, startKeel, useWorkerProcess, waitFor } from '../helpers/cli';
+import { streamedAnswer, streamedReply } from '../helpers/scenarios';
 import { testAddress, uniqueName } from '../helpers/temporal';
 
 const taskQueue = uniqueName('keel-stream-http');
@@ -19,17 +20,16 @@ const env = { TEMPORAL_ADDRESS: testAddress(), KEEL_TASK_QUEUE: taskQueue, KEEL_
 useWorkerProcess(env);
 
 const token = 'viewer-token-0123456789';
-const answer = 'Dear Ana, your refund of eighteen dollars for the broken mug is on its way and should reach your card within five days. Thank you for your patience.';
 /** A scenario whose model writes its answer over `delayMs`, word by word. */
 function slowScenario(delayMs: number): string {
+  const request = streamedReply(delayMs);
   const file = path.join(home, `slow-${delayMs}-${Math.random().toString(16).slice(2)}.json`);
   writeFileSync(
     file,
     JSON.stringify({
       name: 'slow-reply',
-      request: { goal: 'write to Ana', tools: [], plan: { tasks: [{ id: 'reply', kind: 'llm', description: 'write the reply' }], outputFrom: 'reply' } },
-      model: { 'task:reply': [{ text: answer, delayMs }] },
-      tools: {},
+      request: { goal: request.goal, tools: request.tools, plan: request.plan },
+      ...request.scenario,
     }),
   );
   return file;
@@ -91,7 +91,7 @@ describe('keel serve GET /runs/:id/events', () => {
   });
 
   test('a token reads the stream; a dropped reader resumes with Last-Event-ID: no gap, no repeat; keep-alives while quiet; the stream ends after run.ended', async () => {
-    const { workflowId } = await keel.startRun(slowRequest(2_500));
+    const { workflowId } = await keel.startRun(streamedReply(2_500));
     const url = `${base}/runs/${encodeURIComponent(workflowId)}/events`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(`${url}?access_token=wrong`)).status).toBe(401);
@@ -106,7 +106,7 @@ describe('keel serve GET /runs/:id/events', () => {
     expect(rest.events.at(-1)).toMatchObject({ type: 'run.ended', status: 'completed' });
     const all = [...first.events, ...rest.events];
     expect(all.map((event) => event.offset)).toEqual(all.map((_, index) => index));
-    expect(all.filter((event) => event.type === 'model.delta').map((event) => (event as { text: string }).text).join('')).toBe(answer);
+    expect(all.filter((event) => event.type === 'model.delta').map((event) => (event as { text: string }).text).join('')).toBe(streamedAnswer);
     expect([...first.comments, ...rest.comments]).toContain(': keep-alive');
     // ?after= resumes the same way, and the token may come in the URL (for EventSource).
     const again = await readEvents(`${url}?after=${first.events.at(-1)!.offset}&access_token=${token}`, {});
@@ -115,7 +115,7 @@ describe('keel serve GET /runs/:id/events', () => {
 
   test("Chromium's EventSource on the page keel serve serves shows the text as the model writes it", async () => {
     browser = await launchChromium();
-    const { workflowId } = await keel.startRun(slowRequest(6_000));
+    const { workflowId } = await keel.startRun(streamedReply(6_000));
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     try {
       await page.goto(`${base}/runs/${encodeURIComponent(workflowId)}/watch?access_token=${token}`);
@@ -129,11 +129,11 @@ describe('keel serve GET /runs/:id/events', () => {
       execFileSync('mkdir', ['-p', screenshots]);
       await page.screenshot({ path: path.join(screenshots, 'stream-mid.png') });
       expect(partial.split(' ').length).toBeGreaterThanOrEqual(5);
-      expect(partial.length).toBeLessThan(answer.length);
-      expect(answer.startsWith(partial)).toBe(true);
+      expect(partial.length).toBeLessThan(streamedAnswer.length);
+      expect(streamedAnswer.startsWith(partial)).toBe(true);
       expect(await page.locator('#status').textContent()).toBe('streaming');
       await page.getByText('ended: completed').waitFor({ timeout: 30_000 });
-      expect(await page.locator('#text').textContent()).toBe(answer);
+      expect(await page.locator('#text').textContent()).toBe(streamedAnswer);
     } finally {
       await page.close();
     }
@@ -147,11 +147,11 @@ describe('the CLI', () => {
     const events = ran.stdout.trim().split('\n').map((line) => JSON.parse(line) as StreamEvent);
     expect(events[0]!.type).toBe('run.started');
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'completed' });
-    expect(events.filter((event) => event.type === 'model.delta').map((event) => (event as { text: string }).text).join('')).toBe(answer);
+    expect(events.filter((event) => event.type === 'model.delta').map((event) => (event as { text: string }).text).join('')).toBe(streamedAnswer);
 
     const keel = await KeelClient.connect({ address: testAddress(), taskQueue });
     try {
-      const { workflowId } = await keel.startRun(slowRequest(600));
+      const { workflowId } = await keel.startRun(streamedReply(600));
       const followed = await runKeel(['run', '--follow', workflowId, '--events'], env);
       expect(followed.code).toBe(0);
       expect(followed.stdout.trim().split('\n').map((line) => (JSON.parse(line) as StreamEvent).type).at(-1)).toBe('run.ended');
@@ -169,12 +169,3 @@ describe('the CLI', () => {
     expect(output).toContain('Result · completed');
   }, 60_000);
 });
-
-function slowRequest(delayMs: number) {
-  return {
-    goal: 'write to Ana',
-    tools: [],
-    plan: { tasks: [{ id: 'reply', kind: 'llm' as const, description: 'write the reply' }], outputFrom: 'reply' },
-    scenario: { model: { 'task:reply': [{ text: answer, delayMs }] }, tools: {} },
-  };
-}

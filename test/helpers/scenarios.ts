@@ -40,3 +40,16 @@ export function toolTask(id: string, tool: string, dependsOn: string[] = [], ext
 export function llmTask(id: string, dependsOn: string[] = [], extra: Partial<TaskDraft> = {}): TaskDraft {
   return { id, kind: 'llm', description: `${id} thinks`, dependsOn, ...extra };
 }
+
+/** The answer streamedReply's model writes. */
+export const streamedAnswer = 'Dear Ana, your refund of eighteen dollars for the broken mug is on its way and should reach your card within five days. Thank you for your patience.';
+
+/** A pipeline of one model task whose (scripted) model writes streamedAnswer over `delayMs`, word by word. */
+export function streamedReply(delayMs: number, timeoutMs?: number) {
+  return {
+    goal: 'write to Ana',
+    tools: [],
+    plan: { tasks: [{ id: 'reply', kind: 'llm' as const, description: 'write the reply', ...(timeoutMs ? { timeoutMs } : {}) }], outputFrom: 'reply' },
+    scenario: { model: { 'task:reply': [{ text: streamedAnswer, delayMs }] }, tools: {} },
+  };
+}
