@@ -5,14 +5,12 @@
 // and activity inputs and a result as large as a pipeline's. 20 runs at a time, in alternating
 // rounds; prints p50 and CPU a run (this process and the dev server) for each, and each one's
 // difference from the floor, measured in one run. Writes bench/results/feature-cost-<date>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { benchServer, dag, interleaved, measure, quiet, serverPid } from './measure.mjs';
+import { benchServer, concurrency, dag, interleaved, machine, measure, quiet, serverPid, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, 'per-round': { type: 'string', default: '100' }, quick: { type: 'boolean', default: false } } });
@@ -49,15 +47,12 @@ try {
   const [floor] = rows;
   const cpu = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
   const fmt = (n, d = 1) => n.toFixed(d);
-  const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}, ${os.cpus().length} cores`, tasks: dag.length, rounds, perRound, rows };
-  console.log(`${results.machine} · ${results.date} · ${rounds} alternating rounds of ${perRound} runs each, 20 at a time`);
+  const results = { date: new Date().toISOString(), machine: machine(), tasks: dag.length, rounds, perRound, rows };
+  console.log(`${results.machine} · ${results.date} · ${rounds} alternating rounds of ${perRound} runs each, ${concurrency} at a time`);
   console.log('| the floor plus | p50 ms | CPU ms a run: this process | server | total | CPU beyond the floor |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.label} | ${fmt(row.p50Ms)} | ${fmt(row.workerCpuMsPerRun, 2)} | ${fmt(row.serverCpuMsPerRun, 2)} | ${fmt(cpu(row), 2)} | ${row === floor ? '' : `${fmt(cpu(row) - cpu(floor), 2)} ms (process ${fmt(row.workerCpuMsPerRun - floor.workerCpuMsPerRun, 2)}, server ${fmt(row.serverCpuMsPerRun - floor.serverCpuMsPerRun, 2)})`} |`);
-  mkdirSync(path.join(here, 'results'), { recursive: true });
-  const file = path.join(here, 'results', `feature-cost-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`written to ${path.relative(process.cwd(), file)}`);
+  writeResults(`feature-cost-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, results);
 } finally {
   await env.teardown();
 }

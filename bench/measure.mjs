@@ -1,6 +1,9 @@
 // What the benchmarks share: the floor's DAG, CPU read from /proc (a process's, a worker's workflow
 // threads'), the dev server's process, a quiet bundler logger, and measuring executors in alternating rounds.
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devDynamicConfig, findTemporalCli } from '../dist/servers/dev-server.js';
 import { keelStatusKey } from '../dist/shared/index.js';
@@ -46,6 +49,18 @@ export async function benchServer({ dynamicConfig = [] } = {}) {
     server: { executable: { type: 'existing-path', path: binary }, searchAttributes: [keelStatusKey], extraArgs: ['--log-level', 'error', ...[...devDynamicConfig, ...dynamicConfig].flatMap((value) => ['--dynamic-config-value', value])] },
   });
   return { env, binary };
+}
+
+/** The machine a result was measured on, as results files name it. */
+export const machine = () => `${process.platform} ${process.arch}, node ${process.version}, ${os.cpus().length} cores`;
+
+/** Writes a benchmark's figures to bench/results/<name> and says where. */
+export function writeResults(name, results) {
+  const directory = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(directory, { recursive: true });
+  const file = path.join(directory, name);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`written to ${path.relative(process.cwd(), file)}`);
 }
 
 export function quiet() {

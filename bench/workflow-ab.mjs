@@ -6,7 +6,7 @@
 // (this process, each worker's workflow thread, the server) and the ratios; writes
 // bench/results/workflow-ab-<date>-<tasks>-tasks.json. --copies N runs N copies of the DAG side by side.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { Client } from '@temporalio/client';
 import { KeelClient } from '../dist/client/index.js';
 import { createKeelWorker, defaultDependencies } from '../dist/worker.js';
-import { benchServer, dagCopies, interleaved, keelRequest, measure, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
+import { benchServer, concurrency, dagCopies, interleaved, keelRequest, machine, measure, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -95,19 +95,16 @@ try {
     agentRunOverFloorPlus2P50: by[`agentRun${side}`].p50Ms / by['floor + 2'].p50Ms,
     agentRunOverFloorPlus2Cpu: cpu(by[`agentRun${side}`]) / cpu(by['floor + 2']),
   });
-  const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}, ${os.cpus().length} cores`, base, tasks: dag.length, rounds, perRound, rows, ratios: { base: ratios(` at ${base}`), workingTree: ratios(', working tree') } };
+  const results = { date: new Date().toISOString(), machine: machine(), base, tasks: dag.length, rounds, perRound, rows, ratios: { base: ratios(` at ${base}`), workingTree: ratios(', working tree') } };
   const fmt = (n, d = 1) => n.toFixed(d);
-  console.log(`${results.machine} · ${results.date} · a plan of ${dag.length} tasks · ${rounds} alternating rounds of ${perRound} runs an executor, 20 at a time`);
+  console.log(`${results.machine} · ${results.date} · a plan of ${dag.length} tasks · ${rounds} alternating rounds of ${perRound} runs an executor, ${concurrency} at a time`);
   console.log('| executor | p50 ms | CPU ms a run: this process | of which its workflow thread | server |');
   console.log('|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.label} | ${fmt(row.p50Ms)} | ${fmt(row.workerCpuMsPerRun)} | ${fmt(row.workflowThreadCpuMsPerRun)} | ${fmt(row.serverCpuMsPerRun)} |`);
   for (const [label, r] of [[`at ${base}`, results.ratios.base], ['working tree', results.ratios.workingTree]]) {
     console.log(`${label}: pipeline / floor p50 ${fmt(r.pipelineOverFloorP50, 2)}× (CPU ${fmt(r.pipelineOverFloorCpu, 2)}×), agentRun / (floor + 2) p50 ${fmt(r.agentRunOverFloorPlus2P50, 2)}× (CPU ${fmt(r.agentRunOverFloorPlus2Cpu, 2)}×)`);
   }
-  mkdirSync(path.join(here, 'results'), { recursive: true });
-  const file = path.join(here, 'results', `workflow-ab-${values.quick ? 'quick' : results.date.slice(0, 10)}-${dag.length}-tasks.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`written to ${path.relative(process.cwd(), file)}`);
+  writeResults(`workflow-ab-${values.quick ? 'quick' : results.date.slice(0, 10)}-${dag.length}-tasks.json`, results);
 } finally {
   await env.teardown();
 }

@@ -15,6 +15,9 @@ try {
   // already installed in this process
 }
 
+/** A bundler logger that says only errors. */
+export const quietLogger = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never;
+
 export function testAddress(): string {
   const address = process.env.KEEL_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('KEEL_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (globalSetup starts the server)');

@@ -11,6 +11,7 @@ import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { KeelPlugin } from '../../src/keel-plugin';
 import { keelWorkflowsPath, withKeelPreload } from '../../src/workflow-bundle';
+import { quietLogger } from '../helpers/temporal';
 
 const root = path.resolve(__dirname, '../..');
 const bundleCode = readFileSync(process.env.KEEL_TEST_WORKFLOW_BUNDLE!, 'utf8');
@@ -40,8 +41,6 @@ function moduleLevelState(file: string): string[] {
   }
   return found;
 }
-
-const quietLogger = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never;
 
 /**
  * Loads a bundle as the SDK's reusable V8 context does: a module required while the bundle loads

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parseHistory, replayHistories, workflowIdOf, type HistorySource } from '../../src/trace/replay';
 import { runKeel, useWorkerProcess } from '../helpers/cli';
-import { testAddress, uniqueName } from '../helpers/temporal';
+import { quietLogger, testAddress, uniqueName } from '../helpers/temporal';
 
 const directory = path.resolve(__dirname, '../histories');
 const recorded: HistorySource[] = readdirSync(directory)
@@ -32,7 +32,7 @@ test('every recorded history replays against the current workflow code', async (
 test('the gate catches a deliberately changed workflow', async () => {
   const changed = await bundleWorkflowCode({
     workflowsPath: require.resolve('../fixtures/changed-workflows'),
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+    logger: quietLogger,
   });
   const outcomes = await replayHistories(recorded.slice(0, 2), { workflowBundle: { code: changed.code } });
   expect(outcomes).toHaveLength(2);

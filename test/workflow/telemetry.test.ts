@@ -6,14 +6,14 @@ import { telemetryPlugin } from '../../src/observability/telemetry';
 import { createKeelWorker, defaultDependencies } from '../../src/worker';
 import { bundleKeelWorkflows } from '../../src/workflow-bundle';
 import { llmTask, scriptedRequest, toolTask } from '../helpers/scenarios';
-import { testAddress, uniqueName } from '../helpers/temporal';
+import { quietLogger, testAddress, uniqueName } from '../helpers/temporal';
 
 test('spans form one tree with GenAI attributes on model calls and the outcome on tool calls', async () => {
   const exporter = new InMemorySpanExporter();
   const plugin = telemetryPlugin(new SimpleSpanProcessor(exporter), 'keel-test');
   const bundle = await bundleKeelWorkflows({
     plugins: [plugin],
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+    logger: quietLogger,
   });
   const taskQueue = uniqueName('keel-otel');
   const connection = await NativeConnection.connect({ address: testAddress() });
