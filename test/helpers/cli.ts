@@ -8,6 +8,8 @@ export interface CliOutcome {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** From the last thing it printed to its exit: a command that lingers once it is done shows here. */
+  exitAfterLastOutputMs: number;
 }
 
 export function runKeel(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliOutcome> {
@@ -15,15 +17,16 @@ export function runKeel(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_0
     const child = spawn(process.execPath, [keelBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    let lastOutput = Date.now();
+    child.stdout.on('data', (chunk) => ((stdout += chunk), (lastOutput = Date.now())));
+    child.stderr.on('data', (chunk) => ((stderr += chunk), (lastOutput = Date.now())));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`keel ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, exitAfterLastOutputMs: Date.now() - lastOutput });
     });
   });
 }
