@@ -93,14 +93,18 @@ export async function withNewThreads(create) {
 /**
  * Measures each executor in `rounds` rounds of `perRound` runs, the order rotating each round so
  * that none always runs first or after the same one, and merges each executor's rounds into one row.
+ * Each row keeps its rounds' p50s too (`roundP50Ms`), for `roundRatios`.
  */
 export async function interleaved(executors, { rounds, perRound, server }) {
-  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0, workflowCpuMs: 0 }));
+  const totals = executors.map((executor) => ({ label: executor.label, latencies: [], roundP50Ms: [], runs: 0, seconds: 0, workerCpuMs: 0, serverCpuMs: 0, workflowCpuMs: 0 }));
   for (let round = 0; round < rounds; round++) {
     for (let turn = 0; turn < executors.length; turn++) {
       const index = (turn + round) % executors.length;
       const total = totals[index];
-      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, total.latencies, executors[index].threads);
+      const roundLatencies = [];
+      const row = await measure(executors[index].label, perRound, executors[index].run, server, concurrency, roundLatencies, executors[index].threads);
+      total.latencies.push(...roundLatencies);
+      total.roundP50Ms[round] = row.p50Ms;
       total.runs += perRound;
       total.seconds += perRound / row.runsPerSecond;
       if (server) {
@@ -114,8 +118,20 @@ export async function interleaved(executors, { rounds, perRound, server }) {
     const sorted = [...total.latencies].sort((a, b) => a - b);
     const cpu = server ? { workerCpuMsPerRun: total.workerCpuMs / total.runs, serverCpuMsPerRun: total.serverCpuMs / total.runs } : {};
     if (executors.find((executor) => executor.label === total.label)?.threads) cpu.workflowThreadCpuMsPerRun = total.workflowCpuMs / total.runs;
-    return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), ...cpu };
+    return { label: total.label, runs: total.runs, runsPerSecond: total.runs / total.seconds, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), roundP50Ms: total.roundP50Ms, ...cpu };
   });
+}
+
+/**
+ * How far one p50 ratio moves within a run: `row`'s p50 over `base`'s, round by round (both from
+ * one `interleaved` call, so each round's two figures were measured minutes apart at most). The
+ * whole run's ratio can sit anywhere in that range; a target inside it is not told apart from noise.
+ */
+export function roundRatios(row, base) {
+  const ratios = row.roundP50Ms.map((p50, round) => p50 / base.roundP50Ms[round]).sort((a, b) => a - b);
+  const middle = ratios.length / 2;
+  const median = ratios.length % 2 ? ratios[Math.floor(middle)] : (ratios[middle - 1] + ratios[middle]) / 2;
+  return { min: ratios[0], median, max: ratios.at(-1), ratios };
 }
 
 export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

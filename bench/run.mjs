@@ -19,7 +19,7 @@ import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
-import { benchServer, concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
+import { benchServer, concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -179,8 +179,10 @@ try {
       floorOverKeelThroughput: floorStats.runsPerSecond / keelStats.runsPerSecond,
       keelOverFloorCpu: cpuPerRun(keelStats) / cpuPerRun(floorStats),
       keelOverFloorPlus2P50: keelStats.p50Ms / floorAgentStats.p50Ms,
+      keelOverFloorPlus2Rounds: roundRatios(keelStats, floorAgentStats),
       keelOverFloorUnloadedP50: keelAlone.p50Ms / floorAlone.p50Ms,
       pipelineOverFloorP50: pipelineStats.p50Ms / floorStats.p50Ms,
+      pipelineOverFloorRounds: roundRatios(pipelineStats, floorStats),
       pipelineOverFloorCpu: cpuPerRun(pipelineStats) / cpuPerRun(floorStats),
       answerTaskOverFloorP50: answerTaskStats.p50Ms / floorStats.p50Ms,
       answerTaskOverFloorCpu: cpuPerRun(answerTaskStats) / cpuPerRun(floorStats),
@@ -296,6 +298,8 @@ results.cost = execFileSync(process.execPath, [path.join(here, 'cost.mjs'), '--r
 
 const o = results.overhead;
 const fmt = (n, d = 1) => n.toFixed(d);
+// A p50 ratio's range over the rounds of the one run: how far it moves with nothing changed.
+const inRounds = (rounds) => (rounds.ratios.length > 1 ? ` (its rounds ${fmt(rounds.min, 2)}–${fmt(rounds.max, 2)}×)` : '');
 const md = [
   `# Keel benchmarks · ${results.date}`,
   '',
@@ -312,10 +316,10 @@ const md = [
   `Keel / floor p50 latency, ${concurrency} at a time: **${fmt(o.keelOverFloorP50, 2)}×**; floor / Keel throughput: **${fmt(o.floorOverKeelThroughput, 2)}×**. ` +
     `With ${concurrency} at a time the machine is saturated, so latency follows CPU: Keel / floor CPU a run (this process + server) is **${fmt(o.keelOverFloorCpu, 2)}×**.`,
   '',
-  `Keel / (floor + 2) p50: **${fmt(o.keelOverFloorPlus2P50, 2)}×**: Keel's machinery alone, against a bare workflow that also makes the plan and synthesis calls Keel has on its critical path (10 activities to Keel's 10). ` +
+  `Keel / (floor + 2) p50: **${fmt(o.keelOverFloorPlus2P50, 2)}×**${inRounds(o.keelOverFloorPlus2Rounds)}: Keel's machinery alone, against a bare workflow that also makes the plan and synthesis calls Keel has on its critical path (10 activities to Keel's 10). ` +
     `One run at a time, Keel / floor p50: **${fmt(o.keelOverFloorUnloadedP50, 2)}×**.`,
   '',
-  `Keel with the plan in the request and its answer from task f / floor p50: **${fmt(o.pipelineOverFloorP50, 2)}×** (CPU a run **${fmt(o.pipelineOverFloorCpu, 2)}×**): the same eight activity calls as the floor, with Keel's validation, ledger, evaluation, run record, search attribute and worker-facts local activity around them.`,
+  `Keel with the plan in the request and its answer from task f / floor p50: **${fmt(o.pipelineOverFloorP50, 2)}×**${inRounds(o.pipelineOverFloorRounds)} (CPU a run **${fmt(o.pipelineOverFloorCpu, 2)}×**): the same eight activity calls as the floor, with Keel's validation, ledger, evaluation, run record, search attribute and worker-facts local activity around them.`,
   '',
   `Keel planned by the model, the plan naming task f as the answer / floor p50: **${fmt(o.answerTaskOverFloorP50, 2)}×** (CPU a run **${fmt(o.answerTaskOverFloorCpu, 2)}×**); ` +
     `against a bare workflow that also makes the plan call (floor + 1): **${fmt(o.answerTaskOverFloorPlus1P50, 2)}×**; floor + 1 / floor: ${fmt(o.floorPlus1OverFloorP50, 2)}×.`,

@@ -15,7 +15,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { Client } from '@temporalio/client';
 import { KeelClient } from '../dist/client/index.js';
 import { createKeelWorker, defaultDependencies } from '../dist/worker.js';
-import { benchServer, concurrency, dagCopies, interleaved, keelRequest, machine, measure, pipelineRequest, quiet, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
+import { benchServer, concurrency, dagCopies, interleaved, keelRequest, machine, measure, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -94,6 +94,8 @@ try {
     pipelineOverFloorCpu: cpu(by[`pipeline${side}`]) / cpu(by.floor),
     agentRunOverFloorPlus2P50: by[`agentRun${side}`].p50Ms / by['floor + 2'].p50Ms,
     agentRunOverFloorPlus2Cpu: cpu(by[`agentRun${side}`]) / cpu(by['floor + 2']),
+    pipelineOverFloorRounds: roundRatios(by[`pipeline${side}`], by.floor),
+    agentRunOverFloorPlus2Rounds: roundRatios(by[`agentRun${side}`], by['floor + 2']),
   });
   const results = { date: new Date().toISOString(), machine: machine(), base, tasks: dag.length, rounds, perRound, rows, ratios: { base: ratios(` at ${base}`), workingTree: ratios(', working tree') } };
   const fmt = (n, d = 1) => n.toFixed(d);
@@ -102,7 +104,8 @@ try {
   console.log('|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.label} | ${fmt(row.p50Ms)} | ${fmt(row.workerCpuMsPerRun)} | ${fmt(row.workflowThreadCpuMsPerRun)} | ${fmt(row.serverCpuMsPerRun)} |`);
   for (const [label, r] of [[`at ${base}`, results.ratios.base], ['working tree', results.ratios.workingTree]]) {
-    console.log(`${label}: pipeline / floor p50 ${fmt(r.pipelineOverFloorP50, 2)}× (CPU ${fmt(r.pipelineOverFloorCpu, 2)}×), agentRun / (floor + 2) p50 ${fmt(r.agentRunOverFloorPlus2P50, 2)}× (CPU ${fmt(r.agentRunOverFloorPlus2Cpu, 2)}×)`);
+    const spread = (rounds) => `rounds ${fmt(rounds.min, 2)}–${fmt(rounds.max, 2)}×`;
+    console.log(`${label}: pipeline / floor p50 ${fmt(r.pipelineOverFloorP50, 2)}× (${spread(r.pipelineOverFloorRounds)}; CPU ${fmt(r.pipelineOverFloorCpu, 2)}×), agentRun / (floor + 2) p50 ${fmt(r.agentRunOverFloorPlus2P50, 2)}× (${spread(r.agentRunOverFloorPlus2Rounds)}; CPU ${fmt(r.agentRunOverFloorPlus2Cpu, 2)}×)`);
   }
   writeResults(`workflow-ab-${values.quick ? 'quick' : results.date.slice(0, 10)}-${dag.length}-tasks.json`, results);
 } finally {
