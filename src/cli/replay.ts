@@ -1,12 +1,12 @@
 // keel replay ID|FILE...: one line per history, ok or nondeterministic with the fix; non-zero if any fails.
-import { existsSync, readFileSync } from 'node:fs';
 import { KeelClient, RunNotFoundError } from '../client';
 import { AesGcmCodec } from '../security/codec';
 import { InvalidHistoryError, parseHistory, replayHistories, workflowIdOf, nondeterminismAdvice, type HistorySource } from '../trace/replay';
 import { loadConfig } from '../config';
 import { installRuntime } from '../worker';
 import { keelBundlerOptions, keelWorkflowsPath } from '../workflow-bundle';
-import { ExitCode } from './cli-error';
+import { CliError, ExitCode } from './cli-error';
+import { readHistoryTarget } from './history-target';
 import type { CliIo } from './io';
 
 export async function replayCommand(targets: string[], io: CliIo): Promise<number> {
@@ -18,16 +18,11 @@ export async function replayCommand(targets: string[], io: CliIo): Promise<numbe
   try {
     for (const target of targets) {
       try {
-        if (existsSync(target)) {
-          const history = parseHistory(readFileSync(target, 'utf8'), target);
-          sources.push({ source: target, workflowId: workflowIdOf(history, target), history });
-        } else {
-          client ??= await KeelClient.connect();
-          const history = parseHistory(await client.exportHistory(target), target);
-          sources.push({ source: target, workflowId: target, history });
-        }
+        const { json, fromFile } = await readHistoryTarget(target, async () => (client ??= await KeelClient.connect()));
+        const history = parseHistory(json, target);
+        sources.push({ source: target, workflowId: fromFile ? workflowIdOf(history, target) : target, history });
       } catch (error) {
-        if (!(error instanceof InvalidHistoryError || error instanceof RunNotFoundError)) throw error;
+        if (!(error instanceof InvalidHistoryError || error instanceof RunNotFoundError || error instanceof CliError)) throw error;
         invalid.push(`invalid           ${target}: ${error instanceof InvalidHistoryError ? error.problem : error.message}`);
       }
     }

@@ -1,5 +1,5 @@
 // keel trace ID|FILE [--html FILE]: the run's timeline from its history alone (no worker needed).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { KeelClient } from '../client';
 import { AesGcmCodec, decryptHistory } from '../security/codec';
 import { loadConfig } from '../config';
@@ -9,19 +9,16 @@ import { renderTimelineText } from '../trace/render-text';
 import { buildTimeline, type Timeline } from '../trace/timeline';
 import { blobStoreFor, withStoredOutput, type BlobStore } from '../storage/blobs';
 import { ExitCode } from './cli-error';
+import { readHistoryTarget } from './history-target';
 import type { CliIo } from './io';
 
 export async function traceCommand(target: string, options: { html?: string }, io: CliIo): Promise<number> {
+  let client: KeelClient | undefined;
   let json: string;
-  if (existsSync(target)) {
-    json = readFileSync(target, 'utf8');
-  } else {
-    const client = await KeelClient.connect();
-    try {
-      json = await client.exportHistory(target);
-    } finally {
-      await client.close();
-    }
+  try {
+    ({ json } = await readHistoryTarget(target, async () => (client = await KeelClient.connect())));
+  } finally {
+    await client?.close();
   }
   const config = loadConfig();
   let history = parseHistory(json, target);

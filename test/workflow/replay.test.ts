@@ -81,6 +81,22 @@ describe('keel export and keel replay', () => {
     expect(unknown.stderr).toMatch(/^keel: no run with id "no-such-run-[^"]+" — /);
     expect(unknown.stderr).not.toContain('    at ');
   }, 180_000);
+
+  test('a mistyped history path is named as a missing file by keel trace and keel replay, with a server and without', async () => {
+    const missing = path.join(os.tmpdir(), `${uniqueName('no-such-history')}.json`);
+    const fix = "give the path of a history that `keel export ID --output FILE` wrote, or a run's workflow id";
+    const traced = await runKeel(['trace', missing], env);
+    expect(traced).toMatchObject({ code: 2, stdout: '', stderr: `keel: no file ${missing}, and no run has that id: ${fix}\n` });
+    const replayed = await runKeel(['replay', missing, path.resolve(__dirname, '../histories/degrade.json')], env, 90_000);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toContain(`invalid           ${missing}: no file ${missing}, and no run has that id: ${fix}`);
+    expect(replayed.stdout).toContain('ok                ');
+    // An id that is not a path keeps the plain answer.
+    expect((await runKeel(['trace', 'no-such-run'], env)).stderr).toMatch(/^keel: no run with id "no-such-run" — /);
+    const noServer = await runKeel(['trace', missing], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(noServer.code).toBe(2);
+    expect(noServer.stderr).toBe(`keel: no file ${missing} (and Temporal at 127.0.0.1:1, asked for a run of that id, did not answer): ${fix}\n`);
+  }, 180_000);
 });
 
 describe('a history that is not whole is reported, and the batch goes on', () => {
