@@ -97,7 +97,7 @@ export async function followRun(client: KeelClient, workflowId: string, out: (te
         if (Date.now() - unreachableSince > giveUpUnreachableMs) throw error;
       }
     }
-    await Promise.race([resultPromise.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, pollMs))]);
+    await settledOrAfter(resultPromise, pollMs);
   }
   try {
     show(await client.queryState(workflowId));
@@ -106,8 +106,18 @@ export async function followRun(client: KeelClient, workflowId: string, out: (te
   }
   const result = await resultPromise;
   // The stream ends with run.ended; give it a moment to show the last tokens, then stop it.
-  await Promise.race([tokens, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  await settledOrAfter(tokens, 1_000);
   stopTokens.abort();
   write(renderResult(result));
   return result;
+}
+
+/** Waits until `promise` settles or `ms` pass, and leaves no timer behind to keep the process up after its last line. */
+async function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -40,6 +40,8 @@ describe('against a running worker', () => {
     expect(first.stdout).toContain('Plan · 3 tasks');
     expect(first.stdout).toMatch(/✓ crm\s+tool crm_lookup\s+completed, 3 attempts/);
     expect(first.stdout).toContain('Result · completed');
+    // Done means gone: a timer left behind by the follower kept it up a second after its last line.
+    expect(first.exitAfterLastOutputMs).toBeLessThan(900);
     const second = await runKeel(['run', '--scenario', 'examples/flaky-tools.json', '--id', id, '--json'], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ workflowId: id, attached: true });
     expect(second.stderr).toContain('attached to the existing run');
