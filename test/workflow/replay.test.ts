@@ -87,10 +87,11 @@ describe('keel export and keel replay', () => {
     const fix = "give the path of a history that `keel export ID --output FILE` wrote, or a run's workflow id";
     const traced = await runKeel(['trace', missing], env);
     expect(traced).toMatchObject({ code: 2, stdout: '', stderr: `keel: no file ${missing}, and no run has that id: ${fix}\n` });
-    const replayed = await runKeel(['replay', missing, path.resolve(__dirname, '../histories/degrade.json')], env, 90_000);
+    const good = path.resolve(__dirname, '../histories/degrade.json');
+    const replayed = await runKeel(['replay', missing, good], env, 90_000);
     expect(replayed.code).toBe(1);
     expect(replayed.stdout).toContain(`invalid           ${missing}: no file ${missing}, and no run has that id: ${fix}`);
-    expect(replayed.stdout).toContain('ok                ');
+    expect(replayed.stdout).toContain(`ok                ${good}`);
     // An id that is not a path keeps the plain answer.
     expect((await runKeel(['trace', 'no-such-run'], env)).stderr).toMatch(/^keel: no run with id "no-such-run" — /);
     const noServer = await runKeel(['trace', missing], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
