@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { benchServer, concurrency, dag, interleaved, machine, measure, quiet, serverPid, writeResults } from './measure.mjs';
+import { benchServer, commit, concurrency, dag, interleaved, machine, measure, quiet, serverPid, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, 'per-round': { type: 'string', default: '100' }, quick: { type: 'boolean', default: false } } });
@@ -47,12 +47,12 @@ try {
   const [floor] = rows;
   const cpu = (row) => row.workerCpuMsPerRun + row.serverCpuMsPerRun;
   const fmt = (n, d = 1) => n.toFixed(d);
-  const results = { date: new Date().toISOString(), machine: machine(), tasks: dag.length, rounds, perRound, rows };
+  const results = { date: new Date().toISOString(), machine: machine(), commit: commit(), tasks: dag.length, rounds, perRound, rows };
   console.log(`${results.machine} · ${results.date} · ${rounds} alternating rounds of ${perRound} runs each, ${concurrency} at a time`);
   console.log('| the floor plus | p50 ms | CPU ms a run: this process | server | total | CPU beyond the floor |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.label} | ${fmt(row.p50Ms)} | ${fmt(row.workerCpuMsPerRun, 2)} | ${fmt(row.serverCpuMsPerRun, 2)} | ${fmt(cpu(row), 2)} | ${row === floor ? '' : `${fmt(cpu(row) - cpu(floor), 2)} ms (process ${fmt(row.workerCpuMsPerRun - floor.workerCpuMsPerRun, 2)}, server ${fmt(row.serverCpuMsPerRun - floor.serverCpuMsPerRun, 2)})`} |`);
-  writeResults(`feature-cost-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, results);
+  writeResults(`feature-cost-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, results, { overwrite: values.quick });
 } finally {
   await env.teardown();
 }

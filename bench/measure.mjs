@@ -1,6 +1,7 @@
 // What the benchmarks share: the floor's DAG, CPU read from /proc (a process's, a worker's workflow
 // threads'), the dev server's process, a quiet bundler logger, and measuring executors in alternating rounds.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,11 +55,34 @@ export async function benchServer({ dynamicConfig = [] } = {}) {
 /** The machine a result was measured on, as results files name it. */
 export const machine = () => `${process.platform} ${process.arch}, node ${process.version}, ${os.cpus().length} cores`;
 
-/** Writes a benchmark's figures to bench/results/<name> and says where. */
-export function writeResults(name, results) {
+/** The code a result was measured with: this checkout's commit, `+ changes` when its tree differs from it. */
+export function commit() {
+  const git = (...args) => execFileSync('git', args, { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' + changes' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+/**
+ * bench/results/<name>; when that file exists and `overwrite` is not set, <name>-2, -3, ... before
+ * its extension: a second run of the day keeps the first one's figures. Quick runs overwrite.
+ */
+export function resultsFile(name, { overwrite = false } = {}) {
   const directory = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(directory, { recursive: true });
-  const file = path.join(directory, name);
+  const extension = path.extname(name);
+  const stem = name.slice(0, name.length - extension.length);
+  for (let copy = 1; ; copy++) {
+    const file = path.join(directory, copy === 1 ? name : `${stem}-${copy}${extension}`);
+    if (overwrite || !existsSync(file)) return file;
+  }
+}
+
+/** Writes a benchmark's figures to bench/results/<name> (see resultsFile) and says where. */
+export function writeResults(name, results, { overwrite = false } = {}) {
+  const file = resultsFile(name, { overwrite });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`written to ${path.relative(process.cwd(), file)}`);
 }

@@ -2,7 +2,7 @@
 // loop), the critical path, replay speed, and cost — ratios measured in one run, on a local dev server started here. Writes
 // bench/results/bench-<date>.json and .md. Absolute times depend on the machine; the ratios are the point.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
-import { benchServer, concurrency, dag, interleaved, keelRequest, measure, percentile, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads } from './measure.mjs';
+import { benchServer, commit, concurrency, dag, interleaved, keelRequest, machine, measure, percentile, pipelineRequest, quiet, resultsFile, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -107,7 +107,7 @@ async function promiseCostMs(client, floorId, awaitingId, workflowBundle) {
 
 const { env, binary } = await benchServer({ dynamicConfig: values['dynamic-config'] });
 const address = env.connection.options.address;
-const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}`, runs, concurrency };
+const results = { date: new Date().toISOString(), machine: machine(), commit: commit(), runs, concurrency };
 try {
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: env.connection });
@@ -286,12 +286,9 @@ try {
 
 // 5. Cost: bench/cost.mjs.
 if (only) {
-  // Part of the bench: its figures as JSON, kept with their date and machine like a whole run's.
-  const file = path.join(here, 'results', `bench-${results.date.slice(0, 10)}-only-${[...only].join('-')}${values.quick ? '-quick' : ''}.json`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  // Part of the bench: its figures as JSON, kept with their date, machine and commit like a whole run's.
   console.log(JSON.stringify(results, null, 2));
-  console.log(`written to ${path.relative(process.cwd(), file)}`);
+  writeResults(`bench-${results.date.slice(0, 10)}-only-${[...only].join('-')}${values.quick ? '-quick' : ''}.json`, results, { overwrite: values.quick });
   process.exit(0);
 }
 results.cost = execFileSync(process.execPath, [path.join(here, 'cost.mjs'), '--runs', String(values.quick ? 40 : 200)], { encoding: 'utf8' }).trim();
@@ -303,7 +300,7 @@ const inRounds = (rounds) => (rounds.ratios.length > 1 ? ` (its rounds ${fmt(rou
 const md = [
   `# Keel benchmarks · ${results.date}`,
   '',
-  `${results.machine} · ${runs} runs each (in ${overheadRounds} alternating round${overheadRounds > 1 ? 's' : ''}), ${concurrency} at a time · local dev server (SQLite)`,
+  `${results.machine} · at ${results.commit} · ${runs} runs each (in ${overheadRounds} alternating round${overheadRounds > 1 ? 's' : ''}), ${concurrency} at a time · local dev server (SQLite)`,
   '',
   '## 1. Overhead vs the floor (8-task DAG, zero-latency tools)',
   '',
@@ -387,11 +384,9 @@ const md = [
   `History, as Temporal stores it (protobuf): ${Math.round(results.stream.historyProtoBytesStreamed)} bytes streamed vs ${Math.round(results.stream.historyProtoBytesWhole)} bytes for the same answer sent whole: **${Math.round(results.stream.historyProtoBytesPer1000Tokens)} bytes per 1,000 streamed tokens** (${Math.round(results.stream.deltaBatches)} delta batches, ${Math.round(results.stream.historyProtoBytesPerBatch)} bytes each: a signal and the workflow task it wakes). As \`keel export\` writes it (JSON): ${Math.round(results.stream.historyBytesPer1000Tokens)} bytes per 1,000 tokens.`,
 
 ].join('\n');
-const outDirectory = path.join(here, 'results');
-mkdirSync(outDirectory, { recursive: true });
-const stamp = values.quick ? 'quick' : results.date.slice(0, 10);
-writeFileSync(path.join(outDirectory, `bench-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(path.join(outDirectory, `bench-${stamp}.md`), `${md}\n`);
+const jsonFile = resultsFile(`bench-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, { overwrite: values.quick });
+writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(jsonFile.replace(/\.json$/, '.md'), `${md}\n`);
 console.log(md);
 
 /**

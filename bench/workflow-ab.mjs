@@ -15,7 +15,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { Client } from '@temporalio/client';
 import { KeelClient } from '../dist/client/index.js';
 import { createKeelWorker, defaultDependencies } from '../dist/worker.js';
-import { benchServer, concurrency, dagCopies, interleaved, keelRequest, machine, measure, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
+import { benchServer, commit, concurrency, dagCopies, interleaved, keelRequest, machine, measure, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -97,7 +97,7 @@ try {
     pipelineOverFloorRounds: roundRatios(by[`pipeline${side}`], by.floor),
     agentRunOverFloorPlus2Rounds: roundRatios(by[`agentRun${side}`], by['floor + 2']),
   });
-  const results = { date: new Date().toISOString(), machine: machine(), base, tasks: dag.length, rounds, perRound, rows, ratios: { base: ratios(` at ${base}`), workingTree: ratios(', working tree') } };
+  const results = { date: new Date().toISOString(), machine: machine(), base, workingTree: commit(), tasks: dag.length, rounds, perRound, rows, ratios: { base: ratios(` at ${base}`), workingTree: ratios(', working tree') } };
   const fmt = (n, d = 1) => n.toFixed(d);
   console.log(`${results.machine} · ${results.date} · a plan of ${dag.length} tasks · ${rounds} alternating rounds of ${perRound} runs an executor, ${concurrency} at a time`);
   console.log('| executor | p50 ms | CPU ms a run: this process | of which its workflow thread | server |');
@@ -107,7 +107,7 @@ try {
     const spread = (rounds) => `rounds ${fmt(rounds.min, 2)}–${fmt(rounds.max, 2)}×`;
     console.log(`${label}: pipeline / floor p50 ${fmt(r.pipelineOverFloorP50, 2)}× (${spread(r.pipelineOverFloorRounds)}; CPU ${fmt(r.pipelineOverFloorCpu, 2)}×), agentRun / (floor + 2) p50 ${fmt(r.agentRunOverFloorPlus2P50, 2)}× (${spread(r.agentRunOverFloorPlus2Rounds)}; CPU ${fmt(r.agentRunOverFloorPlus2Cpu, 2)}×)`);
   }
-  writeResults(`workflow-ab-${values.quick ? 'quick' : results.date.slice(0, 10)}-${dag.length}-tasks.json`, results);
+  writeResults(`workflow-ab-${values.quick ? 'quick' : results.date.slice(0, 10)}-${dag.length}-tasks.json`, results, { overwrite: values.quick });
 } finally {
   await env.teardown();
 }
