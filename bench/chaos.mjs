@@ -10,7 +10,7 @@
 // Prints "N tried, N survived, N lost, N duplicated" for each; writes bench/results/chaos-<date>.{json,md}.
 // Exit 1 when anything was lost, duplicated or crashed the worker.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client/index.js';
 import { parseScenario } from '../dist/shared/index.js';
 import { parseHistory } from '../dist/trace/replay.js';
+import { commit, machine, resultsFile } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -223,7 +224,7 @@ async function duplicatesOf(prefix) {
   return { duplicated: effects.rows[0].n, redelivered: redelivered.rows[0].n };
 }
 
-const report = { date: new Date().toISOString(), quick, seed: Number(values.seed), machine: `${process.platform} ${process.arch}, node ${process.version}`, suites: [] };
+const report = { date: new Date().toISOString(), quick, seed: Number(values.seed), machine: machine(), commit: commit(), suites: [] };
 function record(suite) {
   report.suites.push(suite);
   log(`${suite.name}: ${suite.tried} tried, ${suite.survived} survived, ${suite.lost} lost, ${suite.duplicated} duplicated${suite.note ? ` — ${suite.note}` : ''}`);
@@ -674,7 +675,7 @@ async function badInput() {
 const lines = [
   `# Keel chaos suite · ${report.date}`,
   '',
-  `${report.machine} · seed ${report.seed}${quick ? ' · quick (CI) sizes' : ''} · one dev server (SQLite file), one \`keel worker\` process, PostgreSQL ledger`,
+  `${report.machine} · at ${report.commit} · seed ${report.seed}${quick ? ' · quick (CI) sizes' : ''} · one dev server (SQLite file), one \`keel worker\` process, PostgreSQL ledger`,
   '',
   '| suite | tried | survived | lost | duplicated | notes |',
   '|---|---|---|---|---|---|',
@@ -683,11 +684,9 @@ const lines = [
   `Worker crashes not caused by the suite: ${report.workerCrashes ?? 'n/a'}.`,
 ];
 const md = lines.join('\n');
-const outDirectory = path.join(here, 'results');
-mkdirSync(outDirectory, { recursive: true });
-const stamp = quick ? 'quick' : report.date.slice(0, 10);
-writeFileSync(path.join(outDirectory, `chaos-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(path.join(outDirectory, `chaos-${stamp}.md`), `${md}\n`);
+const jsonFile = resultsFile(`chaos-${quick ? 'quick' : report.date.slice(0, 10)}.json`, { overwrite: quick });
+writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(jsonFile.replace(/\.json$/, '.md'), `${md}\n`);
 console.log(md);
 for (const suite of report.suites) console.log(`${suite.name}: ${suite.tried} tried, ${suite.survived} survived, ${suite.lost} lost, ${suite.duplicated} duplicated`);
 const bad = report.suites.some((suite) => suite.survived !== suite.tried || suite.lost > 0 || suite.duplicated > 0) || (report.workerCrashes ?? 1) > 0;
