@@ -10,7 +10,7 @@
 // Prints "N tried, N survived, N lost, N duplicated" for each; writes bench/results/chaos-<date>.{json,md}.
 // Exit 1 when anything was lost, duplicated or crashed the worker.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import { freeLoopbackPort } from '../dist/cli/ports.js';
 import { KeelClient } from '../dist/client/index.js';
 import { parseScenario } from '../dist/shared/index.js';
 import { parseHistory } from '../dist/trace/replay.js';
-import { commit, machine, resultsFile } from './measure.mjs';
+import { commit, machine, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -684,10 +684,8 @@ const lines = [
   `Worker crashes not caused by the suite: ${report.workerCrashes ?? 'n/a'}.`,
 ];
 const md = lines.join('\n');
-const jsonFile = resultsFile(`chaos-${quick ? 'quick' : report.date.slice(0, 10)}.json`, { overwrite: quick });
-writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(jsonFile.replace(/\.json$/, '.md'), `${md}\n`);
 console.log(md);
+writeResults(`chaos-${quick ? 'quick' : report.date.slice(0, 10)}.json`, report, { overwrite: quick, markdown: md });
 for (const suite of report.suites) console.log(`${suite.name}: ${suite.tried} tried, ${suite.survived} survived, ${suite.lost} lost, ${suite.duplicated} duplicated`);
 const bad = report.suites.some((suite) => suite.survived !== suite.tried || suite.lost > 0 || suite.duplicated > 0) || (report.workerCrashes ?? 1) > 0;
 process.exit(bad ? 1 : 0);

@@ -69,7 +69,7 @@ export function commit() {
  * bench/results/<name>; when that file exists and `overwrite` is not set, <name>-2, -3, ... before
  * its extension: a second run of the day keeps the first one's figures. Quick runs overwrite.
  */
-export function resultsFile(name, { overwrite = false } = {}) {
+function resultsFile(name, { overwrite = false } = {}) {
   const directory = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(directory, { recursive: true });
   const extension = path.extname(name);
@@ -80,11 +80,15 @@ export function resultsFile(name, { overwrite = false } = {}) {
   }
 }
 
-/** Writes a benchmark's figures to bench/results/<name> (see resultsFile) and says where. */
-export function writeResults(name, results, { overwrite = false } = {}) {
+/**
+ * Writes a benchmark's figures to bench/results/<name>.json (see resultsFile), and `markdown`, when
+ * given, beside it as .md; says where.
+ */
+export function writeResults(name, results, { overwrite = false, markdown = undefined } = {}) {
   const file = resultsFile(name, { overwrite });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`written to ${path.relative(process.cwd(), file)}`);
+  if (markdown !== undefined) writeFileSync(file.replace(/\.json$/, '.md'), `${markdown}\n`);
+  console.log(`written to ${path.relative(process.cwd(), file)}${markdown !== undefined ? ' and .md' : ''}`);
 }
 
 export function quiet() {

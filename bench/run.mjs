@@ -2,7 +2,7 @@
 // loop), the critical path, replay speed, and cost — ratios measured in one run, on a local dev server started here. Writes
 // bench/results/bench-<date>.json and .md. Absolute times depend on the machine; the ratios are the point.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { parseHistory, replayHistories } from '../dist/trace/replay.js';
 import { bundleKeelWorkflows } from '../dist/workflow-bundle.js';
 import { keelStatusKey } from '../dist/shared/index.js';
 import { streamBench } from './stream.mjs';
-import { benchServer, commit, concurrency, dag, interleaved, keelRequest, machine, measure, percentile, pipelineRequest, quiet, resultsFile, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
+import { benchServer, commit, concurrency, dag, interleaved, keelRequest, machine, measure, percentile, pipelineRequest, quiet, roundRatios, runToCompletion, serverPid, withNewThreads, writeResults } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' }, 'dynamic-config': { type: 'string', multiple: true, default: [] } } });
@@ -384,10 +384,8 @@ const md = [
   `History, as Temporal stores it (protobuf): ${Math.round(results.stream.historyProtoBytesStreamed)} bytes streamed vs ${Math.round(results.stream.historyProtoBytesWhole)} bytes for the same answer sent whole: **${Math.round(results.stream.historyProtoBytesPer1000Tokens)} bytes per 1,000 streamed tokens** (${Math.round(results.stream.deltaBatches)} delta batches, ${Math.round(results.stream.historyProtoBytesPerBatch)} bytes each: a signal and the workflow task it wakes). As \`keel export\` writes it (JSON): ${Math.round(results.stream.historyBytesPer1000Tokens)} bytes per 1,000 tokens.`,
 
 ].join('\n');
-const jsonFile = resultsFile(`bench-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, { overwrite: values.quick });
-writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(jsonFile.replace(/\.json$/, '.md'), `${md}\n`);
 console.log(md);
+writeResults(`bench-${values.quick ? 'quick' : results.date.slice(0, 10)}.json`, results, { overwrite: values.quick, markdown: md });
 
 /**
  * Queues `count` runs (plan → two parallel model tasks → synthesis, each call 1-3 s of scripted

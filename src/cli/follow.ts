@@ -2,6 +2,7 @@
 import { TemporalUnreachableError, type KeelClient } from '../client';
 import type { RunResult, RunState } from '../shared';
 import { renderPlanTree, renderResult, renderTaskLine } from './render';
+import { withTimeout } from '../trace/replay';
 
 /** How long `--wait` keeps trying a Temporal server that stopped answering before it exits 3. */
 const giveUpUnreachableMs = 10_000;
@@ -97,7 +98,7 @@ export async function followRun(client: KeelClient, workflowId: string, out: (te
         if (Date.now() - unreachableSince > giveUpUnreachableMs) throw error;
       }
     }
-    await settledOrAfter(resultPromise, pollMs);
+    await withTimeout(resultPromise.catch(() => undefined), pollMs);
   }
   try {
     show(await client.queryState(workflowId));
@@ -106,18 +107,8 @@ export async function followRun(client: KeelClient, workflowId: string, out: (te
   }
   const result = await resultPromise;
   // The stream ends with run.ended; give it a moment to show the last tokens, then stop it.
-  await settledOrAfter(tokens, 1_000);
+  await withTimeout(tokens, 1_000);
   stopTokens.abort();
   write(renderResult(result));
   return result;
-}
-
-/** Waits until `promise` settles or `ms` pass, and leaves no timer behind to keep the process up after its last line. */
-async function settledOrAfter(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

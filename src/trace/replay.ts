@@ -122,9 +122,10 @@ export async function replayHistories(sources: HistorySource[], options: ReplayW
   return outcomes;
 }
 
-const timedOut = Symbol('timed out');
+export const timedOut = Symbol('timed out');
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof timedOut> {
+/** `promise`'s value, or `timedOut` once `ms` pass; either way no timer is left behind to hold the process. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof timedOut> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([promise, new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), ms)))]);
